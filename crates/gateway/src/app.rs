@@ -1,0 +1,163 @@
+//! Start-up and shutdown: opens the store, applies migrations, opens the vault with the
+//! master key, binds the listener (port 0 picks a free port) and serves until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{MasterKeySource, Mode, Settings};
+use crate::state::{AppState, SANDBOX_ACCOUNT_ID};
+use crate::storage::{self, AccountRecord, Store, StoreError};
+use crate::vault::{MasterKey, Vault, VaultError};
+
+/// Why the gateway could not start. Carries no secret.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The master key is missing or wrong.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
+/// Loads the master key from its configured source; in sandbox mode without one, loads or
+/// generates `<data_dir>/master.key` (mode 0600).
+pub fn load_master_key(source: &MasterKeySource) -> Result<MasterKey, VaultError> {
+    match source {
+        MasterKeySource::Value(value) => MasterKey::parse(secrecy::ExposeSecret::expose_secret(value)),
+        MasterKeySource::File(path) => MasterKey::from_file(path),
+        MasterKeySource::GeneratedInDataDir(path) => {
+            if path.exists() {
+                MasterKey::from_file(path)
+            } else {
+                let key = MasterKey::generate();
+                key.write_new_file(path)?;
+                tracing::info!(path = %path.display(), "generated a sandbox master key");
+                Ok(key)
+            }
+        }
+    }
+}
+
+/// Opens and migrates the store and opens its vault: what every command that touches data needs.
+pub async fn open_store_and_vault(
+    settings: &Settings,
+    clock: &dyn Clock,
+) -> Result<(Arc<dyn Store>, Vault, MasterKey), StartError> {
+    let store = storage::open(&settings.database_url).await?;
+    store.migrate().await?;
+    let master = match load_master_key(&settings.master_key) {
+        Ok(key) => key,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
+    let vault = match Vault::open(store.as_ref(), &master, clock.now_ms()).await {
+        Ok(vault) => vault,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
+    Ok((store, vault, master))
+}
+
+/// Builds the application state (store, vault, sandbox account) without listening.
+pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    let (store, vault, _master) = open_store_and_vault(&settings, clock.as_ref()).await?;
+    if settings.mode == Mode::Sandbox {
+        store
+            .ensure_account(&AccountRecord {
+                id: SANDBOX_ACCOUNT_ID,
+                name: "sandbox".into(),
+                created_at: clock.now_ms(),
+            })
+            .await?;
+    }
+    Ok(AppState::new(settings, store, vault, clock))
+}
+
+/// A gateway bound to its port, ready to serve.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    local_addr: SocketAddr,
+}
+
+impl Application {
+    /// Opens everything and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let addr = settings.listen;
+        let state = build_state(settings, Arc::new(SystemClock)).await?;
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                state.store.close().await;
+                return Err(StartError::Bind { addr, error });
+            }
+        };
+        let local_addr = listener.local_addr().map_err(|error| StartError::Bind { addr, error })?;
+        Ok(Application { listener, state, local_addr })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, finishes in-flight requests, then closes the store.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let store = self.state.store.clone();
+        let router = crate::http::router(self.state);
+        tracing::info!(addr = %self.local_addr, "listening");
+        let result = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        store.close().await;
+        result
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

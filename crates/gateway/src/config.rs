@@ -1,0 +1,232 @@
+//! Gateway settings: one typed [`Settings`], resolved once at start-up from command-line flags
+//! and environment variables (highest), then an optional TOML file, then built-in defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// How the gateway runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Local development: no token needed for credential calls (a built-in sandbox account is
+    /// used), sandbox GSTINs accepted, a master key generated into the data directory.
+    Sandbox,
+    /// Real taxpayers: tokens required, strict GSTIN checks, a master key must be supplied.
+    Production,
+}
+
+impl Mode {
+    /// Parses `sandbox` or `production`.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        match text.to_ascii_lowercase().as_str() {
+            "sandbox" => Ok(Mode::Sandbox),
+            "production" => Ok(Mode::Production),
+            other => Err(ConfigError::Invalid(format!("mode must be sandbox or production, not {other:?}"))),
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A configuration problem found at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value is out of range or malformed.
+    #[error("configuration: {0}")]
+    Invalid(String),
+    /// The TOML file could not be read or parsed.
+    #[error("configuration file {path}: {message}")]
+    File {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// One layer of optional settings: from flags and environment, or from the TOML file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsLayer {
+    /// `sandbox` or `production`.
+    pub mode: Option<String>,
+    /// Address to listen on, e.g. `127.0.0.1:8080` (port 0 picks a free port).
+    pub listen: Option<SocketAddr>,
+    /// Directory for the SQLite database and the sandbox master key.
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database_url: Option<String>,
+    /// File holding the master key (base64 or hex of 32 bytes).
+    pub master_key_file: Option<PathBuf>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: Option<usize>,
+    /// Longest a request may take, in seconds.
+    pub request_timeout_secs: Option<u64>,
+    /// `text` or `json`.
+    pub log_format: Option<String>,
+    /// Failed logins per email allowed in 15 minutes.
+    pub login_failure_limit: Option<u32>,
+    /// Failed token checks per client address allowed per minute.
+    pub token_failure_limit: Option<u32>,
+    /// The master key itself; only from the environment (`EINVOICE_MASTER_KEY`), never a file.
+    #[serde(skip)]
+    pub master_key: Option<SecretString>,
+}
+
+impl SettingsLayer {
+    /// Reads a TOML file.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let err = |message: String| ConfigError::File {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        toml::from_str(&text).map_err(|e| err(e.to_string()))
+    }
+
+    /// Fills every unset value of `self` from `lower`.
+    pub fn or(self, lower: SettingsLayer) -> SettingsLayer {
+        SettingsLayer {
+            mode: self.mode.or(lower.mode),
+            listen: self.listen.or(lower.listen),
+            data_dir: self.data_dir.or(lower.data_dir),
+            database_url: self.database_url.or(lower.database_url),
+            master_key_file: self.master_key_file.or(lower.master_key_file),
+            body_limit_bytes: self.body_limit_bytes.or(lower.body_limit_bytes),
+            request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
+            log_format: self.log_format.or(lower.log_format),
+            login_failure_limit: self.login_failure_limit.or(lower.login_failure_limit),
+            token_failure_limit: self.token_failure_limit.or(lower.token_failure_limit),
+            master_key: self.master_key.or(lower.master_key),
+        }
+    }
+}
+
+/// Where the master key comes from.
+#[derive(Debug, Clone)]
+pub enum MasterKeySource {
+    /// `EINVOICE_MASTER_KEY`.
+    Value(SecretString),
+    /// `EINVOICE_MASTER_KEY_FILE` or `master_key_file`.
+    File(PathBuf),
+    /// Sandbox mode without a key: load or generate `<data_dir>/master.key`.
+    GeneratedInDataDir(PathBuf),
+}
+
+/// The resolved settings, passed explicitly to everything that needs them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Sandbox or production.
+    pub mode: Mode,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// Master key source.
+    pub master_key: MasterKeySource,
+    /// Largest request body.
+    pub body_limit_bytes: usize,
+    /// Request timeout.
+    pub request_timeout: Duration,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Failed logins per email per 15 minutes.
+    pub login_failure_limit: u32,
+    /// Failed token checks per client address per minute.
+    pub token_failure_limit: u32,
+}
+
+impl Settings {
+    /// Resolves a layer (already merged from flags, environment and file) against the defaults.
+    pub fn resolve(layer: SettingsLayer) -> Result<Self, ConfigError> {
+        let mode = Mode::parse(layer.mode.as_deref().unwrap_or("sandbox"))?;
+        let data_dir = layer.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = layer
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("einvoice.db").display()));
+        let master_key = match (layer.master_key, layer.master_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "set EINVOICE_MASTER_KEY or EINVOICE_MASTER_KEY_FILE, not both".into(),
+                ))
+            }
+            (Some(value), None) => MasterKeySource::Value(value),
+            (None, Some(file)) => MasterKeySource::File(file),
+            (None, None) if mode == Mode::Sandbox => MasterKeySource::GeneratedInDataDir(data_dir.join("master.key")),
+            (None, None) => {
+                return Err(ConfigError::Invalid(
+                    "production mode needs a master key: set EINVOICE_MASTER_KEY or EINVOICE_MASTER_KEY_FILE".into(),
+                ))
+            }
+        };
+        let log_format = match layer.log_format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(ConfigError::Invalid(format!("log format must be text or json, not {other:?}"))),
+        };
+        let body_limit_bytes = layer.body_limit_bytes.unwrap_or(64 * 1024);
+        if body_limit_bytes < 1024 {
+            return Err(ConfigError::Invalid("body limit must be at least 1024 bytes".into()));
+        }
+        let timeout = layer.request_timeout_secs.unwrap_or(30);
+        if timeout == 0 {
+            return Err(ConfigError::Invalid("request timeout must be at least 1 second".into()));
+        }
+        Ok(Settings {
+            mode,
+            listen: layer.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir,
+            database_url,
+            master_key,
+            body_limit_bytes,
+            request_timeout: Duration::from_secs(timeout),
+            log_format,
+            login_failure_limit: layer.login_failure_limit.unwrap_or(5),
+            token_failure_limit: layer.token_failure_limit.unwrap_or(20),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_a_local_sandbox() {
+        let s = Settings::resolve(SettingsLayer::default()).unwrap();
+        assert_eq!(s.mode, Mode::Sandbox);
+        assert_eq!(s.database_url, "sqlite://./data/einvoice.db");
+        assert!(matches!(s.master_key, MasterKeySource::GeneratedInDataDir(_)));
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_key_and_flags_beat_the_file() {
+        let prod = SettingsLayer { mode: Some("production".into()), ..Default::default() };
+        assert!(Settings::resolve(prod.clone()).is_err());
+        let file = SettingsLayer { mode: Some("sandbox".into()), body_limit_bytes: Some(2048), ..Default::default() };
+        let merged = SettingsLayer { master_key_file: Some("k".into()), ..prod }.or(file);
+        let s = Settings::resolve(merged).unwrap();
+        assert_eq!(s.mode, Mode::Production);
+        assert_eq!(s.body_limit_bytes, 2048);
+        let both = SettingsLayer {
+            master_key: Some(SecretString::from("x".to_string())),
+            master_key_file: Some("k".into()),
+            ..Default::default()
+        };
+        assert!(Settings::resolve(both).is_err());
+    }
+}

@@ -1,0 +1,31 @@
+//! The OpenAPI 3.1 document served at `/openapi.json`, generated from the handlers' annotations.
+
+use utoipa::OpenApi;
+
+use super::error::{ErrorBody, ErrorDetail};
+use super::routes::{health, nic_credentials, owners, tokens};
+
+/// Every endpoint and the error shape.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "einvoice gateway",
+        description = "GST e-invoicing gateway: accounts, owners and the NIC credential vault. Every error uses one shape: {\"success\": false, \"errorDetails\": [{\"error_code\", \"error_message\", \"field\"}]}.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        nic_credentials::store_nic_credentials,
+        nic_credentials::store_nic_credentials_einv,
+        nic_credentials::get_nic_credentials,
+        nic_credentials::delete_nic_credentials,
+        tokens::create_token,
+        tokens::list_tokens,
+        tokens::revoke_token,
+        owners::create_owner,
+        owners::list_owners,
+        health::healthz,
+        health::readyz,
+    ),
+    components(schemas(ErrorBody, ErrorDetail))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,6 @@
+//! HTTP handlers, one module per resource.
+
+pub mod health;
+pub mod nic_credentials;
+pub mod owners;
+pub mod tokens;

@@ -1,0 +1,125 @@
+//! Owners (PAN, GSTIN, branch) of the calling account.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::clock::rfc3339;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{ActorOrSandbox, ApiJson};
+use crate::service::owners::{self, NewOwner};
+use crate::state::AppState;
+use crate::storage::OwnerRecord;
+
+/// A new owner.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOwnerBody {
+    /// `PAN`, `GSTIN` or `BRANCH`.
+    #[schema(example = "GSTIN")]
+    pub kind: String,
+    /// Display name (required for a branch).
+    pub name: Option<String>,
+    /// For a PAN owner.
+    pub pan: Option<String>,
+    /// For a GSTIN owner.
+    pub gstin: Option<String>,
+    /// A PAN owner for a GSTIN (optional); the GSTIN owner of a branch (required).
+    pub parent_id: Option<Uuid>,
+}
+
+/// An owner.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerView {
+    /// Use as the `owner_id` header.
+    pub id: Uuid,
+    /// `PAN`, `GSTIN` or `BRANCH`.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// PAN, where known.
+    pub pan: Option<String>,
+    /// GSTIN (the parent's for a branch).
+    pub gstin: Option<String>,
+    /// Parent owner.
+    pub parent_id: Option<Uuid>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+}
+
+/// The account's owners.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerList {
+    /// Oldest first.
+    pub owners: Vec<OwnerView>,
+}
+
+impl From<OwnerRecord> for OwnerView {
+    fn from(r: OwnerRecord) -> Self {
+        OwnerView {
+            id: r.id,
+            kind: r.kind.as_str().to_string(),
+            name: r.name,
+            pan: r.pan,
+            gstin: r.gstin,
+            parent_id: r.parent_id,
+            created_at: rfc3339(r.created_at),
+        }
+    }
+}
+
+/// Add a PAN, GSTIN or branch owner.
+#[utoipa::path(
+    post,
+    path = "/v2/owners",
+    tag = "owners",
+    request_body = CreateOwnerBody,
+    params(("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode")),
+    responses(
+        (status = 201, description = "Created", body = OwnerView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such parent owner", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid PAN, GSTIN or parent", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = ErrorBody),
+    )
+)]
+pub async fn create_owner(
+    State(state): State<AppState>,
+    ActorOrSandbox(actor): ActorOrSandbox,
+    ApiJson(body): ApiJson<CreateOwnerBody>,
+) -> ApiResult<(StatusCode, Json<OwnerView>)> {
+    let new = NewOwner {
+        kind: body.kind,
+        name: body.name,
+        pan: body.pan,
+        gstin: body.gstin,
+        parent_id: body.parent_id,
+    };
+    let owner = owners::create_owner(&state, actor, new).await?;
+    Ok((StatusCode::CREATED, Json(owner.into())))
+}
+
+/// List the account's owners.
+#[utoipa::path(
+    get,
+    path = "/v2/owners",
+    tag = "owners",
+    params(("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode")),
+    responses(
+        (status = 200, description = "Owners", body = OwnerList),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = ErrorBody),
+    )
+)]
+pub async fn list_owners(State(state): State<AppState>, ActorOrSandbox(actor): ActorOrSandbox) -> ApiResult<Json<OwnerList>> {
+    let owners = owners::list_owners(&state, actor).await?;
+    Ok(Json(OwnerList {
+        owners: owners.into_iter().map(OwnerView::from).collect(),
+    }))
+}

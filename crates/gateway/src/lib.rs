@@ -1,0 +1,18 @@
+//! The e-invoicing gateway: accounts and API tokens, owners (PAN, GSTIN, branch), the
+//! encrypted NIC credential vault, and the ClearTax-compatible HTTP API over SQLite or
+//! PostgreSQL.
+
+pub mod accounts;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod service;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+pub mod throttle;
+pub mod vault;
+
+pub use app::Application;
+pub use config::{Mode, Settings, SettingsLayer};

@@ -1,0 +1,216 @@
+//! Users, logins and API tokens: creating them, checking them (with throttling of repeated
+//! failures), listing and revoking.
+
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::{Actor, FieldError, ServiceError};
+use crate::accounts::{hash_api_token, hash_password, new_api_token, verify_password};
+use crate::state::AppState;
+use crate::storage::{AccountRecord, StoreError, TokenRecord, UserRecord};
+
+/// A token's last-use time is written at most this often.
+const TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// A token just created; its value is shown once.
+pub struct IssuedToken {
+    /// The stored record.
+    pub record: TokenRecord,
+    /// The value, to show once.
+    pub value: SecretString,
+}
+
+/// Creates a user; with no `account_id`, a new account is created for them.
+pub async fn create_user(
+    state: &AppState,
+    email: &str,
+    password: &SecretString,
+    account_id: Option<Uuid>,
+) -> Result<UserRecord, ServiceError> {
+    let email = normalise_email(email)?;
+    if password.expose_secret().chars().count() < 10 {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "weak_password",
+            "use at least 10 characters",
+            "password",
+        )]));
+    }
+    let now = state.now();
+    let account_id = match account_id {
+        Some(id) => id,
+        None => {
+            let account = AccountRecord {
+                id: Uuid::new_v4(),
+                name: email.clone(),
+                created_at: now,
+            };
+            state.store.ensure_account(&account).await?;
+            account.id
+        }
+    };
+    let password_hash = hash_password(password).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let user = UserRecord {
+        id: Uuid::new_v4(),
+        account_id,
+        email,
+        password_hash,
+        created_at: now,
+    };
+    state.store.insert_user(&user).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ServiceError::Conflict(FieldError::new(
+            "email_taken",
+            "a user with this email already exists",
+            "email",
+        )),
+        other => other.into(),
+    })?;
+    Ok(user)
+}
+
+fn normalise_email(email: &str) -> Result<String, ServiceError> {
+    let email = email.trim().to_ascii_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    if valid {
+        Ok(email)
+    } else {
+        Err(ServiceError::Invalid(vec![FieldError::new(
+            "invalid_email",
+            "give an email address such as name@example.com",
+            "email",
+        )]))
+    }
+}
+
+fn check_label(label: &str) -> Result<String, ServiceError> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "invalid_label",
+            "a label of 1 to 100 printable characters names the token, e.g. \"SAP production\"",
+            "label",
+        )]));
+    }
+    Ok(label.to_string())
+}
+
+/// Exchanges an email and password for a new token (`POST /v2/auth/tokens`). Repeated failures
+/// for one email are throttled; an unknown email takes as long as a wrong password.
+pub async fn login_for_token(
+    state: &AppState,
+    email: &str,
+    password: &SecretString,
+    label: &str,
+) -> Result<IssuedToken, ServiceError> {
+    let label = check_label(label)?;
+    let key = format!("login:{}", email.trim().to_ascii_lowercase());
+    let now = state.now();
+    if let Some(retry_after_secs) = state.login_throttle.check(&key, now) {
+        return Err(ServiceError::Throttled {
+            error: FieldError::general(
+                "too_many_attempts",
+                format!("too many failed logins for this email; try again in {retry_after_secs} s"),
+            ),
+            retry_after_secs,
+        });
+    }
+    let user = state.store.find_user_by_email(&email.trim().to_ascii_lowercase()).await?;
+    let password = password.clone();
+    let phc = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| state.dummy_password_hash.to_string());
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let user = match (user, verified) {
+        (Some(user), true) => user,
+        _ => {
+            state.login_throttle.record_failure(&key, now);
+            return Err(ServiceError::Unauthenticated(FieldError::general(
+                "invalid_login",
+                "email or password is wrong",
+            )));
+        }
+    };
+    state.login_throttle.record_success(&key);
+    issue_token(state, user.account_id, Some(user.id), &label).await
+}
+
+/// Issues a token for an account (the CLI's `tokens create`, and logins).
+pub async fn issue_token(
+    state: &AppState,
+    account_id: Uuid,
+    user_id: Option<Uuid>,
+    label: &str,
+) -> Result<IssuedToken, ServiceError> {
+    let label = check_label(label)?;
+    let (value, token_hash) = new_api_token();
+    let record = TokenRecord {
+        id: Uuid::new_v4(),
+        account_id,
+        user_id,
+        label,
+        token_hash,
+        created_at: state.now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    state.store.insert_token(&record).await?;
+    Ok(IssuedToken { record, value })
+}
+
+/// Resolves the token a request carries. `client` keys the throttle of repeated failures.
+pub async fn authenticate(state: &AppState, token: &str, client: &str) -> Result<Actor, ServiceError> {
+    let key = format!("token:{client}");
+    let now = state.now();
+    if let Some(retry_after_secs) = state.token_throttle.check(&key, now) {
+        return Err(ServiceError::Throttled {
+            error: FieldError::new(
+                "too_many_attempts",
+                format!("too many requests with invalid tokens from this address; try again in {retry_after_secs} s"),
+                "X-Cleartax-Auth-Token",
+            ),
+            retry_after_secs,
+        });
+    }
+    let hash = hash_api_token(token.trim());
+    let record = state.store.find_token_by_hash(&hash).await?;
+    let live = record.filter(|r| r.revoked_at.is_none() && bool::from(r.token_hash.ct_eq(&hash)));
+    let Some(record) = live else {
+        state.token_throttle.record_failure(&key, now);
+        return Err(ServiceError::Unauthenticated(FieldError::new(
+            "invalid_token",
+            "the auth token is not valid (unknown or revoked); create one with POST /v2/auth/tokens",
+            "X-Cleartax-Auth-Token",
+        )));
+    };
+    if record.last_used_at.is_none_or(|at| now - at >= TOUCH_INTERVAL_MS) {
+        state.store.touch_token(record.id, now).await?;
+    }
+    Ok(Actor {
+        account_id: record.account_id,
+        token_id: Some(record.id),
+    })
+}
+
+/// The tokens of the actor's account.
+pub async fn list_tokens(state: &AppState, actor: Actor) -> Result<Vec<TokenRecord>, ServiceError> {
+    Ok(state.store.list_tokens(actor.account_id).await?)
+}
+
+/// Revokes a token of the actor's account.
+pub async fn revoke_token(state: &AppState, actor: Actor, token_id: Uuid) -> Result<(), ServiceError> {
+    if state.store.revoke_token(actor.account_id, token_id, state.now()).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound(FieldError::new(
+            "token_not_found",
+            "no live token with this id in your account",
+            "id",
+        )))
+    }
+}

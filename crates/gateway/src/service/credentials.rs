@@ -1,0 +1,290 @@
+//! NIC API credentials per owner and GSTIN: validation, storing (override with a version bump
+//! and an audit event, atomically), reading metadata (never the password) and deletion.
+
+use gst_core::Gstin;
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::owners::owns_gstin;
+use super::{Actor, FieldError, ServiceError};
+use crate::state::AppState;
+use crate::storage::{AuditEvent, CredentialPut, OwnerKind, OwnerRecord, StoreError};
+use crate::vault::CredentialSlot;
+
+/// The largest inner auth JSON whose base64 still fits one RSA-2048 PKCS#1 v1.5 block:
+/// 245 bytes of plaintext hold 244 base64 characters, which encode 183 bytes.
+pub const MAX_AUTH_JSON_BYTES: usize = 183;
+
+/// A store request, as the API receives it.
+pub struct StoreRequest {
+    /// The GSTIN.
+    pub gstin: String,
+    /// The NIC API username.
+    pub username: String,
+    /// The NIC API password.
+    pub password: SecretString,
+}
+
+/// Stored credentials as shown to callers: never the password.
+#[derive(Debug, Clone)]
+pub struct CredentialSummary {
+    /// The GSTIN.
+    pub gstin: String,
+    /// The NIC API username.
+    pub username: String,
+    /// Always true for stored credentials.
+    pub password_set: bool,
+    /// Bumped on every store.
+    pub version: i64,
+    /// Last store time (Unix ms).
+    pub updated_at: i64,
+}
+
+/// The length of NIC's v1.04 inner auth JSON for these credentials, with a 44-character AppKey
+/// and `ForceRefreshAccessToken: false` (its longest form).
+pub fn auth_payload_len(username: &str, password: &str) -> usize {
+    let payload = serde_json::json!({
+        "UserName": username,
+        "Password": password,
+        "AppKey": "A".repeat(44),
+        "ForceRefreshAccessToken": false,
+    });
+    serde_json::to_vec(&payload).map(|v| v.len()).unwrap_or(usize::MAX)
+}
+
+/// Checks GSTIN, username and password; returns every problem at once.
+pub fn validate(state: &AppState, request: &StoreRequest) -> Result<Gstin, ServiceError> {
+    let mut errors = Vec::new();
+    let gstin = match Gstin::parse(&request.gstin, state.gstin_strictness()) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            errors.push(FieldError::new("invalid_gstin", format!("GSTIN is not valid: {e}"), "gstin"));
+            None
+        }
+    };
+    let username = &request.username;
+    let username_len = username.chars().count();
+    if !(6..=15).contains(&username_len) || !username.chars().all(|c| c.is_ascii_alphanumeric()) {
+        errors.push(FieldError::new(
+            "invalid_username",
+            format!(
+                "the NIC API username has 6 to 15 letters and digits (as created on the e-invoice portal); this one has {username_len} characters{}",
+                if username.chars().all(|c| c.is_ascii_alphanumeric()) { "" } else { " including other characters" }
+            ),
+            "username",
+        ));
+    }
+    let password = request.password.expose_secret();
+    if password.is_empty() {
+        errors.push(FieldError::new("invalid_password", "the NIC API password is empty", "password"));
+    } else if password.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "invalid_password",
+            "the password contains a control character (such as a line break or tab); it was probably pasted with extra characters",
+            "password",
+        ));
+    } else if password.trim() != password {
+        errors.push(FieldError::new(
+            "invalid_password",
+            "the password starts or ends with a space; this is probably a copy-paste error",
+            "password",
+        ));
+    } else {
+        let len = auth_payload_len(username, password);
+        if len > MAX_AUTH_JSON_BYTES {
+            errors.push(FieldError::new(
+                "credentials_too_long",
+                format!(
+                    "username and password are too long for NIC's auth call: it RSA-encrypts the base64 of a JSON payload, and RSA-2048 takes at most 245 bytes, so the payload must be at most {MAX_AUTH_JSON_BYTES} bytes; these credentials make it {len} bytes (username plus password can total about 66 characters)"
+                ),
+                "password",
+            ));
+        }
+    }
+    match gstin {
+        Some(g) if errors.is_empty() => Ok(g),
+        _ => Err(ServiceError::Invalid(errors)),
+    }
+}
+
+fn owner_not_found() -> ServiceError {
+    ServiceError::NotFound(FieldError::new(
+        "owner_not_found",
+        "no owner with this owner_id in your account",
+        "owner_id",
+    ))
+}
+
+/// Finds the owner for a store. In sandbox mode without a token, an unknown owner id is
+/// created on first use as a GSTIN owner of the body's GSTIN.
+async fn owner_for_store(state: &AppState, actor: Actor, owner_id: Uuid, gstin: &Gstin) -> Result<OwnerRecord, ServiceError> {
+    if let Some(owner) = state.store.get_owner(actor.account_id, owner_id).await? {
+        return Ok(owner);
+    }
+    if !(state.is_sandbox() && actor.token_id.is_none()) {
+        return Err(owner_not_found());
+    }
+    let owner = OwnerRecord {
+        id: owner_id,
+        account_id: actor.account_id,
+        kind: OwnerKind::Gstin,
+        name: gstin.to_string(),
+        pan: gstin.pan().map(|p| p.to_string()),
+        gstin: Some(gstin.to_string()),
+        parent_id: None,
+        created_at: state.now(),
+    };
+    if state.store.insert_owner(&owner).await? {
+        return Ok(owner);
+    }
+    // The id is taken: by a concurrent first use in this account, or by another account
+    // (which must look exactly like a missing owner).
+    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)
+}
+
+/// Stores or overrides the credentials of an owner and GSTIN; returns the new version.
+pub async fn store(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    request: StoreRequest,
+    request_id: Option<String>,
+) -> Result<i64, ServiceError> {
+    let gstin = validate(state, &request)?;
+    let owner = owner_for_store(state, actor, owner_id, &gstin).await?;
+    if !owns_gstin(&owner, &gstin) {
+        return Err(ServiceError::Forbidden(FieldError::new(
+            "gstin_not_owned",
+            format!(
+                "GSTIN {gstin} does not belong to this owner ({} {})",
+                owner.kind.as_str(),
+                owner.gstin.as_deref().or(owner.pan.as_deref()).unwrap_or("")
+            ),
+            "gstin",
+        )));
+    }
+    let now = state.now();
+    let vault = state.vault.clone();
+    let password = request.password;
+    let gstin_text = gstin.to_string();
+    let seal = |version: i64| {
+        let slot = CredentialSlot { owner_id, gstin: &gstin_text, version };
+        vault.seal(&password, slot).map_err(|e| StoreError::Vault(e.to_string()))
+    };
+    let audit = AuditEvent {
+        account_id: actor.account_id,
+        actor_token_id: actor.token_id,
+        action: "nic_credentials.store".into(),
+        owner_id: Some(owner_id),
+        gstin: Some(gstin_text.clone()),
+        username: Some(request.username.clone()),
+        version: None,
+        request_id,
+        at: now,
+    };
+    let version = state
+        .store
+        .put_credential(CredentialPut {
+            owner_id,
+            gstin: &gstin_text,
+            username: &request.username,
+            seal: &seal,
+            updated_at: now,
+            audit,
+        })
+        .await?;
+    tracing::info!(%owner_id, gstin = %gstin_text, version, "NIC credentials stored");
+    Ok(version)
+}
+
+fn parse_gstin_param(state: &AppState, gstin: &str) -> Result<Gstin, ServiceError> {
+    Gstin::parse(gstin, state.gstin_strictness())
+        .map_err(|e| ServiceError::BadRequest(FieldError::new("invalid_gstin", format!("GSTIN is not valid: {e}"), "gstin")))
+}
+
+fn credentials_not_found() -> ServiceError {
+    ServiceError::NotFound(FieldError::new(
+        "credentials_not_found",
+        "no NIC credentials are stored for this owner and GSTIN",
+        "gstin",
+    ))
+}
+
+/// The metadata of stored credentials.
+pub async fn summary(state: &AppState, actor: Actor, owner_id: Uuid, gstin: &str) -> Result<CredentialSummary, ServiceError> {
+    let gstin = parse_gstin_param(state, gstin)?;
+    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)?;
+    let record = state
+        .store
+        .get_credential(owner_id, gstin.as_str())
+        .await?
+        .ok_or_else(credentials_not_found)?;
+    Ok(CredentialSummary {
+        gstin: record.gstin,
+        username: record.username,
+        password_set: !record.password_ciphertext.is_empty(),
+        version: record.version,
+        updated_at: record.updated_at,
+    })
+}
+
+/// Opens the stored password (for the IRP client); never for display.
+pub async fn reveal_password(state: &AppState, actor: Actor, owner_id: Uuid, gstin: &str) -> Result<SecretString, ServiceError> {
+    let gstin = parse_gstin_param(state, gstin)?;
+    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)?;
+    let record = state
+        .store
+        .get_credential(owner_id, gstin.as_str())
+        .await?
+        .ok_or_else(credentials_not_found)?;
+    let slot = CredentialSlot { owner_id, gstin: &record.gstin, version: record.version };
+    Ok(state.vault.open_secret(&record.password_ciphertext, slot)?)
+}
+
+/// Deletes stored credentials, audited.
+pub async fn delete(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+    request_id: Option<String>,
+) -> Result<(), ServiceError> {
+    let gstin = parse_gstin_param(state, gstin)?;
+    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)?;
+    let audit = AuditEvent {
+        account_id: actor.account_id,
+        actor_token_id: actor.token_id,
+        action: "nic_credentials.delete".into(),
+        owner_id: Some(owner_id),
+        gstin: Some(gstin.to_string()),
+        username: None,
+        version: None,
+        request_id,
+        at: state.now(),
+    };
+    if state.store.delete_credential(owner_id, gstin.as_str(), &audit).await? {
+        Ok(())
+    } else {
+        Err(credentials_not_found())
+    }
+}
+
+/// The audit trail of an owner's credentials (who and when; never a secret).
+pub async fn history(state: &AppState, actor: Actor, owner_id: Uuid, gstin: Option<&str>) -> Result<Vec<AuditEvent>, ServiceError> {
+    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)?;
+    Ok(state.store.list_audit_events(actor.account_id, owner_id, gstin).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_payload_limit_allows_about_66_characters() {
+        assert_eq!(auth_payload_len("", ""), 117);
+        assert!(auth_payload_len(&"u".repeat(15), &"p".repeat(51)) <= MAX_AUTH_JSON_BYTES);
+        assert!(auth_payload_len(&"u".repeat(15), &"p".repeat(52)) > MAX_AUTH_JSON_BYTES);
+        // Characters JSON escapes count double.
+        assert!(auth_payload_len("user01", &"\"".repeat(30)) > auth_payload_len("user01", &"a".repeat(30)));
+    }
+}

@@ -1,0 +1,134 @@
+//! Owners: the PAN (business), GSTIN or branch that credentials and e-invoices belong to,
+//! scoped to one account.
+
+use gst_core::{Gstin, Pan};
+use uuid::Uuid;
+
+use super::{Actor, FieldError, ServiceError};
+use crate::state::AppState;
+use crate::storage::{OwnerKind, OwnerRecord};
+
+/// What a caller asks for when adding an owner.
+#[derive(Debug, Clone, Default)]
+pub struct NewOwner {
+    /// `PAN`, `GSTIN` or `BRANCH`.
+    pub kind: String,
+    /// Display name (required for branches; defaults to the PAN or GSTIN otherwise).
+    pub name: Option<String>,
+    /// For PAN owners.
+    pub pan: Option<String>,
+    /// For GSTIN owners.
+    pub gstin: Option<String>,
+    /// A PAN owner for a GSTIN (optional), a GSTIN owner for a branch (required).
+    pub parent_id: Option<Uuid>,
+}
+
+/// Adds an owner to the actor's account.
+pub async fn create_owner(state: &AppState, actor: Actor, new: NewOwner) -> Result<OwnerRecord, ServiceError> {
+    let kind = OwnerKind::parse(&new.kind.to_ascii_uppercase()).ok_or_else(|| {
+        ServiceError::Invalid(vec![FieldError::new(
+            "invalid_kind",
+            "kind must be PAN, GSTIN or BRANCH",
+            "kind",
+        )])
+    })?;
+    let parent = match new.parent_id {
+        Some(id) => Some(state.store.get_owner(actor.account_id, id).await?.ok_or_else(|| {
+            ServiceError::NotFound(FieldError::new("owner_not_found", "no owner with this id in your account", "parent_id"))
+        })?),
+        None => None,
+    };
+    let mut errors = Vec::new();
+    let mut record = OwnerRecord {
+        id: Uuid::new_v4(),
+        account_id: actor.account_id,
+        kind,
+        name: String::new(),
+        pan: None,
+        gstin: None,
+        parent_id: parent.as_ref().map(|p| p.id),
+        created_at: state.now(),
+    };
+    match kind {
+        OwnerKind::Pan => {
+            if parent.is_some() {
+                errors.push(FieldError::new("unexpected_parent", "a PAN owner has no parent", "parent_id"));
+            }
+            match new.pan.as_deref().map(Pan::parse) {
+                Some(Ok(pan)) => record.pan = Some(pan.to_string()),
+                Some(Err(e)) => errors.push(FieldError::new("invalid_pan", e.to_string(), "pan")),
+                None => errors.push(FieldError::new("missing_field", "a PAN owner needs `pan`", "pan")),
+            }
+        }
+        OwnerKind::Gstin => match new.gstin.as_deref().map(|g| Gstin::parse(g, state.gstin_strictness())) {
+            Some(Ok(gstin)) => {
+                match &parent {
+                    Some(p) if p.kind != OwnerKind::Pan => errors.push(FieldError::new(
+                        "invalid_parent",
+                        "the parent of a GSTIN owner must be a PAN owner",
+                        "parent_id",
+                    )),
+                    Some(p) if p.pan.as_deref() != Some(gstin.pan_part()) => errors.push(FieldError::new(
+                        "gstin_not_under_pan",
+                        format!(
+                            "GSTIN {} carries PAN {} in characters 3-12, not the parent's PAN {}",
+                            gstin,
+                            gstin.pan_part(),
+                            p.pan.as_deref().unwrap_or("")
+                        ),
+                        "gstin",
+                    )),
+                    _ => {}
+                }
+                record.pan = gstin.pan().map(|p| p.to_string());
+                record.gstin = Some(gstin.to_string());
+            }
+            Some(Err(e)) => errors.push(FieldError::new("invalid_gstin", format!("GSTIN is not valid: {e}"), "gstin")),
+            None => errors.push(FieldError::new("missing_field", "a GSTIN owner needs `gstin`", "gstin")),
+        },
+        OwnerKind::Branch => match &parent {
+            Some(p) if p.kind == OwnerKind::Gstin => {
+                record.gstin = p.gstin.clone();
+                record.pan = p.pan.clone();
+            }
+            Some(_) => errors.push(FieldError::new(
+                "invalid_parent",
+                "the parent of a branch must be a GSTIN owner",
+                "parent_id",
+            )),
+            None => errors.push(FieldError::new("missing_field", "a branch needs `parent_id` (its GSTIN owner)", "parent_id")),
+        },
+    }
+    let name = new.name.as_deref().map(str::trim).unwrap_or("");
+    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+        errors.push(FieldError::new("invalid_name", "a name has at most 200 printable characters", "name"));
+    } else if name.is_empty() {
+        match kind {
+            OwnerKind::Branch => errors.push(FieldError::new("missing_field", "a branch needs a `name`", "name")),
+            _ => record.name = record.gstin.clone().or(record.pan.clone()).unwrap_or_default(),
+        }
+    } else {
+        record.name = name.to_string();
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    if !state.store.insert_owner(&record).await? {
+        return Err(ServiceError::Internal("owner id collision".into()));
+    }
+    Ok(record)
+}
+
+/// The owners of the actor's account.
+pub async fn list_owners(state: &AppState, actor: Actor) -> Result<Vec<OwnerRecord>, ServiceError> {
+    Ok(state.store.list_owners(actor.account_id).await?)
+}
+
+/// Whether a GSTIN belongs to an owner: the same PAN for a PAN owner, equal for a GSTIN owner,
+/// the parent's for a branch.
+pub fn owns_gstin(owner: &OwnerRecord, gstin: &Gstin) -> bool {
+    match owner.kind {
+        OwnerKind::Pan => owner.pan.as_deref() == Some(gstin.pan_part()),
+        OwnerKind::Gstin | OwnerKind::Branch => owner.gstin.as_deref() == Some(gstin.as_str()),
+    }
+}

@@ -1,0 +1,70 @@
+//! The state every request handler and service function receives: settings, store, vault,
+//! clock and throttles. Built once by [`crate::app::Application`]; there are no globals.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::{Mode, Settings};
+use crate::storage::Store;
+use crate::throttle::FailureThrottle;
+use crate::vault::Vault;
+
+/// The account that sandbox-mode requests without a token act for.
+pub const SANDBOX_ACCOUNT_ID: Uuid = Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0001);
+
+/// Shared, cheaply clonable application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Resolved settings.
+    pub settings: Arc<Settings>,
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The unwrapped data keys.
+    pub vault: Arc<Vault>,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// Failed logins, by email.
+    pub login_throttle: Arc<FailureThrottle>,
+    /// Failed token checks, by client address.
+    pub token_throttle: Arc<FailureThrottle>,
+    /// An Argon2 hash to verify against for unknown emails (equal timing).
+    pub dummy_password_hash: Arc<String>,
+}
+
+impl AppState {
+    /// Assembles the state.
+    pub fn new(settings: Settings, store: Arc<dyn Store>, vault: Vault, clock: Arc<dyn Clock>) -> Self {
+        let login_throttle = FailureThrottle::new(settings.login_failure_limit, Duration::from_secs(15 * 60));
+        let token_throttle = FailureThrottle::new(settings.token_failure_limit, Duration::from_secs(60));
+        AppState {
+            settings: Arc::new(settings),
+            store,
+            vault: Arc::new(vault),
+            clock,
+            login_throttle: Arc::new(login_throttle),
+            token_throttle: Arc::new(token_throttle),
+            dummy_password_hash: Arc::new(crate::accounts::dummy_password_hash()),
+        }
+    }
+
+    /// Whether the gateway runs in sandbox mode.
+    pub fn is_sandbox(&self) -> bool {
+        self.settings.mode == Mode::Sandbox
+    }
+
+    /// The GSTIN strictness of the mode.
+    pub fn gstin_strictness(&self) -> gst_core::Strictness {
+        match self.settings.mode {
+            Mode::Sandbox => gst_core::Strictness::Sandbox,
+            Mode::Production => gst_core::Strictness::Production,
+        }
+    }
+
+    /// Now, in Unix milliseconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

@@ -1,0 +1,164 @@
+//! Persistence for the gateway behind one trait, [`Store`], with a SQLite implementation (the
+//! embedded default) and a PostgreSQL one (for several replicas). Queries are runtime `sqlx`
+//! queries; each backend has its own migrations. The conformance suite in the integration tests
+//! runs the same story against both.
+
+mod postgres;
+mod records;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+pub use postgres::PostgresStore;
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+/// What can go wrong in the storage layer. Messages never contain secret values.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key already holds this value.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The database URL is not one we understand.
+    #[error("unsupported database URL (use sqlite://PATH or postgres://...): {0}")]
+    UnsupportedUrl(String),
+    /// Sealing or re-encrypting a secret inside a transaction failed.
+    #[error("vault: {0}")]
+    Vault(String),
+    /// The database reported an error.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// Seals a secret for a given credential version: returns the vault key version used and the
+/// ciphertext. Called inside the write transaction, once the new version is known.
+pub type SealFn<'a> = &'a (dyn Fn(i64) -> Result<(i64, Vec<u8>), StoreError> + Send + Sync);
+
+/// Re-encrypts one stored credential under the new vault key; returns the new ciphertext.
+pub type ResealFn<'a> = &'a (dyn Fn(&CredentialRecord) -> Result<Vec<u8>, StoreError> + Send + Sync);
+
+/// A request to store (or override) the NIC credentials of one owner and GSTIN.
+pub struct CredentialPut<'a> {
+    /// The owner the credentials belong to.
+    pub owner_id: Uuid,
+    /// The GSTIN, upper-case.
+    pub gstin: &'a str,
+    /// The NIC API username.
+    pub username: &'a str,
+    /// Encrypts the password for the version the store assigns.
+    pub seal: SealFn<'a>,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+    /// The audit event to record in the same transaction; its version is filled in.
+    pub audit: AuditEvent,
+}
+
+/// Everything the gateway keeps, behind one object-safe trait.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Closes every connection, flushing what the backend needs to flush.
+    async fn close(&self);
+
+    /// Creates an account unless one with this id exists.
+    async fn ensure_account(&self, account: &AccountRecord) -> Result<(), StoreError>;
+    /// Adds a user; `Conflict` when the email is taken.
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    /// Finds a user by lower-cased email.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Stores a new auth token (its hash only).
+    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// Finds a token by the SHA-256 of its value.
+    async fn find_token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError>;
+    /// Every token of an account, newest first.
+    async fn list_tokens(&self, account_id: Uuid) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes a token of this account; false when there is no such live token.
+    async fn revoke_token(&self, account_id: Uuid, token_id: Uuid, at: i64) -> Result<bool, StoreError>;
+    /// Records a token's last use.
+    async fn touch_token(&self, token_id: Uuid, at: i64) -> Result<(), StoreError>;
+
+    /// Adds an owner; false (and nothing written) when the id is already taken by any account.
+    async fn insert_owner(&self, owner: &OwnerRecord) -> Result<bool, StoreError>;
+    /// An owner of this account, or `None` (also when it belongs to another account).
+    async fn get_owner(&self, account_id: Uuid, owner_id: Uuid) -> Result<Option<OwnerRecord>, StoreError>;
+    /// The owners of an account, oldest first.
+    async fn list_owners(&self, account_id: Uuid) -> Result<Vec<OwnerRecord>, StoreError>;
+
+    /// Every vault key, by version.
+    async fn list_vault_keys(&self) -> Result<Vec<VaultKeyRecord>, StoreError>;
+    /// Adds the first vault key; false when that version already exists (another replica won).
+    async fn insert_vault_key(&self, key: &VaultKeyRecord) -> Result<bool, StoreError>;
+    /// In one transaction: adds `new_key`, replaces the wrapping of `rewrapped` keys, and
+    /// re-encrypts every credential with `reseal`. Returns how many credentials were re-encrypted.
+    async fn rotate_vault(
+        &self,
+        new_key: &VaultKeyRecord,
+        rewrapped: &[VaultKeyRecord],
+        reseal: ResealFn<'_>,
+        audit: &AuditEvent,
+    ) -> Result<u64, StoreError>;
+
+    /// Stores or overrides credentials atomically, bumping the version; returns the new version.
+    async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError>;
+    /// The stored credentials of one owner and GSTIN.
+    async fn get_credential(&self, owner_id: Uuid, gstin: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    /// Deletes them, recording `audit` in the same transaction; false when there were none.
+    async fn delete_credential(&self, owner_id: Uuid, gstin: &str, audit: &AuditEvent) -> Result<bool, StoreError>;
+    /// How many credentials are stored.
+    async fn count_credentials(&self) -> Result<i64, StoreError>;
+
+    /// Audit events for one owner and GSTIN (or all of the owner's when `gstin` is `None`), oldest first.
+    async fn list_audit_events(
+        &self,
+        account_id: Uuid,
+        owner_id: Uuid,
+        gstin: Option<&str>,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// Opens the store a URL names: `sqlite://PATH` (created if missing) or `postgres://...`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(Arc::new(SqliteStore::open(path).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// A URL with any password replaced, for error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}

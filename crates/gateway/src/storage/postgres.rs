@@ -1,0 +1,412 @@
+//! The PostgreSQL store, for deployments with several gateway replicas. Credential writes
+//! take a transaction-scoped advisory lock per (owner, GSTIN), so concurrent stores from
+//! different replicas serialise and every version number is used once.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use super::sqlite::{INSERT_AUDIT, SELECT_AUDIT, SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN, UPSERT_CREDENTIAL};
+use super::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// PostgreSQL implementation of [`Store`].
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the server a `postgres://` URL names.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+fn owner_from_row(row: &PgRow) -> Result<OwnerRecord, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    Ok(OwnerRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        kind: OwnerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
+        name: row.try_get("name")?,
+        pan: row.try_get("pan")?,
+        gstin: row.try_get("gstin")?,
+        parent_id: row.try_get("parent_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn token_from_row(row: &PgRow) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        user_id: row.try_get("user_id")?,
+        label: row.try_get("label")?,
+        token_hash: row.try_get("token_hash")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+fn credential_from_row(row: &PgRow) -> Result<CredentialRecord, StoreError> {
+    Ok(CredentialRecord {
+        owner_id: row.try_get("owner_id")?,
+        gstin: row.try_get("gstin")?,
+        username: row.try_get("username")?,
+        key_version: row.try_get("key_version")?,
+        password_ciphertext: row.try_get("password_ciphertext")?,
+        version: row.try_get("version")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn audit_from_row(row: &PgRow) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        account_id: row.try_get("account_id")?,
+        actor_token_id: row.try_get("actor_token_id")?,
+        action: row.try_get("action")?,
+        owner_id: row.try_get("owner_id")?,
+        gstin: row.try_get("gstin")?,
+        username: row.try_get("username")?,
+        version: row.try_get("version")?,
+        request_id: row.try_get("request_id")?,
+        at: row.try_get("at")?,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+async fn insert_audit<'c, E>(executor: E, event: &AuditEvent) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    sqlx::query(INSERT_AUDIT)
+        .bind(event.account_id)
+        .bind(event.actor_token_id)
+        .bind(&event.action)
+        .bind(event.owner_id)
+        .bind(&event.gstin)
+        .bind(&event.username)
+        .bind(event.version)
+        .bind(&event.request_id)
+        .bind(event.at)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn ensure_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(account.id)
+            .bind(&account.name)
+            .bind(account.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO users (id, account_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.id)
+            .bind(user.account_id)
+            .bind(&user.email)
+            .bind(&user.password_hash)
+            .bind(user.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("a user with this email") } else { e.into() })?;
+        Ok(())
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query("SELECT id, account_id, email, password_hash, created_at FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(UserRecord {
+                id: row.try_get("id")?,
+                account_id: row.try_get("account_id")?,
+                email: row.try_get("email")?,
+                password_hash: row.try_get("password_hash")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO auth_tokens (id, account_id, user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(token.id)
+            .bind(token.account_id)
+            .bind(token.user_id)
+            .bind(&token.label)
+            .bind(&token.token_hash)
+            .bind(token.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn find_token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_TOKEN} WHERE token_hash = $1"))
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn list_tokens(&self, account_id: Uuid) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(&format!("{SELECT_TOKEN} WHERE account_id = $1 ORDER BY created_at DESC"))
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, account_id: Uuid, token_id: Uuid, at: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(token_id)
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn touch_token(&self, token_id: Uuid, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE auth_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(token_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_owner(&self, owner: &OwnerRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO owners (id, account_id, kind, name, pan, gstin, parent_id, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING")
+            .bind(owner.id)
+            .bind(owner.account_id)
+            .bind(owner.kind.as_str())
+            .bind(&owner.name)
+            .bind(&owner.pan)
+            .bind(&owner.gstin)
+            .bind(owner.parent_id)
+            .bind(owner.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_owner(&self, account_id: Uuid, owner_id: Uuid) -> Result<Option<OwnerRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_OWNER} WHERE id = $1 AND account_id = $2"))
+            .bind(owner_id)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(owner_from_row).transpose()
+    }
+
+    async fn list_owners(&self, account_id: Uuid) -> Result<Vec<OwnerRecord>, StoreError> {
+        let rows = sqlx::query(&format!("{SELECT_OWNER} WHERE account_id = $1 ORDER BY created_at, id"))
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(owner_from_row).collect()
+    }
+
+    async fn list_vault_keys(&self) -> Result<Vec<VaultKeyRecord>, StoreError> {
+        let rows = sqlx::query("SELECT version, wrapped_key, created_at FROM vault_keys ORDER BY version")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(VaultKeyRecord {
+                    version: row.try_get("version")?,
+                    wrapped_key: row.try_get("wrapped_key")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_vault_key(&self, key: &VaultKeyRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING")
+            .bind(key.version)
+            .bind(&key.wrapped_key)
+            .bind(key.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn rotate_vault(
+        &self,
+        new_key: &VaultKeyRecord,
+        rewrapped: &[VaultKeyRecord],
+        reseal: ResealFn<'_>,
+        audit: &AuditEvent,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE nic_credentials IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+        for key in rewrapped {
+            sqlx::query("UPDATE vault_keys SET wrapped_key = $1 WHERE version = $2")
+                .bind(&key.wrapped_key)
+                .bind(key.version)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)")
+            .bind(new_key.version)
+            .bind(&new_key.wrapped_key)
+            .bind(new_key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        let mut count = 0u64;
+        let mut after: Option<(Uuid, String)> = None;
+        loop {
+            let rows = match &after {
+                None => sqlx::query(&format!("{SELECT_CREDENTIAL} ORDER BY owner_id, gstin LIMIT 1000"))
+                    .fetch_all(&mut *tx)
+                    .await?,
+                Some((owner, gstin)) => sqlx::query(&format!(
+                    "{SELECT_CREDENTIAL} WHERE (owner_id > $1) OR (owner_id = $1 AND gstin > $2) ORDER BY owner_id, gstin LIMIT 1000"
+                ))
+                .bind(owner)
+                .bind(gstin)
+                .fetch_all(&mut *tx)
+                .await?,
+            };
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let record = credential_from_row(row)?;
+                let sealed = reseal(&record)?;
+                sqlx::query("UPDATE nic_credentials SET key_version = $1, password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4")
+                    .bind(new_key.version)
+                    .bind(sealed)
+                    .bind(record.owner_id)
+                    .bind(&record.gstin)
+                    .execute(&mut *tx)
+                    .await?;
+                count += 1;
+                after = Some((record.owner_id, record.gstin));
+            }
+        }
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("nic_credentials/{}/{}", put.owner_id, put.gstin))
+            .execute(&mut *tx)
+            .await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2")
+            .bind(put.owner_id)
+            .bind(put.gstin)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let version = current.unwrap_or(0) + 1;
+        let (key_version, ciphertext) = (put.seal)(version)?;
+        sqlx::query(UPSERT_CREDENTIAL)
+            .bind(put.owner_id)
+            .bind(put.gstin)
+            .bind(put.username)
+            .bind(key_version)
+            .bind(ciphertext)
+            .bind(version)
+            .bind(put.updated_at)
+            .execute(&mut *tx)
+            .await?;
+        let mut audit = put.audit;
+        audit.version = Some(version);
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn get_credential(&self, owner_id: Uuid, gstin: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_CREDENTIAL} WHERE owner_id = $1 AND gstin = $2"))
+            .bind(owner_id)
+            .bind(gstin)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(credential_from_row).transpose()
+    }
+
+    async fn delete_credential(&self, owner_id: Uuid, gstin: &str, audit: &AuditEvent) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM nic_credentials WHERE owner_id = $1 AND gstin = $2")
+            .bind(owner_id)
+            .bind(gstin)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn count_credentials(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials").fetch_one(&self.pool).await?)
+    }
+
+    async fn list_audit_events(
+        &self,
+        account_id: Uuid,
+        owner_id: Uuid,
+        gstin: Option<&str>,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_AUDIT} WHERE account_id = $1 AND owner_id = $2 AND ($3::text IS NULL OR gstin = $3) ORDER BY id"
+        ))
+        .bind(account_id)
+        .bind(owner_id)
+        .bind(gstin)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+}

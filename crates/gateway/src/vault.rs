@@ -1,0 +1,414 @@
+//! The credential vault: envelope encryption with AES-256-GCM. A master key (from the
+//! environment, a file, or generated in sandbox mode) wraps versioned data keys stored in the
+//! database; data keys seal NIC passwords. Every ciphertext names its key version and is bound
+//! by associated data to its owner, GSTIN and credential version, so a ciphertext copied to
+//! another row fails to open.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
+use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
+use base64::Engine;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::storage::{AuditEvent, Store, StoreError, VaultKeyRecord};
+
+/// First bytes of every sealed credential: format tag and format version.
+const SEALED_MAGIC: &[u8; 2] = b"E1";
+const NONCE_LEN: usize = 12;
+const HEADER_LEN: usize = 2 + 4 + NONCE_LEN;
+
+/// What can go wrong with keys and ciphertexts. Never carries key or plaintext bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The master key is missing (production mode), malformed, or given twice.
+    #[error("master key: {0}")]
+    MasterKey(String),
+    /// The master key does not open this database's vault keys.
+    #[error("the master key does not open vault key version {0} of this database; check EINVOICE_MASTER_KEY or EINVOICE_MASTER_KEY_FILE (nothing was changed)")]
+    WrongMasterKey(i64),
+    /// A ciphertext names a key version the vault does not have.
+    #[error("unknown vault key version {0}")]
+    UnknownKeyVersion(i64),
+    /// A ciphertext failed authentication (wrong row, tampered, or wrong key).
+    #[error("ciphertext does not authenticate for this owner, GSTIN and version")]
+    Authentication,
+    /// A ciphertext is too short or has an unknown format.
+    #[error("malformed ciphertext")]
+    Malformed,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading or writing a key file failed.
+    #[error("key file {path}: {error}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What happened.
+        error: std::io::Error,
+    },
+}
+
+/// The 32-byte key that wraps the data keys. Zeroed on drop; never printed.
+pub struct MasterKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey([redacted])")
+    }
+}
+
+impl MasterKey {
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(bytes.as_mut());
+        MasterKey(bytes)
+    }
+
+    /// Parses 32 bytes given as base64 (standard or URL-safe) or as 64 hex digits.
+    pub fn parse(text: &str) -> Result<Self, VaultError> {
+        let text = text.trim();
+        let decoded = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            decode_hex(text)
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
+                .ok()
+                .map(Zeroizing::new)
+        };
+        let decoded = decoded.ok_or_else(|| VaultError::MasterKey("not base64 or hex".into()))?;
+        let bytes: [u8; 32] = decoded
+            .as_slice()
+            .try_into()
+            .map_err(|_| VaultError::MasterKey(format!("must be 32 bytes, got {}", decoded.len())))?;
+        Ok(MasterKey(Zeroizing::new(bytes)))
+    }
+
+    /// The base64 form, for writing a key file.
+    pub fn to_base64(&self) -> SecretString {
+        SecretString::from(base64::engine::general_purpose::STANDARD.encode(self.0.as_ref()))
+    }
+
+    /// Loads the key from a file.
+    pub fn from_file(path: &Path) -> Result<Self, VaultError> {
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|error| VaultError::Io {
+            path: path.display().to_string(),
+            error,
+        })?);
+        Self::parse(&text)
+    }
+
+    /// Writes the key to a new file readable by its owner only (mode 0600).
+    pub fn write_new_file(&self, path: &Path) -> Result<(), VaultError> {
+        use std::io::Write;
+        let io = |error| VaultError::Io {
+            path: path.display().to_string(),
+            error,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(io)?;
+        file.write_all(self.to_base64().expose_secret().as_bytes()).map_err(io)?;
+        file.write_all(b"\n").map_err(io)?;
+        file.sync_all().map_err(io)?;
+        Ok(())
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.0.as_ref()))
+    }
+}
+
+fn decode_hex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let bytes = text.as_bytes();
+    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len() / 2));
+    for pair in bytes.chunks(2) {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out.push((hi * 16 + lo) as u8);
+    }
+    Some(out)
+}
+
+fn wrap_aad(version: i64) -> Vec<u8> {
+    format!("einvoice/vault-key/v{version}").into_bytes()
+}
+
+/// The associated data that binds a sealed NIC password to its row.
+fn credential_aad(key_version: i64, owner_id: Uuid, gstin: &str, version: i64) -> Vec<u8> {
+    format!("einvoice/nic-credential|key={key_version}|owner={owner_id}|gstin={gstin}|version={version}").into_bytes()
+}
+
+/// Where a sealed NIC password belongs: the associated data it is bound to.
+#[derive(Debug, Clone, Copy)]
+pub struct CredentialSlot<'a> {
+    /// The owner.
+    pub owner_id: Uuid,
+    /// The GSTIN.
+    pub gstin: &'a str,
+    /// The credential version.
+    pub version: i64,
+}
+
+/// The unwrapped data keys, by version. Built once at start-up and held in the app state.
+pub struct Vault {
+    keys: BTreeMap<i64, Aes256Gcm>,
+    current: i64,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("key_versions", &self.keys.keys().collect::<Vec<_>>())
+            .field("current", &self.current)
+            .finish()
+    }
+}
+
+fn wrap_data_key(master: &MasterKey, version: i64, data_key: &[u8; 32]) -> Result<Vec<u8>, VaultError> {
+    let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+    let ciphertext = master
+        .cipher()
+        .encrypt(&nonce, Payload { msg: data_key, aad: &wrap_aad(version) })
+        .map_err(|_| VaultError::Authentication)?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&ciphertext);
+    Ok(out)
+}
+
+fn unwrap_data_key(master: &MasterKey, record: &VaultKeyRecord) -> Result<Aes256Gcm, VaultError> {
+    let plain = unwrap_raw(master, record)?;
+    Ok(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(plain.as_ref())))
+}
+
+fn new_data_key() -> Zeroizing<[u8; 32]> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(bytes.as_mut());
+    bytes
+}
+
+impl Vault {
+    /// Opens the vault of a store with the master key: unwraps every data key, creating the
+    /// first one on a fresh database. A wrong master key is an error and changes nothing.
+    pub async fn open(store: &dyn Store, master: &MasterKey, now: i64) -> Result<Self, VaultError> {
+        let mut records = store.list_vault_keys().await?;
+        if records.is_empty() {
+            let data_key = new_data_key();
+            let record = VaultKeyRecord {
+                version: 1,
+                wrapped_key: wrap_data_key(master, 1, &data_key)?,
+                created_at: now,
+            };
+            store.insert_vault_key(&record).await?;
+            // Another replica may have created version 1 first: read back what won.
+            records = store.list_vault_keys().await?;
+        }
+        let mut keys = BTreeMap::new();
+        for record in &records {
+            keys.insert(record.version, unwrap_data_key(master, record)?);
+        }
+        let current = keys.keys().next_back().copied().ok_or(VaultError::UnknownKeyVersion(1))?;
+        Ok(Vault { keys, current })
+    }
+
+    /// The version new ciphertexts are sealed with.
+    pub fn current_version(&self) -> i64 {
+        self.current
+    }
+
+    /// Seals a secret for a credential slot under the current key.
+    pub fn seal(&self, secret: &SecretString, slot: CredentialSlot<'_>) -> Result<(i64, Vec<u8>), VaultError> {
+        self.seal_with(self.current, secret.expose_secret().as_bytes(), slot)
+    }
+
+    fn seal_with(&self, key_version: i64, plain: &[u8], slot: CredentialSlot<'_>) -> Result<(i64, Vec<u8>), VaultError> {
+        let cipher = self.keys.get(&key_version).ok_or(VaultError::UnknownKeyVersion(key_version))?;
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let aad = credential_aad(key_version, slot.owner_id, slot.gstin, slot.version);
+        let ciphertext = cipher
+            .encrypt(&nonce, Payload { msg: plain, aad: &aad })
+            .map_err(|_| VaultError::Authentication)?;
+        let mut out = Vec::with_capacity(HEADER_LEN + ciphertext.len());
+        out.extend_from_slice(SEALED_MAGIC);
+        out.extend_from_slice(&u32::try_from(key_version).map_err(|_| VaultError::Malformed)?.to_be_bytes());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        Ok((key_version, out))
+    }
+
+    /// The key version a sealed value names.
+    pub fn key_version_of(sealed: &[u8]) -> Result<i64, VaultError> {
+        if sealed.len() < HEADER_LEN || &sealed[..2] != SEALED_MAGIC {
+            return Err(VaultError::Malformed);
+        }
+        let mut version = [0u8; 4];
+        version.copy_from_slice(&sealed[2..6]);
+        Ok(i64::from(u32::from_be_bytes(version)))
+    }
+
+    /// Opens a sealed secret; fails unless it was sealed for exactly this slot.
+    pub fn open_secret(&self, sealed: &[u8], slot: CredentialSlot<'_>) -> Result<SecretString, VaultError> {
+        let key_version = Self::key_version_of(sealed)?;
+        let cipher = self.keys.get(&key_version).ok_or(VaultError::UnknownKeyVersion(key_version))?;
+        let aad = credential_aad(key_version, slot.owner_id, slot.gstin, slot.version);
+        let nonce = Nonce::from_slice(&sealed[6..HEADER_LEN]);
+        let plain = Zeroizing::new(
+            cipher
+                .decrypt(nonce, Payload { msg: &sealed[HEADER_LEN..], aad: &aad })
+                .map_err(|_| VaultError::Authentication)?,
+        );
+        let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Malformed)?;
+        Ok(SecretString::from(text.to_owned()))
+    }
+
+    /// Adds a new data key and re-encrypts every stored credential under it, in one
+    /// transaction. With `new_master`, every data key is also re-wrapped under that master key.
+    /// Returns how many credentials were re-encrypted.
+    pub async fn rotate(
+        &mut self,
+        store: &dyn Store,
+        master: &MasterKey,
+        new_master: Option<&MasterKey>,
+        now: i64,
+    ) -> Result<u64, VaultError> {
+        let wrapping = new_master.unwrap_or(master);
+        let records = store.list_vault_keys().await?;
+        let mut rewrapped = Vec::new();
+        if new_master.is_some() {
+            for record in &records {
+                let plain = unwrap_raw(master, record)?;
+                rewrapped.push(VaultKeyRecord {
+                    version: record.version,
+                    wrapped_key: wrap_data_key(wrapping, record.version, &plain)?,
+                    created_at: record.created_at,
+                });
+            }
+        }
+        let version = records.iter().map(|r| r.version).max().unwrap_or(0) + 1;
+        let data_key = new_data_key();
+        let new_record = VaultKeyRecord {
+            version,
+            wrapped_key: wrap_data_key(wrapping, version, &data_key)?,
+            created_at: now,
+        };
+        let mut next = Vault {
+            keys: std::mem::take(&mut self.keys),
+            current: version,
+        };
+        next.keys.insert(version, Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(data_key.as_ref())));
+        let reseal = |record: &crate::storage::CredentialRecord| -> Result<Vec<u8>, StoreError> {
+            let slot = CredentialSlot {
+                owner_id: record.owner_id,
+                gstin: &record.gstin,
+                version: record.version,
+            };
+            let secret = next
+                .open_secret(&record.password_ciphertext, slot)
+                .map_err(|e| StoreError::Vault(e.to_string()))?;
+            next.seal_with(version, secret.expose_secret().as_bytes(), slot)
+                .map(|(_, sealed)| sealed)
+                .map_err(|e| StoreError::Vault(e.to_string()))
+        };
+        let audit = AuditEvent {
+            account_id: Uuid::nil(),
+            actor_token_id: None,
+            action: "vault.rotate".into(),
+            owner_id: None,
+            gstin: None,
+            username: None,
+            version: Some(version),
+            request_id: None,
+            at: now,
+        };
+        let result = store.rotate_vault(&new_record, &rewrapped, &reseal, &audit).await;
+        match result {
+            Ok(count) => {
+                *self = next;
+                Ok(count)
+            }
+            Err(e) => {
+                next.keys.remove(&version);
+                self.keys = next.keys;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+fn unwrap_raw(master: &MasterKey, record: &VaultKeyRecord) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    let (nonce, ciphertext) = record
+        .wrapped_key
+        .split_at_checked(NONCE_LEN)
+        .ok_or(VaultError::WrongMasterKey(record.version))?;
+    let plain = Zeroizing::new(
+        master
+            .cipher()
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: &wrap_aad(record.version) })
+            .map_err(|_| VaultError::WrongMasterKey(record.version))?,
+    );
+    let mut out = Zeroizing::new([0u8; 32]);
+    if plain.len() != 32 {
+        return Err(VaultError::WrongMasterKey(record.version));
+    }
+    out.copy_from_slice(&plain);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault_with_one_key() -> Vault {
+        let mut keys = BTreeMap::new();
+        keys.insert(1, Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&[7u8; 32])));
+        Vault { keys, current: 1 }
+    }
+
+    #[test]
+    fn sealed_secret_opens_only_in_its_own_slot() {
+        let vault = vault_with_one_key();
+        let owner = Uuid::new_v4();
+        let slot = CredentialSlot { owner_id: owner, gstin: "29AAFCD5862R000", version: 3 };
+        let secret = SecretString::from("Passw0rd!".to_string());
+        let (version, sealed) = vault.seal(&secret, slot).unwrap();
+        assert_eq!(version, 1);
+        assert_eq!(Vault::key_version_of(&sealed).unwrap(), 1);
+        assert_eq!(vault.open_secret(&sealed, slot).unwrap().expose_secret(), "Passw0rd!");
+        for other in [
+            CredentialSlot { version: 4, ..slot },
+            CredentialSlot { gstin: "24AAFCD5862R005", ..slot },
+            CredentialSlot { owner_id: Uuid::new_v4(), ..slot },
+        ] {
+            assert!(matches!(vault.open_secret(&sealed, other), Err(VaultError::Authentication)));
+        }
+        let (_, again) = vault.seal(&secret, slot).unwrap();
+        assert_ne!(sealed, again, "a fresh nonce per write");
+    }
+
+    #[test]
+    fn master_key_parses_base64_and_hex_and_redacts_debug() {
+        let key = MasterKey::generate();
+        let b64 = key.to_base64();
+        let parsed = MasterKey::parse(b64.expose_secret()).unwrap();
+        assert_eq!(parsed.0.as_ref(), key.0.as_ref());
+        let hex: String = key.0.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(MasterKey::parse(&hex).unwrap().0.as_ref(), key.0.as_ref());
+        assert!(MasterKey::parse("c2hvcnQ=").is_err());
+        assert_eq!(format!("{key:?}"), "MasterKey([redacted])");
+        assert!(!format!("{:?}", vault_with_one_key()).contains("7"));
+    }
+}
