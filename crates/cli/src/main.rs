@@ -1,1 +1,106 @@
-fn main() {}
+//! The `einvoice` command: runs the gateway and administers its data (users, tokens, owners,
+//! vault keys), and checks GSTINs offline.
+
+mod admin;
+mod gstin;
+mod options;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use options::SettingsArgs;
+
+/// GST e-invoicing gateway.
+#[derive(Parser)]
+#[command(name = "einvoice", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway's HTTP API.
+    Serve(SettingsArgs),
+    /// Apply database migrations and exit.
+    Migrate(SettingsArgs),
+    /// GSTIN tools.
+    Gstin {
+        #[command(subcommand)]
+        command: gstin::GstinCommand,
+    },
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        command: admin::UsersCommand,
+    },
+    /// Manage API tokens.
+    Tokens {
+        #[command(subcommand)]
+        command: admin::TokensCommand,
+    },
+    /// Manage owners (PAN, GSTIN, branch).
+    Owners {
+        #[command(subcommand)]
+        command: admin::OwnersCommand,
+    },
+    /// Manage the vault's keys.
+    Keys {
+        #[command(subcommand)]
+        command: admin::KeysCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Gstin { command } = &cli.command {
+        return gstin::run(command);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            let settings = args.settings()?;
+            gateway::telemetry::init(settings.log_format);
+            let store = gateway::storage::open(&settings.database_url).await?;
+            store.migrate().await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Users { command } => admin::users(command).await,
+        Command::Tokens { command } => admin::tokens(command).await,
+        Command::Owners { command } => admin::owners(command).await,
+        Command::Keys { command } => admin::keys(command).await,
+        Command::Gstin { .. } => Ok(()),
+    }
+}
+
+async fn serve(args: SettingsArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+    let settings = args.settings()?;
+    gateway::telemetry::init(settings.log_format);
+    let mode = settings.mode;
+    let app = gateway::Application::build(settings).await?;
+    println!("einvoice gateway ({mode:?} mode) listening on http://{}", app.local_addr());
+    std::io::stdout().flush()?;
+    app.run_until(gateway::app::shutdown_signal()).await?;
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! Settings flags shared by every command that opens the database; each flag also reads an
+//! `EINVOICE_*` environment variable, and `--config` names an optional TOML file beneath them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use gateway::{Settings, SettingsLayer};
+use secrecy::SecretString;
+
+/// Flags and environment variables that configure the gateway.
+#[derive(Args, Debug, Clone)]
+pub struct SettingsArgs {
+    /// TOML configuration file (flags and environment override it).
+    #[arg(long, env = "EINVOICE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// `sandbox` (default) or `production`.
+    #[arg(long, env = "EINVOICE_MODE")]
+    pub mode: Option<String>,
+    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free port).
+    #[arg(long, env = "EINVOICE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory (default ./data).
+    #[arg(long, env = "EINVOICE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://... (default sqlite://<data-dir>/einvoice.db).
+    #[arg(long, env = "EINVOICE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// File holding the master key (base64 or hex of 32 bytes).
+    #[arg(long, env = "EINVOICE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Largest request body in bytes (default 65536).
+    #[arg(long, env = "EINVOICE_BODY_LIMIT_BYTES")]
+    pub body_limit_bytes: Option<usize>,
+    /// Request timeout in seconds (default 30).
+    #[arg(long, env = "EINVOICE_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<u64>,
+    /// Log format: text (default) or json.
+    #[arg(long, env = "EINVOICE_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Failed logins allowed per email per 15 minutes (default 5).
+    #[arg(long, env = "EINVOICE_LOGIN_FAILURE_LIMIT")]
+    pub login_failure_limit: Option<u32>,
+    /// Failed token checks allowed per client address per minute (default 20).
+    #[arg(long, env = "EINVOICE_TOKEN_FAILURE_LIMIT")]
+    pub token_failure_limit: Option<u32>,
+}
+
+impl SettingsArgs {
+    /// Resolves flags and environment over the optional file over the defaults.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let master_key = std::env::var("EINVOICE_MASTER_KEY")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(SecretString::from);
+        let top = SettingsLayer {
+            mode: self.mode.clone(),
+            listen: self.listen,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            master_key_file: self.master_key_file.clone(),
+            body_limit_bytes: self.body_limit_bytes,
+            request_timeout_secs: self.request_timeout_secs,
+            log_format: self.log_format.clone(),
+            login_failure_limit: self.login_failure_limit,
+            token_failure_limit: self.token_failure_limit,
+            master_key,
+        };
+        let file = match &self.config {
+            Some(path) => SettingsLayer::from_toml_file(path)?,
+            None => SettingsLayer::default(),
+        };
+        Ok(Settings::resolve(top.or(file))?)
+    }
+}
