@@ -1,0 +1,11 @@
+//! The gateway's one integration-test binary: real servers on port 0, each test on SQLite and
+//! on PostgreSQL.
+
+mod conformance;
+mod helpers;
+mod isolation;
+mod owners;
+mod postgres_cluster;
+mod service;
+mod store_credentials;
+mod tokens;

@@ -1,0 +1,132 @@
+//! A throwaway PostgreSQL cluster for the test binary, started with the Debian binaries
+//! (`initdb`, `pg_ctl`) on first use and stopped by a watchdog when the test process exits.
+//! Without PostgreSQL the tests that need it print that they were skipped, except under
+//! `CI=true`, where they fail.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub struct Cluster {
+    pub port: u16,
+}
+
+static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
+
+fn find_bin(name: &str) -> Option<PathBuf> {
+    if let Ok(out) = Command::new("which").arg(name).output() {
+        let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if out.status.success() && !path.is_empty() {
+            return Some(PathBuf::from(path));
+        }
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name)))
+        .filter(|p| p.exists())
+        .collect();
+    versions.sort();
+    versions.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Runs a PostgreSQL binary, as the `postgres` user when we are root (it refuses root).
+fn pg_command(bin: &Path, as_postgres: bool) -> Command {
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+fn start() -> Option<Cluster> {
+    let (Some(initdb), Some(pg_ctl)) = (find_bin("initdb"), find_bin("pg_ctl")) else {
+        return None;
+    };
+    let as_postgres = is_root();
+    let dir = tempfile::Builder::new().prefix("einvoice-pg-").tempdir().unwrap().keep();
+    let data = dir.join("data");
+    if as_postgres {
+        let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap();
+        assert!(ok.success(), "chown of the cluster directory failed");
+    }
+    let out = pg_command(&initdb, as_postgres)
+        .args(["-D"])
+        .arg(&data)
+        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let options = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+        dir.display()
+    );
+    let out = pg_command(&pg_ctl, as_postgres)
+        .arg("-D")
+        .arg(&data)
+        .args(["-o", &options, "-l"])
+        .arg(dir.join("log"))
+        .args(["-w", "start"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pg_ctl start failed: {}{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+    );
+    // Stop and remove the cluster once this test process is gone.
+    let watchdog = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {run}{pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
+        pid = std::process::id(),
+        run = if as_postgres { "runuser -u postgres -- " } else { "" },
+        pg_ctl = pg_ctl.display(),
+        data = data.display(),
+        dir = dir.display(),
+    );
+    Command::new("setsid")
+        .args(["sh", "-c", &watchdog])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    Some(Cluster { port })
+}
+
+/// The cluster, or `None` (with a message) when PostgreSQL is not installed outside CI.
+pub fn cluster() -> Option<&'static Cluster> {
+    CLUSTER
+        .get_or_init(|| {
+            let cluster = start();
+            if cluster.is_none() {
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("CI=true but PostgreSQL (initdb, pg_ctl) is not installed");
+                }
+                eprintln!("SKIPPED: PostgreSQL tests (initdb/pg_ctl not found; apt-get install postgresql)");
+            }
+            cluster
+        })
+        .as_ref()
+}
+
+/// A fresh, empty database in the cluster; its URL.
+pub async fn fresh_database() -> Option<String> {
+    let cluster = cluster()?;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port);
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    Some(format!("postgres://postgres@127.0.0.1:{}/{name}", cluster.port))
+}
