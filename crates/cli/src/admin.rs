@@ -146,7 +146,10 @@ async fn actor_for(state: &AppState, email: &str) -> anyhow::Result<Actor> {
         .find_user_by_email(&email.trim().to_ascii_lowercase())
         .await?
         .ok_or_else(|| anyhow!("no user with email {email}"))?;
-    Ok(Actor { account_id: user.account_id, token_id: None })
+    Ok(Actor {
+        account_id: user.account_id,
+        token_id: None,
+    })
 }
 
 fn read_password() -> anyhow::Result<SecretString> {
@@ -154,13 +157,22 @@ fn read_password() -> anyhow::Result<SecretString> {
         return Ok(SecretString::from(value));
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
-    Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_string()))
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(SecretString::from(
+        line.trim_end_matches(['\r', '\n']).to_string(),
+    ))
 }
 
 /// Runs a users command.
 pub async fn users(command: UsersCommand) -> anyhow::Result<()> {
-    let UsersCommand::Add { settings, email, account } = command;
+    let UsersCommand::Add {
+        settings,
+        email,
+        account,
+    } = command;
     let state = open(&settings).await?;
     let password = read_password()?;
     let result = auth::create_user(&state, &email, &password, account).await;
@@ -173,10 +185,16 @@ pub async fn users(command: UsersCommand) -> anyhow::Result<()> {
 /// Runs a tokens command.
 pub async fn tokens(command: TokensCommand) -> anyhow::Result<()> {
     match command {
-        TokensCommand::Create { settings, email, label } => {
+        TokensCommand::Create {
+            settings,
+            email,
+            label,
+        } => {
             let state = open(&settings).await?;
             let actor = actor_for(&state, &email).await?;
-            let issued = auth::issue_token(&state, actor.account_id, None, &label).await.map_err(explain)?;
+            let issued = auth::issue_token(&state, actor.account_id, None, &label)
+                .await
+                .map_err(explain)?;
             state.store.close().await;
             println!("token id: {}", issued.record.id);
             println!("token (shown once): {}", issued.value.expose_secret());
@@ -192,12 +210,22 @@ pub async fn tokens(command: TokensCommand) -> anyhow::Result<()> {
                     t.id,
                     t.label,
                     rfc3339(t.created_at),
-                    t.last_used_at.map(rfc3339).unwrap_or_else(|| "never".into()),
-                    if t.revoked_at.is_some() { "revoked" } else { "live" }
+                    t.last_used_at
+                        .map(rfc3339)
+                        .unwrap_or_else(|| "never".into()),
+                    if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "live"
+                    }
                 );
             }
         }
-        TokensCommand::Revoke { settings, email, id } => {
+        TokensCommand::Revoke {
+            settings,
+            email,
+            id,
+        } => {
             let state = open(&settings).await?;
             let actor = actor_for(&state, &email).await?;
             let result = auth::revoke_token(&state, actor, id).await;
@@ -212,14 +240,33 @@ pub async fn tokens(command: TokensCommand) -> anyhow::Result<()> {
 /// Runs an owners command.
 pub async fn owners(command: OwnersCommand) -> anyhow::Result<()> {
     match command {
-        OwnersCommand::Add { settings, email, kind, name, pan, gstin, parent } => {
+        OwnersCommand::Add {
+            settings,
+            email,
+            kind,
+            name,
+            pan,
+            gstin,
+            parent,
+        } => {
             let state = open(&settings).await?;
             let actor = actor_for(&state, &email).await?;
-            let new = NewOwner { kind, name, pan, gstin, parent_id: parent };
+            let new = NewOwner {
+                kind,
+                name,
+                pan,
+                gstin,
+                parent_id: parent,
+            };
             let result = owners::create_owner(&state, actor, new).await;
             state.store.close().await;
             let owner = result.map_err(explain)?;
-            println!("owner {} ({} {})", owner.id, owner.kind.as_str(), owner.name);
+            println!(
+                "owner {} ({} {})",
+                owner.id,
+                owner.kind.as_str(),
+                owner.name
+            );
         }
         OwnersCommand::List { settings, email } => {
             let state = open(&settings).await?;
@@ -242,7 +289,10 @@ pub async fn owners(command: OwnersCommand) -> anyhow::Result<()> {
 
 /// Runs a keys command.
 pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
-    let KeysCommand::Rotate { settings, new_master_key_file } = command;
+    let KeysCommand::Rotate {
+        settings,
+        new_master_key_file,
+    } = command;
     let settings = settings.settings()?;
     gateway::telemetry::init(settings.log_format);
     let clock = SystemClock;
@@ -256,7 +306,9 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
         None => None,
     };
     let started = std::time::Instant::now();
-    let result = vault.rotate(store.as_ref(), &master, new_master.as_ref(), clock.now_ms()).await;
+    let result = vault
+        .rotate(store.as_ref(), &master, new_master.as_ref(), clock.now_ms())
+        .await;
     store.close().await;
     let count = match result {
         Ok(count) => count,
@@ -273,7 +325,10 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     if let Some(path) = new_master_key_file {
-        println!("the master key is now in {}; use it from now on", path.display());
+        println!(
+            "the master key is now in {}; use it from now on",
+            path.display()
+        );
     }
     Ok(())
 }

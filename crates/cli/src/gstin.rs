@@ -22,7 +22,11 @@ pub enum GstinCommand {
 /// Runs a GSTIN subcommand.
 pub fn run(command: &GstinCommand) -> ExitCode {
     let GstinCommand::Check { sandbox, gstins } = command;
-    let strictness = if *sandbox { Strictness::Sandbox } else { Strictness::Production };
+    let strictness = if *sandbox {
+        Strictness::Sandbox
+    } else {
+        Strictness::Production
+    };
     let mut all_valid = true;
     for input in gstins {
         match Gstin::parse(input, strictness) {

@@ -57,7 +57,10 @@ fn main() -> ExitCode {
     if let Command::Gstin { command } = &cli.command {
         return gstin::run(command);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -99,7 +102,10 @@ async fn serve(args: SettingsArgs) -> anyhow::Result<()> {
     gateway::telemetry::init(settings.log_format);
     let mode = settings.mode;
     let app = gateway::Application::build(settings).await?;
-    println!("einvoice gateway ({mode:?} mode) listening on http://{}", app.local_addr());
+    println!(
+        "einvoice gateway ({mode:?} mode) listening on http://{}",
+        app.local_addr()
+    );
     std::io::stdout().flush()?;
     app.run_until(gateway::app::shutdown_signal()).await?;
     Ok(())

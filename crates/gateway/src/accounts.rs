@@ -1,7 +1,9 @@
 //! Secrets that identify our own users: Argon2id password hashes and API auth tokens.
 //! Tokens are 256 random bits, shown once, and stored only as their SHA-256.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
@@ -63,7 +65,10 @@ mod tests {
         let phc = hash_password(&password).unwrap();
         assert!(phc.starts_with("$argon2id$"));
         assert!(verify_password(&password, &phc));
-        assert!(!verify_password(&SecretString::from("wrong".to_string()), &phc));
+        assert!(!verify_password(
+            &SecretString::from("wrong".to_string()),
+            &phc
+        ));
         assert!(!verify_password(&password, "not a phc string"));
     }
 

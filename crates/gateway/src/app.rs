@@ -34,7 +34,9 @@ pub enum StartError {
 /// generates `<data_dir>/master.key` (mode 0600).
 pub fn load_master_key(source: &MasterKeySource) -> Result<MasterKey, VaultError> {
     match source {
-        MasterKeySource::Value(value) => MasterKey::parse(secrecy::ExposeSecret::expose_secret(value)),
+        MasterKeySource::Value(value) => {
+            MasterKey::parse(secrecy::ExposeSecret::expose_secret(value))
+        }
         MasterKeySource::File(path) => MasterKey::from_file(path),
         MasterKeySource::GeneratedInDataDir(path) => {
             if path.exists() {
@@ -74,7 +76,10 @@ pub async fn open_store_and_vault(
 }
 
 /// Builds the application state (store, vault, sandbox account) without listening.
-pub async fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+pub async fn build_state(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartError> {
     let (store, vault, _master) = open_store_and_vault(&settings, clock.as_ref()).await?;
     if settings.mode == Mode::Sandbox {
         store
@@ -107,8 +112,14 @@ impl Application {
                 return Err(StartError::Bind { addr, error });
             }
         };
-        let local_addr = listener.local_addr().map_err(|error| StartError::Bind { addr, error })?;
-        Ok(Application { listener, state, local_addr })
+        let local_addr = listener
+            .local_addr()
+            .map_err(|error| StartError::Bind { addr, error })?;
+        Ok(Application {
+            listener,
+            state,
+            local_addr,
+        })
     }
 
     /// The address actually bound.
@@ -122,7 +133,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, finishes in-flight requests, then closes the store.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let store = self.state.store.clone();
         let router = crate::http::router(self.state);
         tracing::info!(addr = %self.local_addr, "listening");

@@ -25,7 +25,9 @@ impl Mode {
         match text.to_ascii_lowercase().as_str() {
             "sandbox" => Ok(Mode::Sandbox),
             "production" => Ok(Mode::Production),
-            other => Err(ConfigError::Invalid(format!("mode must be sandbox or production, not {other:?}"))),
+            other => Err(ConfigError::Invalid(format!(
+                "mode must be sandbox or production, not {other:?}"
+            ))),
         }
     }
 }
@@ -176,19 +178,29 @@ impl Settings {
         let log_format = match layer.log_format.as_deref().unwrap_or("text") {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(ConfigError::Invalid(format!("log format must be text or json, not {other:?}"))),
+            other => {
+                return Err(ConfigError::Invalid(format!(
+                    "log format must be text or json, not {other:?}"
+                )))
+            }
         };
         let body_limit_bytes = layer.body_limit_bytes.unwrap_or(64 * 1024);
         if body_limit_bytes < 1024 {
-            return Err(ConfigError::Invalid("body limit must be at least 1024 bytes".into()));
+            return Err(ConfigError::Invalid(
+                "body limit must be at least 1024 bytes".into(),
+            ));
         }
         let timeout = layer.request_timeout_secs.unwrap_or(30);
         if timeout == 0 {
-            return Err(ConfigError::Invalid("request timeout must be at least 1 second".into()));
+            return Err(ConfigError::Invalid(
+                "request timeout must be at least 1 second".into(),
+            ));
         }
         Ok(Settings {
             mode,
-            listen: layer.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen: layer
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             data_dir,
             database_url,
             master_key,
@@ -210,15 +222,29 @@ mod tests {
         let s = Settings::resolve(SettingsLayer::default()).unwrap();
         assert_eq!(s.mode, Mode::Sandbox);
         assert_eq!(s.database_url, "sqlite://./data/einvoice.db");
-        assert!(matches!(s.master_key, MasterKeySource::GeneratedInDataDir(_)));
+        assert!(matches!(
+            s.master_key,
+            MasterKeySource::GeneratedInDataDir(_)
+        ));
     }
 
     #[test]
     fn production_refuses_to_start_without_a_key_and_flags_beat_the_file() {
-        let prod = SettingsLayer { mode: Some("production".into()), ..Default::default() };
+        let prod = SettingsLayer {
+            mode: Some("production".into()),
+            ..Default::default()
+        };
         assert!(Settings::resolve(prod.clone()).is_err());
-        let file = SettingsLayer { mode: Some("sandbox".into()), body_limit_bytes: Some(2048), ..Default::default() };
-        let merged = SettingsLayer { master_key_file: Some("k".into()), ..prod }.or(file);
+        let file = SettingsLayer {
+            mode: Some("sandbox".into()),
+            body_limit_bytes: Some(2048),
+            ..Default::default()
+        };
+        let merged = SettingsLayer {
+            master_key_file: Some("k".into()),
+            ..prod
+        }
+        .or(file);
         let s = Settings::resolve(merged).unwrap();
         assert_eq!(s.mode, Mode::Production);
         assert_eq!(s.body_limit_bytes, 2048);

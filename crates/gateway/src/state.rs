@@ -36,9 +36,16 @@ pub struct AppState {
 
 impl AppState {
     /// Assembles the state.
-    pub fn new(settings: Settings, store: Arc<dyn Store>, vault: Vault, clock: Arc<dyn Clock>) -> Self {
-        let login_throttle = FailureThrottle::new(settings.login_failure_limit, Duration::from_secs(15 * 60));
-        let token_throttle = FailureThrottle::new(settings.token_failure_limit, Duration::from_secs(60));
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        vault: Vault,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let login_throttle =
+            FailureThrottle::new(settings.login_failure_limit, Duration::from_secs(15 * 60));
+        let token_throttle =
+            FailureThrottle::new(settings.token_failure_limit, Duration::from_secs(60));
         AppState {
             settings: Arc::new(settings),
             store,

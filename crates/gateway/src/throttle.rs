@@ -28,7 +28,11 @@ impl FailureThrottle {
         let (start, count) = entries.get(key)?;
         let ends = start + self.window_ms;
         if *count >= self.limit && now_ms < ends {
-            Some(u64::try_from((ends - now_ms + 999) / 1000).unwrap_or(1).max(1))
+            Some(
+                u64::try_from((ends - now_ms + 999) / 1000)
+                    .unwrap_or(1)
+                    .max(1),
+            )
         } else {
             None
         }

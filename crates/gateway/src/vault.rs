@@ -83,10 +83,9 @@ impl MasterKey {
                 .map(Zeroizing::new)
         };
         let decoded = decoded.ok_or_else(|| VaultError::MasterKey("not base64 or hex".into()))?;
-        let bytes: [u8; 32] = decoded
-            .as_slice()
-            .try_into()
-            .map_err(|_| VaultError::MasterKey(format!("must be 32 bytes, got {}", decoded.len())))?;
+        let bytes: [u8; 32] = decoded.as_slice().try_into().map_err(|_| {
+            VaultError::MasterKey(format!("must be 32 bytes, got {}", decoded.len()))
+        })?;
         Ok(MasterKey(Zeroizing::new(bytes)))
     }
 
@@ -97,10 +96,13 @@ impl MasterKey {
 
     /// Loads the key from a file.
     pub fn from_file(path: &Path) -> Result<Self, VaultError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|error| VaultError::Io {
-            path: path.display().to_string(),
-            error,
-        })?);
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|error| VaultError::Io {
+                    path: path.display().to_string(),
+                    error,
+                })?,
+            );
         Self::parse(&text)
     }
 
@@ -122,7 +124,8 @@ impl MasterKey {
             options.mode(0o600);
         }
         let mut file = options.open(path).map_err(io)?;
-        file.write_all(self.to_base64().expose_secret().as_bytes()).map_err(io)?;
+        file.write_all(self.to_base64().expose_secret().as_bytes())
+            .map_err(io)?;
         file.write_all(b"\n").map_err(io)?;
         file.sync_all().map_err(io)?;
         Ok(())
@@ -179,11 +182,21 @@ impl std::fmt::Debug for Vault {
     }
 }
 
-fn wrap_data_key(master: &MasterKey, version: i64, data_key: &[u8; 32]) -> Result<Vec<u8>, VaultError> {
+fn wrap_data_key(
+    master: &MasterKey,
+    version: i64,
+    data_key: &[u8; 32],
+) -> Result<Vec<u8>, VaultError> {
     let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
     let ciphertext = master
         .cipher()
-        .encrypt(&nonce, Payload { msg: data_key, aad: &wrap_aad(version) })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: data_key,
+                aad: &wrap_aad(version),
+            },
+        )
         .map_err(|_| VaultError::Authentication)?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&ciphertext);
@@ -221,7 +234,11 @@ impl Vault {
         for record in &records {
             keys.insert(record.version, unwrap_data_key(master, record)?);
         }
-        let current = keys.keys().next_back().copied().ok_or(VaultError::UnknownKeyVersion(1))?;
+        let current = keys
+            .keys()
+            .next_back()
+            .copied()
+            .ok_or(VaultError::UnknownKeyVersion(1))?;
         Ok(Vault { keys, current })
     }
 
@@ -231,20 +248,42 @@ impl Vault {
     }
 
     /// Seals a secret for a credential slot under the current key.
-    pub fn seal(&self, secret: &SecretString, slot: CredentialSlot<'_>) -> Result<(i64, Vec<u8>), VaultError> {
+    pub fn seal(
+        &self,
+        secret: &SecretString,
+        slot: CredentialSlot<'_>,
+    ) -> Result<(i64, Vec<u8>), VaultError> {
         self.seal_with(self.current, secret.expose_secret().as_bytes(), slot)
     }
 
-    fn seal_with(&self, key_version: i64, plain: &[u8], slot: CredentialSlot<'_>) -> Result<(i64, Vec<u8>), VaultError> {
-        let cipher = self.keys.get(&key_version).ok_or(VaultError::UnknownKeyVersion(key_version))?;
+    fn seal_with(
+        &self,
+        key_version: i64,
+        plain: &[u8],
+        slot: CredentialSlot<'_>,
+    ) -> Result<(i64, Vec<u8>), VaultError> {
+        let cipher = self
+            .keys
+            .get(&key_version)
+            .ok_or(VaultError::UnknownKeyVersion(key_version))?;
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let aad = credential_aad(key_version, slot.owner_id, slot.gstin, slot.version);
         let ciphertext = cipher
-            .encrypt(&nonce, Payload { msg: plain, aad: &aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| VaultError::Authentication)?;
         let mut out = Vec::with_capacity(HEADER_LEN + ciphertext.len());
         out.extend_from_slice(SEALED_MAGIC);
-        out.extend_from_slice(&u32::try_from(key_version).map_err(|_| VaultError::Malformed)?.to_be_bytes());
+        out.extend_from_slice(
+            &u32::try_from(key_version)
+                .map_err(|_| VaultError::Malformed)?
+                .to_be_bytes(),
+        );
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
         Ok((key_version, out))
@@ -261,14 +300,27 @@ impl Vault {
     }
 
     /// Opens a sealed secret; fails unless it was sealed for exactly this slot.
-    pub fn open_secret(&self, sealed: &[u8], slot: CredentialSlot<'_>) -> Result<SecretString, VaultError> {
+    pub fn open_secret(
+        &self,
+        sealed: &[u8],
+        slot: CredentialSlot<'_>,
+    ) -> Result<SecretString, VaultError> {
         let key_version = Self::key_version_of(sealed)?;
-        let cipher = self.keys.get(&key_version).ok_or(VaultError::UnknownKeyVersion(key_version))?;
+        let cipher = self
+            .keys
+            .get(&key_version)
+            .ok_or(VaultError::UnknownKeyVersion(key_version))?;
         let aad = credential_aad(key_version, slot.owner_id, slot.gstin, slot.version);
         let nonce = Nonce::from_slice(&sealed[6..HEADER_LEN]);
         let plain = Zeroizing::new(
             cipher
-                .decrypt(nonce, Payload { msg: &sealed[HEADER_LEN..], aad: &aad })
+                .decrypt(
+                    nonce,
+                    Payload {
+                        msg: &sealed[HEADER_LEN..],
+                        aad: &aad,
+                    },
+                )
                 .map_err(|_| VaultError::Authentication)?,
         );
         let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Malformed)?;
@@ -309,7 +361,10 @@ impl Vault {
             keys: std::mem::take(&mut self.keys),
             current: version,
         };
-        next.keys.insert(version, Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(data_key.as_ref())));
+        next.keys.insert(
+            version,
+            Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(data_key.as_ref())),
+        );
         let reseal = |record: &crate::storage::CredentialRecord| -> Result<Vec<u8>, StoreError> {
             let slot = CredentialSlot {
                 owner_id: record.owner_id,
@@ -334,7 +389,9 @@ impl Vault {
             request_id: None,
             at: now,
         };
-        let result = store.rotate_vault(&new_record, &rewrapped, &reseal, &audit).await;
+        let result = store
+            .rotate_vault(&new_record, &rewrapped, &reseal, &audit)
+            .await;
         match result {
             Ok(count) => {
                 *self = next;
@@ -349,7 +406,10 @@ impl Vault {
     }
 }
 
-fn unwrap_raw(master: &MasterKey, record: &VaultKeyRecord) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+fn unwrap_raw(
+    master: &MasterKey,
+    record: &VaultKeyRecord,
+) -> Result<Zeroizing<[u8; 32]>, VaultError> {
     let (nonce, ciphertext) = record
         .wrapped_key
         .split_at_checked(NONCE_LEN)
@@ -357,7 +417,13 @@ fn unwrap_raw(master: &MasterKey, record: &VaultKeyRecord) -> Result<Zeroizing<[
     let plain = Zeroizing::new(
         master
             .cipher()
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: &wrap_aad(record.version) })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &wrap_aad(record.version),
+                },
+            )
             .map_err(|_| VaultError::WrongMasterKey(record.version))?,
     );
     let mut out = Zeroizing::new([0u8; 32]);
@@ -382,18 +448,34 @@ mod tests {
     fn sealed_secret_opens_only_in_its_own_slot() {
         let vault = vault_with_one_key();
         let owner = Uuid::new_v4();
-        let slot = CredentialSlot { owner_id: owner, gstin: "29AAFCD5862R000", version: 3 };
+        let slot = CredentialSlot {
+            owner_id: owner,
+            gstin: "29AAFCD5862R000",
+            version: 3,
+        };
         let secret = SecretString::from("Passw0rd!".to_string());
         let (version, sealed) = vault.seal(&secret, slot).unwrap();
         assert_eq!(version, 1);
         assert_eq!(Vault::key_version_of(&sealed).unwrap(), 1);
-        assert_eq!(vault.open_secret(&sealed, slot).unwrap().expose_secret(), "Passw0rd!");
+        assert_eq!(
+            vault.open_secret(&sealed, slot).unwrap().expose_secret(),
+            "Passw0rd!"
+        );
         for other in [
             CredentialSlot { version: 4, ..slot },
-            CredentialSlot { gstin: "24AAFCD5862R005", ..slot },
-            CredentialSlot { owner_id: Uuid::new_v4(), ..slot },
+            CredentialSlot {
+                gstin: "24AAFCD5862R005",
+                ..slot
+            },
+            CredentialSlot {
+                owner_id: Uuid::new_v4(),
+                ..slot
+            },
         ] {
-            assert!(matches!(vault.open_secret(&sealed, other), Err(VaultError::Authentication)));
+            assert!(matches!(
+                vault.open_secret(&sealed, other),
+                Err(VaultError::Authentication)
+            ));
         }
         let (_, again) = vault.seal(&secret, slot).unwrap();
         assert_ne!(sealed, again, "a fresh nonce per write");

@@ -50,7 +50,9 @@ pub enum GstinError {
     #[error("character 13 is the entity number (1-9 or A-Z), found '{0}'")]
     EntityNumber(char),
     /// Character 14 is not a known registration marker.
-    #[error("character 14 should be 'Z' (or C, D or a digit for special registrations), found '{0}'")]
+    #[error(
+        "character 14 should be 'Z' (or C, D or a digit for special registrations), found '{0}'"
+    )]
     Fourteenth(char),
     /// The mod-36 check character does not match.
     #[error("check character should be '{expected}', found '{found}'")]
@@ -218,12 +220,25 @@ mod tests {
 
     #[test]
     fn explains_each_rejection() {
-        let err = |s: &str| Gstin::parse(s, Strictness::Production).unwrap_err().to_string();
-        assert_eq!(err("27AAPFU0939F1ZA"), "check character should be 'V', found 'A'");
+        let err = |s: &str| {
+            Gstin::parse(s, Strictness::Production)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("27AAPFU0939F1ZA"),
+            "check character should be 'V', found 'A'"
+        );
         assert_eq!(err("41AAPFU0939F1ZV"), "unknown state code 41");
-        assert_eq!(err("27AAPFU0939F1Z"), "a GSTIN has 15 characters, this has 14");
+        assert_eq!(
+            err("27AAPFU0939F1Z"),
+            "a GSTIN has 15 characters, this has 14"
+        );
         assert_eq!(err(""), "GSTIN is empty");
-        assert_eq!(err("27AAPFU0939F1Z-"), "character 15 ('-') is not a letter or digit");
+        assert_eq!(
+            err("27AAPFU0939F1Z-"),
+            "character 15 ('-') is not a letter or digit"
+        );
         assert!(err("27AAPFU0939F0ZV").starts_with("character 13 is the entity number"));
         assert!(err("27AAPXU0939F1ZV").contains("holder type"));
     }
@@ -232,7 +247,10 @@ mod tests {
     fn sandbox_accepts_dummies_that_production_rejects() {
         for dummy in ["29AAFCD5862R000", "02AMBPG7773M002", "24AAFCD5862R005"] {
             assert!(Gstin::parse(dummy, Strictness::Sandbox).is_ok(), "{dummy}");
-            assert!(Gstin::parse(dummy, Strictness::Production).is_err(), "{dummy}");
+            assert!(
+                Gstin::parse(dummy, Strictness::Production).is_err(),
+                "{dummy}"
+            );
         }
         assert!(Gstin::parse("41AAFCD5862R000", Strictness::Sandbox).is_err());
         assert!(Gstin::parse("29AAFCD5862R00", Strictness::Sandbox).is_err());

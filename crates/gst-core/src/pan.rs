@@ -19,7 +19,9 @@ pub enum PanError {
         found: char,
     },
     /// The fourth character is not a known holder type.
-    #[error("character 4 of a PAN is the holder type (P, C, H, F, A, T, B, L, J, G or E), found '{0}'")]
+    #[error(
+        "character 4 of a PAN is the holder type (P, C, H, F, A, T, B, L, J, G or E), found '{0}'"
+    )]
     HolderType(char),
 }
 

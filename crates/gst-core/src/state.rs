@@ -105,6 +105,9 @@ mod tests {
         assert!(StateCode::parse("00").is_none());
         assert!(StateCode::parse("7").is_none());
         assert_eq!(StateCode::all().count(), 41);
-        assert_eq!(StateCode::parse("99").map(|s| s.to_string()), Some("99".into()));
+        assert_eq!(
+            StateCode::parse("99").map(|s| s.to_string()),
+            Some("99".into())
+        );
     }
 }

@@ -40,7 +40,12 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with one detail.
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>, field: Option<&str>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        message: impl Into<String>,
+        field: Option<&str>,
+    ) -> Self {
         ApiError {
             status,
             details: vec![ErrorDetail {
@@ -82,12 +87,17 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::BadRequest(f) => Self::from_fields(StatusCode::BAD_REQUEST, vec![f]),
-            ServiceError::Unauthenticated(f) => Self::from_fields(StatusCode::UNAUTHORIZED, vec![f]),
+            ServiceError::Unauthenticated(f) => {
+                Self::from_fields(StatusCode::UNAUTHORIZED, vec![f])
+            }
             ServiceError::Forbidden(f) => Self::from_fields(StatusCode::FORBIDDEN, vec![f]),
             ServiceError::NotFound(f) => Self::from_fields(StatusCode::NOT_FOUND, vec![f]),
             ServiceError::Conflict(f) => Self::from_fields(StatusCode::CONFLICT, vec![f]),
             ServiceError::Invalid(fs) => Self::from_fields(StatusCode::UNPROCESSABLE_ENTITY, fs),
-            ServiceError::Throttled { error, retry_after_secs } => ApiError {
+            ServiceError::Throttled {
+                error,
+                retry_after_secs,
+            } => ApiError {
                 retry_after_secs: Some(retry_after_secs),
                 ..Self::from_fields(StatusCode::TOO_MANY_REQUESTS, vec![error])
             },

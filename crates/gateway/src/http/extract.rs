@@ -51,7 +51,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     None,
                 )
             }
-            other => ApiError::new(other.status(), "unreadable_body", "the request body could not be read", None),
+            other => ApiError::new(
+                other.status(),
+                "unreadable_body",
+                "the request body could not be read",
+                None,
+            ),
         })?;
         parse_json(&bytes).map(ApiJson)
     }
@@ -65,23 +70,51 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {message}"), None);
+            return ApiError::bad_request(
+                "invalid_json",
+                format!("the body is not valid JSON: {message}"),
+                None,
+            );
         }
         if let Some(name) = backticked(&message, "unknown field `") {
-            return ApiError::bad_request("unknown_field", format!("unknown field `{name}`"), Some(&name));
+            return ApiError::bad_request(
+                "unknown_field",
+                format!("unknown field `{name}`"),
+                Some(&name),
+            );
         }
         if let Some(name) = backticked(&message, "missing field `") {
-            let field = if path == "." { name.clone() } else { format!("{path}.{name}") };
-            return ApiError::bad_request("missing_field", format!("`{name}` is required"), Some(&field));
+            let field = if path == "." {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            return ApiError::bad_request(
+                "missing_field",
+                format!("`{name}` is required"),
+                Some(&field),
+            );
         }
-        let field = if path == "." { None } else { Some(path.as_str()) };
+        let field = if path == "." {
+            None
+        } else {
+            Some(path.as_str())
+        };
         ApiError::bad_request("invalid_field", message, field)
     })?;
-    deserializer
-        .end()
-        .map_err(|_| ApiError::bad_request("invalid_json", "the body has trailing characters after the JSON value", None))?;
+    deserializer.end().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_json",
+            "the body has trailing characters after the JSON value",
+            None,
+        )
+    })?;
     Ok(value)
 }
 
@@ -98,11 +131,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str::<T>(query).map(ApiQuery).map_err(|e| {
-            let message = e.to_string();
-            let field = backticked(&message, "missing field `").or_else(|| backticked(&message, "unknown field `"));
-            ApiError::bad_request("invalid_query", format!("query string: {message}"), field.as_deref())
-        })
+        serde_urlencoded::from_str::<T>(query)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let message = e.to_string();
+                let field = backticked(&message, "missing field `")
+                    .or_else(|| backticked(&message, "unknown field `"));
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("query string: {message}"),
+                    field.as_deref(),
+                )
+            })
     }
 }
 
@@ -114,14 +154,24 @@ impl<S: Send + Sync> FromRequestParts<S> for OwnerIdHeader {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let value = parts.headers.get("owner_id").ok_or_else(|| {
-            ApiError::bad_request("missing_header", "the owner_id header is required (the UUID of a PAN, GSTIN or branch owner)", Some("owner_id"))
+            ApiError::bad_request(
+                "missing_header",
+                "the owner_id header is required (the UUID of a PAN, GSTIN or branch owner)",
+                Some("owner_id"),
+            )
         })?;
         value
             .to_str()
             .ok()
             .and_then(|v| Uuid::parse_str(v.trim()).ok())
             .map(OwnerIdHeader)
-            .ok_or_else(|| ApiError::bad_request("invalid_header", "the owner_id header must be a UUID", Some("owner_id")))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_header",
+                    "the owner_id header must be a UUID",
+                    Some("owner_id"),
+                )
+            })
     }
 }
 
@@ -133,7 +183,11 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(RequestId(
-            parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string),
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
         ))
     }
 }
@@ -151,7 +205,9 @@ async fn token_actor(parts: &Parts, state: &AppState) -> Result<Option<Actor>, A
         return Ok(None);
     };
     let token = value.to_str().unwrap_or("");
-    Ok(Some(auth::authenticate(state, token, &client_key(parts)).await?))
+    Ok(Some(
+        auth::authenticate(state, token, &client_key(parts)).await?,
+    ))
 }
 
 fn missing_token() -> ApiError {
@@ -169,7 +225,10 @@ pub struct ActorOrSandbox(pub Actor);
 impl FromRequestParts<AppState> for ActorOrSandbox {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match token_actor(parts, state).await? {
             Some(actor) => Ok(ActorOrSandbox(actor)),
             None if state.is_sandbox() => Ok(ActorOrSandbox(Actor {
@@ -187,7 +246,13 @@ pub struct TokenActor(pub Actor);
 impl FromRequestParts<AppState> for TokenActor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        token_actor(parts, state).await?.map(TokenActor).ok_or_else(missing_token)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        token_actor(parts, state)
+            .await?
+            .map(TokenActor)
+            .ok_or_else(missing_token)
     }
 }

@@ -30,15 +30,28 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
     let timeout = state.settings.request_timeout;
     Router::new()
-        .route("/v2/nic_credentials/store_nic_credentials", post(nic_credentials::store_nic_credentials))
-        .route("/einv/v2/nic_credentials/store_nic_credentials", post(nic_credentials::store_nic_credentials_einv))
+        .route(
+            "/v2/nic_credentials/store_nic_credentials",
+            post(nic_credentials::store_nic_credentials),
+        )
+        .route(
+            "/einv/v2/nic_credentials/store_nic_credentials",
+            post(nic_credentials::store_nic_credentials_einv),
+        )
         .route(
             "/v2/nic_credentials",
-            get(nic_credentials::get_nic_credentials).delete(nic_credentials::delete_nic_credentials),
+            get(nic_credentials::get_nic_credentials)
+                .delete(nic_credentials::delete_nic_credentials),
         )
-        .route("/v2/auth/tokens", post(tokens::create_token).get(tokens::list_tokens))
+        .route(
+            "/v2/auth/tokens",
+            post(tokens::create_token).get(tokens::list_tokens),
+        )
         .route("/v2/auth/tokens/{id}", delete(tokens::revoke_token))
-        .route("/v2/owners", post(owners::create_owner).get(owners::list_owners))
+        .route(
+            "/v2/owners",
+            post(owners::create_owner).get(owners::list_owners),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi_json))
@@ -55,19 +68,21 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let path = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map(MatchedPath::as_str)
-                .unwrap_or("unmatched");
-            let request_id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), path, request_id)
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let path = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str)
+                    .unwrap_or("unmatched");
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", method = %request.method(), path, request_id)
+            }),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }
@@ -77,14 +92,28 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint", None)
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+        "no such endpoint",
+        None,
+    )
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method", None)
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+        None,
+    )
 }
 
-async fn enforce_timeout(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
+async fn enforce_timeout(
+    State(timeout): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(

@@ -49,7 +49,8 @@ pub async fn create_user(
             account.id
         }
     };
-    let password_hash = hash_password(password).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let password_hash =
+        hash_password(password).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let user = UserRecord {
         id: Uuid::new_v4(),
         account_id,
@@ -72,7 +73,9 @@ fn normalise_email(email: &str) -> Result<String, ServiceError> {
     let email = email.trim().to_ascii_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            !local.is_empty()
+                && domain.contains('.')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         });
     if valid {
         Ok(email)
@@ -117,7 +120,10 @@ pub async fn login_for_token(
             retry_after_secs,
         });
     }
-    let user = state.store.find_user_by_email(&email.trim().to_ascii_lowercase()).await?;
+    let user = state
+        .store
+        .find_user_by_email(&email.trim().to_ascii_lowercase())
+        .await?;
     let password = password.clone();
     let phc = user
         .as_ref()
@@ -164,7 +170,11 @@ pub async fn issue_token(
 }
 
 /// Resolves the token a request carries. `client` keys the throttle of repeated failures.
-pub async fn authenticate(state: &AppState, token: &str, client: &str) -> Result<Actor, ServiceError> {
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    client: &str,
+) -> Result<Actor, ServiceError> {
     let key = format!("token:{client}");
     let now = state.now();
     if let Some(retry_after_secs) = state.token_throttle.check(&key, now) {
@@ -188,7 +198,11 @@ pub async fn authenticate(state: &AppState, token: &str, client: &str) -> Result
             "X-Cleartax-Auth-Token",
         )));
     };
-    if record.last_used_at.is_none_or(|at| now - at >= TOUCH_INTERVAL_MS) {
+    tracing::trace!(token_id = %record.id, account_id = %record.account_id, "token authenticated");
+    if record
+        .last_used_at
+        .is_none_or(|at| now - at >= TOUCH_INTERVAL_MS)
+    {
         state.store.touch_token(record.id, now).await?;
     }
     Ok(Actor {
@@ -203,8 +217,16 @@ pub async fn list_tokens(state: &AppState, actor: Actor) -> Result<Vec<TokenReco
 }
 
 /// Revokes a token of the actor's account.
-pub async fn revoke_token(state: &AppState, actor: Actor, token_id: Uuid) -> Result<(), ServiceError> {
-    if state.store.revoke_token(actor.account_id, token_id, state.now()).await? {
+pub async fn revoke_token(
+    state: &AppState,
+    actor: Actor,
+    token_id: Uuid,
+) -> Result<(), ServiceError> {
+    if state
+        .store
+        .revoke_token(actor.account_id, token_id, state.now())
+        .await?
+    {
         Ok(())
     } else {
         Err(ServiceError::NotFound(FieldError::new(

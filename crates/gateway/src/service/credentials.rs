@@ -49,7 +49,9 @@ pub fn auth_payload_len(username: &str, password: &str) -> usize {
         "AppKey": "A".repeat(44),
         "ForceRefreshAccessToken": false,
     });
-    serde_json::to_vec(&payload).map(|v| v.len()).unwrap_or(usize::MAX)
+    serde_json::to_vec(&payload)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX)
 }
 
 /// Checks GSTIN, username and password; returns every problem at once.
@@ -58,7 +60,11 @@ pub fn validate(state: &AppState, request: &StoreRequest) -> Result<Gstin, Servi
     let gstin = match Gstin::parse(&request.gstin, state.gstin_strictness()) {
         Ok(g) => Some(g),
         Err(e) => {
-            errors.push(FieldError::new("invalid_gstin", format!("GSTIN is not valid: {e}"), "gstin"));
+            errors.push(FieldError::new(
+                "invalid_gstin",
+                format!("GSTIN is not valid: {e}"),
+                "gstin",
+            ));
             None
         }
     };
@@ -76,7 +82,11 @@ pub fn validate(state: &AppState, request: &StoreRequest) -> Result<Gstin, Servi
     }
     let password = request.password.expose_secret();
     if password.is_empty() {
-        errors.push(FieldError::new("invalid_password", "the NIC API password is empty", "password"));
+        errors.push(FieldError::new(
+            "invalid_password",
+            "the NIC API password is empty",
+            "password",
+        ));
     } else if password.chars().any(char::is_control) {
         errors.push(FieldError::new(
             "invalid_password",
@@ -117,7 +127,12 @@ fn owner_not_found() -> ServiceError {
 
 /// Finds the owner for a store. In sandbox mode without a token, an unknown owner id is
 /// created on first use as a GSTIN owner of the body's GSTIN.
-async fn owner_for_store(state: &AppState, actor: Actor, owner_id: Uuid, gstin: &Gstin) -> Result<OwnerRecord, ServiceError> {
+async fn owner_for_store(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &Gstin,
+) -> Result<OwnerRecord, ServiceError> {
     if let Some(owner) = state.store.get_owner(actor.account_id, owner_id).await? {
         return Ok(owner);
     }
@@ -139,7 +154,11 @@ async fn owner_for_store(state: &AppState, actor: Actor, owner_id: Uuid, gstin: 
     }
     // The id is taken: by a concurrent first use in this account, or by another account
     // (which must look exactly like a missing owner).
-    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)
+    state
+        .store
+        .get_owner(actor.account_id, owner_id)
+        .await?
+        .ok_or_else(owner_not_found)
 }
 
 /// Stores or overrides the credentials of an owner and GSTIN; returns the new version.
@@ -150,6 +169,7 @@ pub async fn store(
     request: StoreRequest,
     request_id: Option<String>,
 ) -> Result<i64, ServiceError> {
+    tracing::trace!(%owner_id, gstin = %request.gstin, username = %request.username, "store NIC credentials requested");
     let gstin = validate(state, &request)?;
     let owner = owner_for_store(state, actor, owner_id, &gstin).await?;
     if !owns_gstin(&owner, &gstin) {
@@ -158,7 +178,11 @@ pub async fn store(
             format!(
                 "GSTIN {gstin} does not belong to this owner ({} {})",
                 owner.kind.as_str(),
-                owner.gstin.as_deref().or(owner.pan.as_deref()).unwrap_or("")
+                owner
+                    .gstin
+                    .as_deref()
+                    .or(owner.pan.as_deref())
+                    .unwrap_or("")
             ),
             "gstin",
         )));
@@ -168,8 +192,14 @@ pub async fn store(
     let password = request.password;
     let gstin_text = gstin.to_string();
     let seal = |version: i64| {
-        let slot = CredentialSlot { owner_id, gstin: &gstin_text, version };
-        vault.seal(&password, slot).map_err(|e| StoreError::Vault(e.to_string()))
+        let slot = CredentialSlot {
+            owner_id,
+            gstin: &gstin_text,
+            version,
+        };
+        vault
+            .seal(&password, slot)
+            .map_err(|e| StoreError::Vault(e.to_string()))
     };
     let audit = AuditEvent {
         account_id: actor.account_id,
@@ -198,8 +228,13 @@ pub async fn store(
 }
 
 fn parse_gstin_param(state: &AppState, gstin: &str) -> Result<Gstin, ServiceError> {
-    Gstin::parse(gstin, state.gstin_strictness())
-        .map_err(|e| ServiceError::BadRequest(FieldError::new("invalid_gstin", format!("GSTIN is not valid: {e}"), "gstin")))
+    Gstin::parse(gstin, state.gstin_strictness()).map_err(|e| {
+        ServiceError::BadRequest(FieldError::new(
+            "invalid_gstin",
+            format!("GSTIN is not valid: {e}"),
+            "gstin",
+        ))
+    })
 }
 
 fn credentials_not_found() -> ServiceError {
@@ -211,9 +246,18 @@ fn credentials_not_found() -> ServiceError {
 }
 
 /// The metadata of stored credentials.
-pub async fn summary(state: &AppState, actor: Actor, owner_id: Uuid, gstin: &str) -> Result<CredentialSummary, ServiceError> {
+pub async fn summary(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+) -> Result<CredentialSummary, ServiceError> {
     let gstin = parse_gstin_param(state, gstin)?;
-    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)?;
+    state
+        .store
+        .get_owner(actor.account_id, owner_id)
+        .await?
+        .ok_or_else(owner_not_found)?;
     let record = state
         .store
         .get_credential(owner_id, gstin.as_str())
@@ -229,15 +273,28 @@ pub async fn summary(state: &AppState, actor: Actor, owner_id: Uuid, gstin: &str
 }
 
 /// Opens the stored password (for the IRP client); never for display.
-pub async fn reveal_password(state: &AppState, actor: Actor, owner_id: Uuid, gstin: &str) -> Result<SecretString, ServiceError> {
+pub async fn reveal_password(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+) -> Result<SecretString, ServiceError> {
     let gstin = parse_gstin_param(state, gstin)?;
-    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)?;
+    state
+        .store
+        .get_owner(actor.account_id, owner_id)
+        .await?
+        .ok_or_else(owner_not_found)?;
     let record = state
         .store
         .get_credential(owner_id, gstin.as_str())
         .await?
         .ok_or_else(credentials_not_found)?;
-    let slot = CredentialSlot { owner_id, gstin: &record.gstin, version: record.version };
+    let slot = CredentialSlot {
+        owner_id,
+        gstin: &record.gstin,
+        version: record.version,
+    };
     Ok(state.vault.open_secret(&record.password_ciphertext, slot)?)
 }
 
@@ -250,7 +307,11 @@ pub async fn delete(
     request_id: Option<String>,
 ) -> Result<(), ServiceError> {
     let gstin = parse_gstin_param(state, gstin)?;
-    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)?;
+    state
+        .store
+        .get_owner(actor.account_id, owner_id)
+        .await?
+        .ok_or_else(owner_not_found)?;
     let audit = AuditEvent {
         account_id: actor.account_id,
         actor_token_id: actor.token_id,
@@ -262,7 +323,11 @@ pub async fn delete(
         request_id,
         at: state.now(),
     };
-    if state.store.delete_credential(owner_id, gstin.as_str(), &audit).await? {
+    if state
+        .store
+        .delete_credential(owner_id, gstin.as_str(), &audit)
+        .await?
+    {
         Ok(())
     } else {
         Err(credentials_not_found())
@@ -270,9 +335,21 @@ pub async fn delete(
 }
 
 /// The audit trail of an owner's credentials (who and when; never a secret).
-pub async fn history(state: &AppState, actor: Actor, owner_id: Uuid, gstin: Option<&str>) -> Result<Vec<AuditEvent>, ServiceError> {
-    state.store.get_owner(actor.account_id, owner_id).await?.ok_or_else(owner_not_found)?;
-    Ok(state.store.list_audit_events(actor.account_id, owner_id, gstin).await?)
+pub async fn history(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: Option<&str>,
+) -> Result<Vec<AuditEvent>, ServiceError> {
+    state
+        .store
+        .get_owner(actor.account_id, owner_id)
+        .await?
+        .ok_or_else(owner_not_found)?;
+    Ok(state
+        .store
+        .list_audit_events(actor.account_id, owner_id, gstin)
+        .await?)
 }
 
 #[cfg(test)]
@@ -285,6 +362,9 @@ mod tests {
         assert!(auth_payload_len(&"u".repeat(15), &"p".repeat(51)) <= MAX_AUTH_JSON_BYTES);
         assert!(auth_payload_len(&"u".repeat(15), &"p".repeat(52)) > MAX_AUTH_JSON_BYTES);
         // Characters JSON escapes count double.
-        assert!(auth_payload_len("user01", &"\"".repeat(30)) > auth_payload_len("user01", &"a".repeat(30)));
+        assert!(
+            auth_payload_len("user01", &"\"".repeat(30))
+                > auth_payload_len("user01", &"a".repeat(30))
+        );
     }
 }

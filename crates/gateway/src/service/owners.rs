@@ -24,7 +24,11 @@ pub struct NewOwner {
 }
 
 /// Adds an owner to the actor's account.
-pub async fn create_owner(state: &AppState, actor: Actor, new: NewOwner) -> Result<OwnerRecord, ServiceError> {
+pub async fn create_owner(
+    state: &AppState,
+    actor: Actor,
+    new: NewOwner,
+) -> Result<OwnerRecord, ServiceError> {
     let kind = OwnerKind::parse(&new.kind.to_ascii_uppercase()).ok_or_else(|| {
         ServiceError::Invalid(vec![FieldError::new(
             "invalid_kind",
@@ -33,9 +37,19 @@ pub async fn create_owner(state: &AppState, actor: Actor, new: NewOwner) -> Resu
         )])
     })?;
     let parent = match new.parent_id {
-        Some(id) => Some(state.store.get_owner(actor.account_id, id).await?.ok_or_else(|| {
-            ServiceError::NotFound(FieldError::new("owner_not_found", "no owner with this id in your account", "parent_id"))
-        })?),
+        Some(id) => Some(
+            state
+                .store
+                .get_owner(actor.account_id, id)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::NotFound(FieldError::new(
+                        "owner_not_found",
+                        "no owner with this id in your account",
+                        "parent_id",
+                    ))
+                })?,
+        ),
         None => None,
     };
     let mut errors = Vec::new();
@@ -52,15 +66,27 @@ pub async fn create_owner(state: &AppState, actor: Actor, new: NewOwner) -> Resu
     match kind {
         OwnerKind::Pan => {
             if parent.is_some() {
-                errors.push(FieldError::new("unexpected_parent", "a PAN owner has no parent", "parent_id"));
+                errors.push(FieldError::new(
+                    "unexpected_parent",
+                    "a PAN owner has no parent",
+                    "parent_id",
+                ));
             }
             match new.pan.as_deref().map(Pan::parse) {
                 Some(Ok(pan)) => record.pan = Some(pan.to_string()),
                 Some(Err(e)) => errors.push(FieldError::new("invalid_pan", e.to_string(), "pan")),
-                None => errors.push(FieldError::new("missing_field", "a PAN owner needs `pan`", "pan")),
+                None => errors.push(FieldError::new(
+                    "missing_field",
+                    "a PAN owner needs `pan`",
+                    "pan",
+                )),
             }
         }
-        OwnerKind::Gstin => match new.gstin.as_deref().map(|g| Gstin::parse(g, state.gstin_strictness())) {
+        OwnerKind::Gstin => match new
+            .gstin
+            .as_deref()
+            .map(|g| Gstin::parse(g, state.gstin_strictness()))
+        {
             Some(Ok(gstin)) => {
                 match &parent {
                     Some(p) if p.kind != OwnerKind::Pan => errors.push(FieldError::new(
@@ -68,23 +94,33 @@ pub async fn create_owner(state: &AppState, actor: Actor, new: NewOwner) -> Resu
                         "the parent of a GSTIN owner must be a PAN owner",
                         "parent_id",
                     )),
-                    Some(p) if p.pan.as_deref() != Some(gstin.pan_part()) => errors.push(FieldError::new(
-                        "gstin_not_under_pan",
-                        format!(
+                    Some(p) if p.pan.as_deref() != Some(gstin.pan_part()) => {
+                        errors.push(FieldError::new(
+                            "gstin_not_under_pan",
+                            format!(
                             "GSTIN {} carries PAN {} in characters 3-12, not the parent's PAN {}",
                             gstin,
                             gstin.pan_part(),
                             p.pan.as_deref().unwrap_or("")
                         ),
-                        "gstin",
-                    )),
+                            "gstin",
+                        ))
+                    }
                     _ => {}
                 }
                 record.pan = gstin.pan().map(|p| p.to_string());
                 record.gstin = Some(gstin.to_string());
             }
-            Some(Err(e)) => errors.push(FieldError::new("invalid_gstin", format!("GSTIN is not valid: {e}"), "gstin")),
-            None => errors.push(FieldError::new("missing_field", "a GSTIN owner needs `gstin`", "gstin")),
+            Some(Err(e)) => errors.push(FieldError::new(
+                "invalid_gstin",
+                format!("GSTIN is not valid: {e}"),
+                "gstin",
+            )),
+            None => errors.push(FieldError::new(
+                "missing_field",
+                "a GSTIN owner needs `gstin`",
+                "gstin",
+            )),
         },
         OwnerKind::Branch => match &parent {
             Some(p) if p.kind == OwnerKind::Gstin => {
@@ -96,16 +132,34 @@ pub async fn create_owner(state: &AppState, actor: Actor, new: NewOwner) -> Resu
                 "the parent of a branch must be a GSTIN owner",
                 "parent_id",
             )),
-            None => errors.push(FieldError::new("missing_field", "a branch needs `parent_id` (its GSTIN owner)", "parent_id")),
+            None => errors.push(FieldError::new(
+                "missing_field",
+                "a branch needs `parent_id` (its GSTIN owner)",
+                "parent_id",
+            )),
         },
     }
     let name = new.name.as_deref().map(str::trim).unwrap_or("");
     if name.chars().count() > 200 || name.chars().any(char::is_control) {
-        errors.push(FieldError::new("invalid_name", "a name has at most 200 printable characters", "name"));
+        errors.push(FieldError::new(
+            "invalid_name",
+            "a name has at most 200 printable characters",
+            "name",
+        ));
     } else if name.is_empty() {
         match kind {
-            OwnerKind::Branch => errors.push(FieldError::new("missing_field", "a branch needs a `name`", "name")),
-            _ => record.name = record.gstin.clone().or(record.pan.clone()).unwrap_or_default(),
+            OwnerKind::Branch => errors.push(FieldError::new(
+                "missing_field",
+                "a branch needs a `name`",
+                "name",
+            )),
+            _ => {
+                record.name = record
+                    .gstin
+                    .clone()
+                    .or(record.pan.clone())
+                    .unwrap_or_default()
+            }
         }
     } else {
         record.name = name.to_string();

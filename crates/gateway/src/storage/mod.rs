@@ -53,7 +53,8 @@ pub enum Backend {
 pub type SealFn<'a> = &'a (dyn Fn(i64) -> Result<(i64, Vec<u8>), StoreError> + Send + Sync);
 
 /// Re-encrypts one stored credential under the new vault key; returns the new ciphertext.
-pub type ResealFn<'a> = &'a (dyn Fn(&CredentialRecord) -> Result<Vec<u8>, StoreError> + Send + Sync);
+pub type ResealFn<'a> =
+    &'a (dyn Fn(&CredentialRecord) -> Result<Vec<u8>, StoreError> + Send + Sync);
 
 /// A request to store (or override) the NIC credentials of one owner and GSTIN.
 pub struct CredentialPut<'a> {
@@ -97,14 +98,23 @@ pub trait Store: Send + Sync + 'static {
     /// Every token of an account, newest first.
     async fn list_tokens(&self, account_id: Uuid) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes a token of this account; false when there is no such live token.
-    async fn revoke_token(&self, account_id: Uuid, token_id: Uuid, at: i64) -> Result<bool, StoreError>;
+    async fn revoke_token(
+        &self,
+        account_id: Uuid,
+        token_id: Uuid,
+        at: i64,
+    ) -> Result<bool, StoreError>;
     /// Records a token's last use.
     async fn touch_token(&self, token_id: Uuid, at: i64) -> Result<(), StoreError>;
 
     /// Adds an owner; false (and nothing written) when the id is already taken by any account.
     async fn insert_owner(&self, owner: &OwnerRecord) -> Result<bool, StoreError>;
     /// An owner of this account, or `None` (also when it belongs to another account).
-    async fn get_owner(&self, account_id: Uuid, owner_id: Uuid) -> Result<Option<OwnerRecord>, StoreError>;
+    async fn get_owner(
+        &self,
+        account_id: Uuid,
+        owner_id: Uuid,
+    ) -> Result<Option<OwnerRecord>, StoreError>;
     /// The owners of an account, oldest first.
     async fn list_owners(&self, account_id: Uuid) -> Result<Vec<OwnerRecord>, StoreError>;
 
@@ -125,9 +135,18 @@ pub trait Store: Send + Sync + 'static {
     /// Stores or overrides credentials atomically, bumping the version; returns the new version.
     async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError>;
     /// The stored credentials of one owner and GSTIN.
-    async fn get_credential(&self, owner_id: Uuid, gstin: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    async fn get_credential(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError>;
     /// Deletes them, recording `audit` in the same transaction; false when there were none.
-    async fn delete_credential(&self, owner_id: Uuid, gstin: &str, audit: &AuditEvent) -> Result<bool, StoreError>;
+    async fn delete_credential(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
     /// How many credentials are stored.
     async fn count_credentials(&self) -> Result<i64, StoreError>;
 

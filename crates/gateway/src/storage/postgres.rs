@@ -10,7 +10,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use super::sqlite::{INSERT_AUDIT, SELECT_AUDIT, SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN, UPSERT_CREDENTIAL};
+use super::sqlite::{
+    INSERT_AUDIT, SELECT_AUDIT, SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN, UPSERT_CREDENTIAL,
+};
 use super::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -38,7 +40,8 @@ fn owner_from_row(row: &PgRow) -> Result<OwnerRecord, StoreError> {
     Ok(OwnerRecord {
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,
-        kind: OwnerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
+        kind: OwnerKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
         name: row.try_get("name")?,
         pan: row.try_get("pan")?,
         gstin: row.try_get("gstin")?,
@@ -153,10 +156,12 @@ impl Store for PostgresStore {
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query("SELECT id, account_id, email, password_hash, created_at FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, account_id, email, password_hash, created_at FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| {
             Ok(UserRecord {
                 id: row.try_get("id")?,
@@ -191,14 +196,21 @@ impl Store for PostgresStore {
     }
 
     async fn list_tokens(&self, account_id: Uuid) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT_TOKEN} WHERE account_id = $1 ORDER BY created_at DESC"))
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{SELECT_TOKEN} WHERE account_id = $1 ORDER BY created_at DESC"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(token_from_row).collect()
     }
 
-    async fn revoke_token(&self, account_id: Uuid, token_id: Uuid, at: i64) -> Result<bool, StoreError> {
+    async fn revoke_token(
+        &self,
+        account_id: Uuid,
+        token_id: Uuid,
+        at: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
             .bind(at)
             .bind(token_id)
@@ -218,22 +230,28 @@ impl Store for PostgresStore {
     }
 
     async fn insert_owner(&self, owner: &OwnerRecord) -> Result<bool, StoreError> {
-        let done = sqlx::query("INSERT INTO owners (id, account_id, kind, name, pan, gstin, parent_id, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING")
-            .bind(owner.id)
-            .bind(owner.account_id)
-            .bind(owner.kind.as_str())
-            .bind(&owner.name)
-            .bind(&owner.pan)
-            .bind(&owner.gstin)
-            .bind(owner.parent_id)
-            .bind(owner.created_at)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "INSERT INTO owners (id, account_id, kind, name, pan, gstin, parent_id, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(owner.id)
+        .bind(owner.account_id)
+        .bind(owner.kind.as_str())
+        .bind(&owner.name)
+        .bind(&owner.pan)
+        .bind(&owner.gstin)
+        .bind(owner.parent_id)
+        .bind(owner.created_at)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn get_owner(&self, account_id: Uuid, owner_id: Uuid) -> Result<Option<OwnerRecord>, StoreError> {
+    async fn get_owner(
+        &self,
+        account_id: Uuid,
+        owner_id: Uuid,
+    ) -> Result<Option<OwnerRecord>, StoreError> {
         let row = sqlx::query(&format!("{SELECT_OWNER} WHERE id = $1 AND account_id = $2"))
             .bind(owner_id)
             .bind(account_id)
@@ -243,17 +261,20 @@ impl Store for PostgresStore {
     }
 
     async fn list_owners(&self, account_id: Uuid) -> Result<Vec<OwnerRecord>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT_OWNER} WHERE account_id = $1 ORDER BY created_at, id"))
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{SELECT_OWNER} WHERE account_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(owner_from_row).collect()
     }
 
     async fn list_vault_keys(&self) -> Result<Vec<VaultKeyRecord>, StoreError> {
-        let rows = sqlx::query("SELECT version, wrapped_key, created_at FROM vault_keys ORDER BY version")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT version, wrapped_key, created_at FROM vault_keys ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(VaultKeyRecord {
@@ -283,7 +304,9 @@ impl Store for PostgresStore {
         audit: &AuditEvent,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("LOCK TABLE nic_credentials IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+        sqlx::query("LOCK TABLE nic_credentials IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
         for key in rewrapped {
             sqlx::query("UPDATE vault_keys SET wrapped_key = $1 WHERE version = $2")
                 .bind(&key.wrapped_key)
@@ -291,12 +314,14 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)")
-            .bind(new_key.version)
-            .bind(&new_key.wrapped_key)
-            .bind(new_key.created_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new_key.version)
+        .bind(&new_key.wrapped_key)
+        .bind(new_key.created_at)
+        .execute(&mut *tx)
+        .await?;
         let mut count = 0u64;
         let mut after: Option<(Uuid, String)> = None;
         loop {
@@ -340,11 +365,13 @@ impl Store for PostgresStore {
             .bind(format!("nic_credentials/{}/{}", put.owner_id, put.gstin))
             .execute(&mut *tx)
             .await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2")
-            .bind(put.owner_id)
-            .bind(put.gstin)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2",
+        )
+        .bind(put.owner_id)
+        .bind(put.gstin)
+        .fetch_optional(&mut *tx)
+        .await?;
         let version = current.unwrap_or(0) + 1;
         let (key_version, ciphertext) = (put.seal)(version)?;
         sqlx::query(UPSERT_CREDENTIAL)
@@ -364,16 +391,27 @@ impl Store for PostgresStore {
         Ok(version)
     }
 
-    async fn get_credential(&self, owner_id: Uuid, gstin: &str) -> Result<Option<CredentialRecord>, StoreError> {
-        let row = sqlx::query(&format!("{SELECT_CREDENTIAL} WHERE owner_id = $1 AND gstin = $2"))
-            .bind(owner_id)
-            .bind(gstin)
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn get_credential(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_CREDENTIAL} WHERE owner_id = $1 AND gstin = $2"
+        ))
+        .bind(owner_id)
+        .bind(gstin)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(credential_from_row).transpose()
     }
 
-    async fn delete_credential(&self, owner_id: Uuid, gstin: &str, audit: &AuditEvent) -> Result<bool, StoreError> {
+    async fn delete_credential(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM nic_credentials WHERE owner_id = $1 AND gstin = $2")
             .bind(owner_id)
@@ -390,7 +428,9 @@ impl Store for PostgresStore {
     }
 
     async fn count_credentials(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn list_audit_events(

@@ -5,7 +5,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
@@ -24,7 +26,8 @@ impl SqliteStore {
     pub async fn open(path: &str) -> Result<Self, StoreError> {
         if let Some(parent) = std::path::Path::new(path).parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
             }
         }
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
@@ -52,7 +55,8 @@ pub(super) fn owner_from_row(row: &SqliteRow) -> Result<OwnerRecord, StoreError>
     Ok(OwnerRecord {
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,
-        kind: OwnerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
+        kind: OwnerKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
         name: row.try_get("name")?,
         pan: row.try_get("pan")?,
         gstin: row.try_get("gstin")?,
@@ -128,7 +132,8 @@ pub(super) const INSERT_AUDIT: &str = "INSERT INTO audit_events \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 pub(super) const SELECT_OWNER: &str =
     "SELECT id, account_id, kind, name, pan, gstin, parent_id, created_at FROM owners";
-pub(super) const SELECT_TOKEN: &str = "SELECT id, account_id, user_id, label, token_hash, created_at, \
+pub(super) const SELECT_TOKEN: &str =
+    "SELECT id, account_id, user_id, label, token_hash, created_at, \
     last_used_at, revoked_at FROM auth_tokens";
 pub(super) const SELECT_CREDENTIAL: &str = "SELECT owner_id, gstin, username, key_version, \
     password_ciphertext, version, updated_at FROM nic_credentials";
@@ -138,7 +143,8 @@ pub(super) const UPSERT_CREDENTIAL: &str = "INSERT INTO nic_credentials \
     ON CONFLICT (owner_id, gstin) DO UPDATE SET username = excluded.username, \
     key_version = excluded.key_version, password_ciphertext = excluded.password_ciphertext, \
     version = excluded.version, updated_at = excluded.updated_at";
-pub(super) const SELECT_AUDIT: &str = "SELECT account_id, actor_token_id, action, owner_id, gstin, \
+pub(super) const SELECT_AUDIT: &str =
+    "SELECT account_id, actor_token_id, action, owner_id, gstin, \
     username, version, request_id, at FROM audit_events";
 
 #[async_trait]
@@ -186,10 +192,12 @@ impl Store for SqliteStore {
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query("SELECT id, account_id, email, password_hash, created_at FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, account_id, email, password_hash, created_at FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.reader)
+        .await?;
         row.map(|row| {
             Ok(UserRecord {
                 id: row.try_get("id")?,
@@ -224,14 +232,21 @@ impl Store for SqliteStore {
     }
 
     async fn list_tokens(&self, account_id: Uuid) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT_TOKEN} WHERE account_id = $1 ORDER BY created_at DESC"))
-            .bind(account_id)
-            .fetch_all(&self.reader)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{SELECT_TOKEN} WHERE account_id = $1 ORDER BY created_at DESC"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.reader)
+        .await?;
         rows.iter().map(token_from_row).collect()
     }
 
-    async fn revoke_token(&self, account_id: Uuid, token_id: Uuid, at: i64) -> Result<bool, StoreError> {
+    async fn revoke_token(
+        &self,
+        account_id: Uuid,
+        token_id: Uuid,
+        at: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
             .bind(at)
             .bind(token_id)
@@ -251,22 +266,28 @@ impl Store for SqliteStore {
     }
 
     async fn insert_owner(&self, owner: &OwnerRecord) -> Result<bool, StoreError> {
-        let done = sqlx::query("INSERT INTO owners (id, account_id, kind, name, pan, gstin, parent_id, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING")
-            .bind(owner.id)
-            .bind(owner.account_id)
-            .bind(owner.kind.as_str())
-            .bind(&owner.name)
-            .bind(&owner.pan)
-            .bind(&owner.gstin)
-            .bind(owner.parent_id)
-            .bind(owner.created_at)
-            .execute(&self.writer)
-            .await?;
+        let done = sqlx::query(
+            "INSERT INTO owners (id, account_id, kind, name, pan, gstin, parent_id, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(owner.id)
+        .bind(owner.account_id)
+        .bind(owner.kind.as_str())
+        .bind(&owner.name)
+        .bind(&owner.pan)
+        .bind(&owner.gstin)
+        .bind(owner.parent_id)
+        .bind(owner.created_at)
+        .execute(&self.writer)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn get_owner(&self, account_id: Uuid, owner_id: Uuid) -> Result<Option<OwnerRecord>, StoreError> {
+    async fn get_owner(
+        &self,
+        account_id: Uuid,
+        owner_id: Uuid,
+    ) -> Result<Option<OwnerRecord>, StoreError> {
         let row = sqlx::query(&format!("{SELECT_OWNER} WHERE id = $1 AND account_id = $2"))
             .bind(owner_id)
             .bind(account_id)
@@ -276,17 +297,20 @@ impl Store for SqliteStore {
     }
 
     async fn list_owners(&self, account_id: Uuid) -> Result<Vec<OwnerRecord>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT_OWNER} WHERE account_id = $1 ORDER BY created_at, id"))
-            .bind(account_id)
-            .fetch_all(&self.reader)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{SELECT_OWNER} WHERE account_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.reader)
+        .await?;
         rows.iter().map(owner_from_row).collect()
     }
 
     async fn list_vault_keys(&self) -> Result<Vec<VaultKeyRecord>, StoreError> {
-        let rows = sqlx::query("SELECT version, wrapped_key, created_at FROM vault_keys ORDER BY version")
-            .fetch_all(&self.writer)
-            .await?;
+        let rows =
+            sqlx::query("SELECT version, wrapped_key, created_at FROM vault_keys ORDER BY version")
+                .fetch_all(&self.writer)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(VaultKeyRecord {
@@ -323,12 +347,14 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)")
-            .bind(new_key.version)
-            .bind(&new_key.wrapped_key)
-            .bind(new_key.created_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new_key.version)
+        .bind(&new_key.wrapped_key)
+        .bind(new_key.created_at)
+        .execute(&mut *tx)
+        .await?;
         let mut count = 0u64;
         let mut after: Option<(Uuid, String)> = None;
         loop {
@@ -368,11 +394,13 @@ impl Store for SqliteStore {
 
     async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2")
-            .bind(put.owner_id)
-            .bind(put.gstin)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2",
+        )
+        .bind(put.owner_id)
+        .bind(put.gstin)
+        .fetch_optional(&mut *tx)
+        .await?;
         let version = current.unwrap_or(0) + 1;
         let (key_version, ciphertext) = (put.seal)(version)?;
         sqlx::query(UPSERT_CREDENTIAL)
@@ -392,16 +420,27 @@ impl Store for SqliteStore {
         Ok(version)
     }
 
-    async fn get_credential(&self, owner_id: Uuid, gstin: &str) -> Result<Option<CredentialRecord>, StoreError> {
-        let row = sqlx::query(&format!("{SELECT_CREDENTIAL} WHERE owner_id = $1 AND gstin = $2"))
-            .bind(owner_id)
-            .bind(gstin)
-            .fetch_optional(&self.reader)
-            .await?;
+    async fn get_credential(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_CREDENTIAL} WHERE owner_id = $1 AND gstin = $2"
+        ))
+        .bind(owner_id)
+        .bind(gstin)
+        .fetch_optional(&self.reader)
+        .await?;
         row.as_ref().map(credential_from_row).transpose()
     }
 
-    async fn delete_credential(&self, owner_id: Uuid, gstin: &str, audit: &AuditEvent) -> Result<bool, StoreError> {
+    async fn delete_credential(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query("DELETE FROM nic_credentials WHERE owner_id = $1 AND gstin = $2")
             .bind(owner_id)
@@ -418,7 +457,9 @@ impl Store for SqliteStore {
     }
 
     async fn count_credentials(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials").fetch_one(&self.reader).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials")
+            .fetch_one(&self.reader)
+            .await?)
     }
 
     async fn list_audit_events(

@@ -42,14 +42,22 @@ impl Response {
     pub fn error_codes(&self) -> Vec<String> {
         self.body["errorDetails"]
             .as_array()
-            .map(|a| a.iter().map(|e| e["error_code"].as_str().unwrap_or("").to_string()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["error_code"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errorDetails"]
             .as_array()
-            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -64,14 +72,23 @@ pub struct Options {
 
 impl Options {
     pub fn mode(mode: &'static str) -> Self {
-        Options { mode, body_limit_bytes: None, database_url: None, data_dir: None, master_key: None }
+        Options {
+            mode,
+            body_limit_bytes: None,
+            database_url: None,
+            data_dir: None,
+            master_key: None,
+        }
     }
 }
 
 /// A database URL for the backend, or `None` when PostgreSQL is unavailable (test skipped).
 pub async fn database_url(db: Db, dir: &tempfile::TempDir) -> Option<String> {
     match db {
-        Db::Sqlite => Some(format!("sqlite://{}", dir.path().join("einvoice.db").display())),
+        Db::Sqlite => Some(format!(
+            "sqlite://{}",
+            dir.path().join("einvoice.db").display()
+        )),
         Db::Postgres => postgres_cluster::fresh_database().await,
     }
 }
@@ -90,7 +107,13 @@ impl Expose for SecretString {
     }
 }
 
-pub fn settings_for(mode: &str, data_dir: &std::path::Path, database_url: &str, master_key: &str, body_limit: Option<usize>) -> Settings {
+pub fn settings_for(
+    mode: &str,
+    data_dir: &std::path::Path,
+    database_url: &str,
+    master_key: &str,
+    body_limit: Option<usize>,
+) -> Settings {
     Settings::resolve(SettingsLayer {
         mode: Some(mode.into()),
         listen: Some("127.0.0.1:0".parse().unwrap()),
@@ -115,7 +138,13 @@ impl TestApp {
             None => database_url(db, &data_dir).await?,
         };
         let master_key = options.master_key.unwrap_or_else(random_master_key);
-        let settings = settings_for(options.mode, data_dir.path(), &database_url, &master_key, options.body_limit_bytes);
+        let settings = settings_for(
+            options.mode,
+            data_dir.path(),
+            &database_url,
+            &master_key,
+            options.body_limit_bytes,
+        );
         let app = Application::build(settings).await.unwrap();
         let addr = app.local_addr();
         let state = app.state().clone();
@@ -158,12 +187,25 @@ impl TestApp {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Response { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// POST store_nic_credentials with a JSON body.
-    pub async fn store_nic_credentials(&self, token: Option<&str>, owner_id: Option<&str>, body: &Value) -> Response {
+    pub async fn store_nic_credentials(
+        &self,
+        token: Option<&str>,
+        owner_id: Option<&str>,
+        body: &Value,
+    ) -> Response {
         let mut request = self
             .client
             .post(self.url("/v2/nic_credentials/store_nic_credentials"))
@@ -178,16 +220,30 @@ impl TestApp {
         self.send(request).await
     }
 
-    pub async fn get_nic_credentials(&self, token: Option<&str>, owner_id: Uuid, gstin: &str) -> Response {
-        let mut request = self.client.get(self.url(&format!("/v2/nic_credentials?owner_id={owner_id}&gstin={gstin}")));
+    pub async fn get_nic_credentials(
+        &self,
+        token: Option<&str>,
+        owner_id: Uuid,
+        gstin: &str,
+    ) -> Response {
+        let mut request = self.client.get(self.url(&format!(
+            "/v2/nic_credentials?owner_id={owner_id}&gstin={gstin}"
+        )));
         if let Some(t) = token {
             request = request.header("X-Cleartax-Auth-Token", t);
         }
         self.send(request).await
     }
 
-    pub async fn delete_nic_credentials(&self, token: Option<&str>, owner_id: Uuid, gstin: &str) -> Response {
-        let mut request = self.client.delete(self.url(&format!("/v2/nic_credentials?owner_id={owner_id}&gstin={gstin}")));
+    pub async fn delete_nic_credentials(
+        &self,
+        token: Option<&str>,
+        owner_id: Uuid,
+        gstin: &str,
+    ) -> Response {
+        let mut request = self.client.delete(self.url(&format!(
+            "/v2/nic_credentials?owner_id={owner_id}&gstin={gstin}"
+        )));
         if let Some(t) = token {
             request = request.header("X-Cleartax-Auth-Token", t);
         }
@@ -212,7 +268,8 @@ impl TestApp {
 
     pub async fn post_token(&self, email: &str, password: &str, label: &str) -> Response {
         let body = serde_json::json!({"email": email, "password": password, "label": label});
-        self.send(self.client.post(self.url("/v2/auth/tokens")).json(&body)).await
+        self.send(self.client.post(self.url("/v2/auth/tokens")).json(&body))
+            .await
     }
 
     pub async fn list_tokens(&self, token: Option<&str>) -> Response {
@@ -224,21 +281,31 @@ impl TestApp {
     }
 
     pub async fn revoke_token(&self, token: &str, id: &str) -> Response {
-        self.send(self.client.delete(self.url(&format!("/v2/auth/tokens/{id}"))).header("X-Cleartax-Auth-Token", token))
-            .await
+        self.send(
+            self.client
+                .delete(self.url(&format!("/v2/auth/tokens/{id}")))
+                .header("X-Cleartax-Auth-Token", token),
+        )
+        .await
     }
 
     /// A new account with one user; returns (account id, API token).
     pub async fn new_account(&self, email: &str) -> (Uuid, String) {
         let password = SecretString::from("a long password 1".to_string());
-        let user = auth::create_user(&self.state, email, &password, None).await.unwrap();
-        let issued = auth::issue_token(&self.state, user.account_id, Some(user.id), "tests").await.unwrap();
+        let user = auth::create_user(&self.state, email, &password, None)
+            .await
+            .unwrap();
+        let issued = auth::issue_token(&self.state, user.account_id, Some(user.id), "tests")
+            .await
+            .unwrap();
         (user.account_id, issued.value.expose())
     }
 
     /// Adds a GSTIN owner through the API; returns its id.
     pub async fn new_gstin_owner(&self, token: Option<&str>, gstin: &str) -> Uuid {
-        let response = self.post_owner(token, &serde_json::json!({"kind": "GSTIN", "gstin": gstin})).await;
+        let response = self
+            .post_owner(token, &serde_json::json!({"kind": "GSTIN", "gstin": gstin}))
+            .await;
         assert_eq!(response.status, 201, "{:?}", response.body);
         response.body["id"].as_str().unwrap().parse().unwrap()
     }

@@ -1,6 +1,8 @@
 //! The gateway's one integration-test binary: real servers on port 0, each test on SQLite and
 //! on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod conformance;
 mod helpers;
 mod isolation;

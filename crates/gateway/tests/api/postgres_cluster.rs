@@ -54,10 +54,18 @@ fn start() -> Option<Cluster> {
         return None;
     };
     let as_postgres = is_root();
-    let dir = tempfile::Builder::new().prefix("einvoice-pg-").tempdir().unwrap().keep();
+    let dir = tempfile::Builder::new()
+        .prefix("einvoice-pg-")
+        .tempdir()
+        .unwrap()
+        .keep();
     let data = dir.join("data");
     if as_postgres {
-        let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap();
+        let ok = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .unwrap();
         assert!(ok.success(), "chown of the cluster directory failed");
     }
     let out = pg_command(&initdb, as_postgres)
@@ -66,8 +74,16 @@ fn start() -> Option<Cluster> {
         .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert!(
+        out.status.success(),
+        "initdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
         dir.display()
@@ -95,13 +111,15 @@ fn start() -> Option<Cluster> {
         data = data.display(),
         dir = dir.display(),
     );
-    Command::new("setsid")
-        .args(["sh", "-c", &watchdog])
+    // `setsid -f` forks the watchdog into its own session and returns at once.
+    let forked = Command::new("setsid")
+        .args(["-f", "sh", "-c", &watchdog])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .spawn()
+        .status()
         .unwrap();
+    assert!(forked.success(), "could not start the cluster watchdog");
     Some(Cluster { port })
 }
 
@@ -126,7 +144,15 @@ pub async fn fresh_database() -> Option<String> {
     let cluster = cluster()?;
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port);
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    Some(format!("postgres://postgres@127.0.0.1:{}/{name}", cluster.port))
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    Some(format!(
+        "postgres://postgres@127.0.0.1:{}/{name}",
+        cluster.port
+    ))
 }

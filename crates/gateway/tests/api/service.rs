@@ -4,9 +4,14 @@ use crate::helpers::{Db, Options, TestApp};
 use crate::on_both_backends;
 
 async fn probes_and_openapi(db: Db) {
-    let Some(app) = TestApp::spawn(db, Options::mode("sandbox")).await else { return };
+    let Some(app) = TestApp::spawn(db, Options::mode("sandbox")).await else {
+        return;
+    };
     let health = app.send(app.client.get(app.url("/healthz"))).await;
-    assert_eq!((health.status, health.body["status"].as_str()), (200, Some("ok")));
+    assert_eq!(
+        (health.status, health.body["status"].as_str()),
+        (200, Some("ok"))
+    );
     let ready = app.send(app.client.get(app.url("/readyz"))).await;
     assert_eq!(ready.status, 200);
 
@@ -27,7 +32,10 @@ async fn probes_and_openapi(db: Db) {
         ("/healthz", "get"),
         ("/readyz", "get"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from OpenAPI");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from OpenAPI"
+        );
     }
     assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
 
@@ -39,7 +47,13 @@ async fn probes_and_openapi(db: Db) {
     assert_eq!(wrong_method.status, 405);
     assert_eq!(wrong_method.error_codes(), ["method_not_allowed"]);
 
-    let echoed = app.send(app.client.get(app.url("/healthz")).header("x-request-id", "my-trace-1")).await;
+    let echoed = app
+        .send(
+            app.client
+                .get(app.url("/healthz"))
+                .header("x-request-id", "my-trace-1"),
+        )
+        .await;
     assert_eq!(echoed.headers["x-request-id"], "my-trace-1");
 }
 on_both_backends!(probes_openapi_and_request_ids, probes_and_openapi);

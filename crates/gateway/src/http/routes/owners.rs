@@ -117,7 +117,10 @@ pub async fn create_owner(
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
-pub async fn list_owners(State(state): State<AppState>, ActorOrSandbox(actor): ActorOrSandbox) -> ApiResult<Json<OwnerList>> {
+pub async fn list_owners(
+    State(state): State<AppState>,
+    ActorOrSandbox(actor): ActorOrSandbox,
+) -> ApiResult<Json<OwnerList>> {
     let owners = owners::list_owners(&state, actor).await?;
     Ok(Json(OwnerList {
         owners: owners.into_iter().map(OwnerView::from).collect(),

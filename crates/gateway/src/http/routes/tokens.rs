@@ -120,7 +120,10 @@ pub async fn create_token(
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
-pub async fn list_tokens(State(state): State<AppState>, TokenActor(actor): TokenActor) -> ApiResult<Json<TokenList>> {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    TokenActor(actor): TokenActor,
+) -> ApiResult<Json<TokenList>> {
     let tokens = auth::list_tokens(&state, actor).await?;
     Ok(Json(TokenList {
         tokens: tokens.into_iter().map(TokenView::from).collect(),
@@ -149,7 +152,9 @@ pub async fn revoke_token(
     TokenActor(actor): TokenActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::bad_request("invalid_id", "the token id must be a UUID", Some("id")))?;
+    let id = Uuid::parse_str(&id).map_err(|_| {
+        ApiError::bad_request("invalid_id", "the token id must be a UUID", Some("id"))
+    })?;
     auth::revoke_token(&state, actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

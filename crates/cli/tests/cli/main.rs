@@ -1,0 +1,444 @@
+//! The `einvoice` binary as a user runs it: GSTIN checks, serving with embedded defaults, the
+//! secret-canary scan of database files and trace logs, key rotation, wrong and missing master
+//! keys, and the admin commands.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod process;
+
+use std::path::Path;
+use std::process::Stdio;
+
+use process::{einvoice, Server};
+use serde_json::json;
+
+#[test]
+fn gstin_check_prints_one_line_per_gstin_and_fails_on_any_invalid() {
+    let out = einvoice()
+        .args([
+            "gstin",
+            "check",
+            "24AACCT6304M1ZB",
+            "27AAPFU0939F1ZA",
+            "41AAPFU0939F1ZV",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "24AACCT6304M1ZB: valid",
+            "27AAPFU0939F1ZA: check character should be 'V', found 'A'",
+            "41AAPFU0939F1ZV: unknown state code 41",
+        ]
+    );
+    let ok = einvoice()
+        .args([
+            "gstin",
+            "check",
+            "--sandbox",
+            "29AAFCD5862R000",
+            "02AMBPG7773M002",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let strict = einvoice()
+        .args(["gstin", "check", "29AAFCD5862R000"])
+        .output()
+        .unwrap();
+    assert!(!strict.status.success());
+}
+
+fn scan(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_secrets_never_reach_the_database_files_or_trace_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let nic_password = format!("Canary@{}", uuid_like());
+    let user_password = format!("user-canary-{}", uuid_like());
+
+    // A user (its password must only exist as an Argon2 hash).
+    let mut add = einvoice()
+        .args([
+            "users",
+            "add",
+            "--email",
+            "canary@example.com",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(add.stdin.take().unwrap(), "{user_password}").unwrap();
+    assert!(add.wait().unwrap().success());
+
+    let server = Server::start(dir.path(), &[("RUST_LOG", "trace")], &[]).await;
+    let client = reqwest::Client::new();
+    let token = client
+        .post(server.url("/v2/auth/tokens"))
+        .json(&json!({"email": "canary@example.com", "password": user_password, "label": "canary"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 201);
+    let token = token.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let owner = "6f1c2a7e-9d8b-4c3a-8e2f-1a2b3c4d5e6f";
+    let stored = client
+        .post(server.url("/v2/nic_credentials/store_nic_credentials"))
+        .header("X-Cleartax-Auth-Token", &token)
+        .header("owner_id", owner)
+        .json(
+            &json!({"gstin": "29AAFCD5862R000", "username": "canary01", "password": nic_password}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.status(),
+        404,
+        "a token's account does not get sandbox owners created"
+    );
+    let owner = client
+        .post(server.url("/v2/owners"))
+        .header("X-Cleartax-Auth-Token", &token)
+        .json(&json!({"kind": "GSTIN", "gstin": "29AAFCD5862R000"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stored = client
+        .post(server.url("/v2/nic_credentials/store_nic_credentials"))
+        .header("X-Cleartax-Auth-Token", &token)
+        .header("owner_id", &owner)
+        .json(
+            &json!({"gstin": "29AAFCD5862R000", "username": "canary01", "password": nic_password}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
+    let shown = client
+        .get(server.url(&format!(
+            "/v2/nic_credentials?owner_id={owner}&gstin=29AAFCD5862R000"
+        )))
+        .header("X-Cleartax-Auth-Token", &token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!shown.contains(&nic_password));
+
+    // Crash it (no graceful close): WAL and SHM stay on disk for the scan.
+    let logs = server.kill();
+    let files = files_in(dir.path());
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with("-wal")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("-shm")), "{names:?}");
+    assert!(
+        logs.contains("TRACE"),
+        "logs were not captured at trace level"
+    );
+    for secret in [
+        &nic_password,
+        &user_password,
+        &token,
+        &token[5..].to_string(),
+    ] {
+        assert!(!scan(logs.as_bytes(), secret), "secret in logs");
+        for file in &files {
+            if file.file_name().unwrap() == "master.key" {
+                continue;
+            }
+            assert!(
+                !scan(&std::fs::read(file).unwrap(), secret),
+                "secret in {}",
+                file.display()
+            );
+        }
+    }
+
+    // Restart: the acknowledged write survived the crash and still decrypts.
+    let server = Server::start(dir.path(), &[], &[]).await;
+    let again = client
+        .get(server.url(&format!(
+            "/v2/nic_credentials?owner_id={owner}&gstin=29AAFCD5862R000"
+        )))
+        .header("X-Cleartax-Auth-Token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(again["version"], 1);
+    server.stop();
+    assert_eq!(
+        process::reveal(dir.path(), &owner, "29AAFCD5862R000").await,
+        nic_password
+    );
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{:032x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_re_encrypts_everything_and_the_old_master_key_stops_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]).await;
+    let client = reqwest::Client::new();
+    let mut owners = Vec::new();
+    for i in 0..5 {
+        let owner = format!("00000000-0000-4000-8000-00000000000{i}");
+        let r = client
+            .post(server.url("/v2/nic_credentials/store_nic_credentials"))
+            .header("owner_id", &owner)
+            .json(&json!({"gstin": "29AAFCD5862R000", "username": format!("apiuser0{i}"), "password": format!("Pass@{i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        owners.push(owner);
+    }
+    server.stop();
+
+    let out = einvoice()
+        .args(["keys", "rotate", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("vault key version 2 is current; 5 credentials re-encrypted"),
+        "{stdout}"
+    );
+
+    let new_key = dir.path().join("new-master.key");
+    let out = einvoice()
+        .args(["keys", "rotate", "--data-dir"])
+        .arg(dir.path())
+        .arg("--new-master-key-file")
+        .arg(&new_key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The old master key (the generated sandbox one) no longer opens the vault.
+    let refused = einvoice()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not open vault key version"));
+    std::fs::rename(&new_key, dir.path().join("master.key")).unwrap();
+    for (i, owner) in owners.iter().enumerate() {
+        assert_eq!(
+            process::reveal(dir.path(), owner, "29AAFCD5862R000").await,
+            format!("Pass@{i}")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_refuses_to_start_without_a_key_or_with_a_wrong_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = einvoice()
+        .args([
+            "serve",
+            "--mode",
+            "production",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env_remove("EINVOICE_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("production mode needs a master key"));
+    assert!(
+        !dir.path().join("master.key").exists(),
+        "production generated a key"
+    );
+
+    let key_file = dir.path().join("prod.key");
+    std::fs::write(&key_file, process::random_key()).unwrap();
+    let key_arg = key_file.to_string_lossy().to_string();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("EINVOICE_MODE", "production"),
+            ("EINVOICE_MASTER_KEY_FILE", &key_arg),
+        ],
+        &[],
+    )
+    .await;
+    server.stop();
+    let db_before = std::fs::read(dir.path().join("einvoice.db")).unwrap();
+    let wrong = einvoice()
+        .args([
+            "serve",
+            "--mode",
+            "production",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env("EINVOICE_MASTER_KEY", process::random_key())
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        stderr.contains("does not open vault key version 1")
+            && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("einvoice.db")).unwrap(),
+        db_before,
+        "the database changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_create_users_tokens_and_owners_for_a_production_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("prod.key");
+    std::fs::write(&key_file, process::random_key()).unwrap();
+    let key_arg = key_file.to_string_lossy().to_string();
+    let env = [
+        ("EINVOICE_MODE", "production"),
+        ("EINVOICE_MASTER_KEY_FILE", key_arg.as_str()),
+    ];
+    let run = |args: &[&str]| {
+        let out = einvoice()
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .envs(env)
+            .env("EINVOICE_USER_PASSWORD", "a long password 1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(run(&["users", "add", "--email", "erp@example.com"]).starts_with("user "));
+    let created = run(&[
+        "tokens",
+        "create",
+        "--email",
+        "erp@example.com",
+        "--label",
+        "ERP",
+    ]);
+    let token = created
+        .lines()
+        .find_map(|l| l.strip_prefix("token (shown once): "))
+        .unwrap()
+        .to_string();
+    let token_id = created
+        .lines()
+        .find_map(|l| l.strip_prefix("token id: "))
+        .unwrap()
+        .to_string();
+    let owner_line = run(&[
+        "owners",
+        "add",
+        "--email",
+        "erp@example.com",
+        "--kind",
+        "GSTIN",
+        "--gstin",
+        "29AAFCD5862R1ZR",
+    ]);
+    let owner = owner_line.split_whitespace().nth(1).unwrap().to_string();
+    assert!(run(&["owners", "list", "--email", "erp@example.com"]).contains("29AAFCD5862R1ZR"));
+
+    let server = Server::start(dir.path(), &env, &[]).await;
+    let client = reqwest::Client::new();
+    let store = |token: String| {
+        client
+            .post(server.url("/v2/nic_credentials/store_nic_credentials"))
+            .header("X-Cleartax-Auth-Token", token)
+            .header("owner_id", &owner)
+            .json(&json!({"gstin": "29AAFCD5862R1ZR", "username": "apiuser01", "password": "Secret@123"}))
+            .send()
+    };
+    assert_eq!(store(token.clone()).await.unwrap().status(), 200);
+    assert!(run(&["tokens", "list", "--email", "erp@example.com"]).contains("live"));
+    assert!(
+        run(&["tokens", "revoke", "--email", "erp@example.com", &token_id]).contains("revoked")
+    );
+    assert_eq!(store(token).await.unwrap().status(), 401);
+    server.stop();
+    let migrate = einvoice()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(migrate.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&migrate.stdout).trim(),
+        "migrations applied"
+    );
+}
