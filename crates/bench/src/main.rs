@@ -1,1 +1,172 @@
-fn main() {}
+//! `einvoice-bench`: the load generator. It drives a gateway over real HTTP (one it starts
+//! in-process on port 0, or one at `--target`) and prints throughput and latency percentiles.
+
+mod stats;
+mod store_credentials;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use gateway::config::SettingsLayer;
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scenario {
+    /// POST store_nic_credentials with a token, spread over many owners.
+    StoreCredentials,
+}
+
+/// Load generator for the e-invoicing gateway.
+#[derive(Parser)]
+#[command(name = "einvoice-bench", version, about)]
+struct Args {
+    /// What to measure.
+    scenario: Scenario,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// How long to measure, in seconds (ignored with --requests).
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Stop after this many requests instead of a duration.
+    #[arg(long)]
+    requests: Option<u64>,
+    /// An already running gateway (sandbox mode, or give --token); by default one is started
+    /// in-process on port 0 in production mode.
+    #[arg(long)]
+    target: Option<String>,
+    /// API token for --target.
+    #[arg(long, env = "EINVOICE_BENCH_TOKEN")]
+    token: Option<String>,
+    /// Database for the in-process gateway: sqlite://PATH or postgres://... (default: a
+    /// SQLite file in a temporary directory).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Owners to spread the load over.
+    #[arg(long, default_value_t = 256)]
+    owners: usize,
+    /// Requests to send before measuring.
+    #[arg(long, default_value_t = 500)]
+    warmup: u64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+struct Target {
+    base_url: String,
+    token: Option<String>,
+    backend: String,
+    _dir: Option<tempfile::TempDir>,
+    _server: Option<tokio::task::JoinHandle<()>>,
+}
+
+async fn in_process_gateway(database_url: Option<String>) -> anyhow::Result<Target> {
+    let dir = tempfile::tempdir()?;
+    let url = database_url
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let backend = if url.starts_with("sqlite") {
+        "sqlite"
+    } else {
+        "postgres"
+    }
+    .to_string();
+    let key = gateway::vault::MasterKey::generate().to_base64();
+    let settings = gateway::Settings::resolve(SettingsLayer {
+        mode: Some("production".into()),
+        listen: Some("127.0.0.1:0".parse()?),
+        data_dir: Some(dir.path().to_path_buf()),
+        database_url: Some(url),
+        master_key: Some(key),
+        ..Default::default()
+    })?;
+    let app = gateway::Application::build(settings).await?;
+    let addr = app.local_addr();
+    let state = app.state().clone();
+    let email = format!("bench-{}@example.com", uuid::Uuid::new_v4().simple());
+    let password = SecretString::from("bench password 123".to_string());
+    let user = gateway::service::auth::create_user(&state, &email, &password, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the bench user: {e}"))?;
+    let token =
+        gateway::service::auth::issue_token(&state, user.account_id, Some(user.id), "bench")
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the bench token: {e}"))?;
+    let server = tokio::spawn(async move {
+        let _ = app.run_until(std::future::pending()).await;
+    });
+    Ok(Target {
+        base_url: format!("http://{addr}"),
+        token: Some(token.value.expose_secret().to_string()),
+        backend,
+        _dir: Some(dir),
+        _server: Some(server),
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let target = match &args.target {
+        Some(url) => Target {
+            base_url: url.trim_end_matches('/').to_string(),
+            token: args.token.clone(),
+            backend: "external".into(),
+            _dir: None,
+            _server: None,
+        },
+        None => in_process_gateway(args.database_url.clone())
+            .await
+            .context("starting the gateway")?,
+    };
+    let client = reqwest::Client::new();
+    let owners = store_credentials::create_owners(
+        &client,
+        &target.base_url,
+        target.token.as_deref(),
+        args.owners.max(1),
+    )
+    .await?;
+    let plan = |requests: Option<u64>, duration: Option<Duration>| store_credentials::Plan {
+        base_url: target.base_url.clone(),
+        token: target.token.clone(),
+        owners: owners.clone(),
+        concurrency: args.concurrency.max(1),
+        duration,
+        requests,
+    };
+    if args.warmup > 0 {
+        store_credentials::run(plan(Some(args.warmup), None)).await?;
+    }
+    let measured = match args.requests {
+        Some(n) => plan(Some(n), None),
+        None => plan(None, Some(Duration::from_secs(args.duration))),
+    };
+    let stats = store_credentials::run(measured).await?;
+    let scenario = match args.scenario {
+        Scenario::StoreCredentials => "store-credentials",
+    };
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    if args.json {
+        let mut value = stats.to_json(scenario, args.concurrency, &target.backend);
+        value["nproc"] = serde_json::json!(cores);
+        println!("{value}");
+    } else {
+        println!(
+            "{scenario} backend={} concurrency={} nproc={cores}: {} requests in {:.1} s = {:.0} req/s; p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms; errors {:?}",
+            target.backend,
+            args.concurrency,
+            stats.latencies_us.len(),
+            stats.elapsed.as_secs_f64(),
+            stats.throughput(),
+            stats.percentile_ms(50.0),
+            stats.percentile_ms(90.0),
+            stats.percentile_ms(99.0),
+            stats.errors
+        );
+    }
+    Ok(())
+}

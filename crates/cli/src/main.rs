@@ -102,11 +102,12 @@ async fn serve(args: SettingsArgs) -> anyhow::Result<()> {
     gateway::telemetry::init(settings.log_format);
     let mode = settings.mode;
     let app = gateway::Application::build(settings).await?;
+    let shutdown = gateway::app::shutdown_signal();
     println!(
         "einvoice gateway ({mode:?} mode) listening on http://{}",
         app.local_addr()
     );
     std::io::stdout().flush()?;
-    app.run_until(gateway::app::shutdown_signal()).await?;
+    app.run_until(shutdown).await?;
     Ok(())
 }
