@@ -51,6 +51,10 @@ CREATE TABLE nic_credentials (
     password_ciphertext BYTEA NOT NULL,
     version BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    -- Who made the last store, copied into the audit trail by the triggers below.
+    account_id UUID NOT NULL,
+    actor_token_id UUID,
+    request_id TEXT,
     PRIMARY KEY (owner_id, gstin)
 );
 
@@ -67,3 +71,18 @@ CREATE TABLE audit_events (
     at BIGINT NOT NULL
 );
 CREATE INDEX audit_events_owner ON audit_events(owner_id, gstin, id);
+
+-- Every store (a new row, or a new version) is audited by the same statement that writes it.
+CREATE FUNCTION audit_nic_credentials_store() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit_events (account_id, actor_token_id, action, owner_id, gstin, username, version, request_id, at)
+    VALUES (NEW.account_id, NEW.actor_token_id, 'nic_credentials.store', NEW.owner_id, NEW.gstin, NEW.username, NEW.version, NEW.request_id, NEW.updated_at);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER nic_credentials_audit_insert AFTER INSERT ON nic_credentials
+    FOR EACH ROW EXECUTE FUNCTION audit_nic_credentials_store();
+
+CREATE TRIGGER nic_credentials_audit_update AFTER UPDATE OF version ON nic_credentials
+    FOR EACH ROW EXECUTE FUNCTION audit_nic_credentials_store();

@@ -51,6 +51,10 @@ CREATE TABLE nic_credentials (
     password_ciphertext BLOB NOT NULL,
     version INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
+    -- Who made the last store, copied into the audit trail by the triggers below.
+    account_id BLOB NOT NULL,
+    actor_token_id BLOB,
+    request_id TEXT,
     PRIMARY KEY (owner_id, gstin)
 );
 
@@ -67,3 +71,16 @@ CREATE TABLE audit_events (
     at INTEGER NOT NULL
 );
 CREATE INDEX audit_events_owner ON audit_events(owner_id, gstin, id);
+
+-- Every store (a new row, or a new version) is audited by the same statement that writes it.
+CREATE TRIGGER nic_credentials_audit_insert AFTER INSERT ON nic_credentials
+BEGIN
+    INSERT INTO audit_events (account_id, actor_token_id, action, owner_id, gstin, username, version, request_id, at)
+    VALUES (NEW.account_id, NEW.actor_token_id, 'nic_credentials.store', NEW.owner_id, NEW.gstin, NEW.username, NEW.version, NEW.request_id, NEW.updated_at);
+END;
+
+CREATE TRIGGER nic_credentials_audit_update AFTER UPDATE OF version ON nic_credentials
+BEGIN
+    INSERT INTO audit_events (account_id, actor_token_id, action, owner_id, gstin, username, version, request_id, at)
+    VALUES (NEW.account_id, NEW.actor_token_id, 'nic_credentials.store', NEW.owner_id, NEW.gstin, NEW.username, NEW.version, NEW.request_id, NEW.updated_at);
+END;

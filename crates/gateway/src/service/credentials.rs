@@ -5,7 +5,7 @@ use gst_core::Gstin;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use super::owners::owns_gstin;
+use super::owners::{find_owner, owns_gstin, remember_owner};
 use super::{Actor, FieldError, ServiceError};
 use crate::state::AppState;
 use crate::storage::{AuditEvent, CredentialPut, OwnerKind, OwnerRecord, StoreError};
@@ -133,7 +133,7 @@ async fn owner_for_store(
     owner_id: Uuid,
     gstin: &Gstin,
 ) -> Result<OwnerRecord, ServiceError> {
-    if let Some(owner) = state.store.get_owner(actor.account_id, owner_id).await? {
+    if let Some(owner) = find_owner(state, actor.account_id, owner_id).await? {
         return Ok(owner);
     }
     if !(state.is_sandbox() && actor.token_id.is_none()) {
@@ -150,6 +150,7 @@ async fn owner_for_store(
         created_at: state.now(),
     };
     if state.store.insert_owner(&owner).await? {
+        remember_owner(state, &owner);
         return Ok(owner);
     }
     // The id is taken: by a concurrent first use in this account, or by another account

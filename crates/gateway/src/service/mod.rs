@@ -75,7 +75,13 @@ pub enum ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
-        ServiceError::Internal(e.to_string())
+        match e {
+            StoreError::Contention => ServiceError::Conflict(FieldError::general(
+                "concurrent_update",
+                "these credentials were being changed by many requests at once; retry",
+            )),
+            other => ServiceError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -1,12 +1,66 @@
 //! Owners: the PAN (business), GSTIN or branch that credentials and e-invoices belong to,
 //! scoped to one account.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use gst_core::{Gstin, Pan};
 use uuid::Uuid;
 
 use super::{Actor, FieldError, ServiceError};
 use crate::state::AppState;
 use crate::storage::{OwnerKind, OwnerRecord};
+
+/// Owners never change once created (there is no update or delete), so every replica can
+/// keep the ones it has seen in memory and skip a database read per request.
+pub struct OwnerCache {
+    entries: Mutex<HashMap<Uuid, OwnerRecord>>,
+    capacity: usize,
+}
+
+impl OwnerCache {
+    /// A cache holding at most `capacity` owners (it starts afresh when full).
+    pub fn new(capacity: usize) -> Self {
+        OwnerCache {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    fn get(&self, owner_id: Uuid) -> Option<OwnerRecord> {
+        self.entries.lock().ok()?.get(&owner_id).cloned()
+    }
+
+    fn put(&self, owner: &OwnerRecord) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+            entries.insert(owner.id, owner.clone());
+        }
+    }
+}
+
+/// An owner of the account, or `None` when there is none (or it belongs to another account).
+pub async fn find_owner(
+    state: &AppState,
+    account_id: Uuid,
+    owner_id: Uuid,
+) -> Result<Option<OwnerRecord>, ServiceError> {
+    if let Some(owner) = state.owner_cache.get(owner_id) {
+        return Ok((owner.account_id == account_id).then_some(owner));
+    }
+    let owner = state.store.get_owner(account_id, owner_id).await?;
+    if let Some(owner) = &owner {
+        state.owner_cache.put(owner);
+    }
+    Ok(owner)
+}
+
+/// Records an owner just written, so later lookups need no database read.
+pub fn remember_owner(state: &AppState, owner: &OwnerRecord) {
+    state.owner_cache.put(owner);
+}
 
 /// What a caller asks for when adding an owner.
 #[derive(Debug, Clone, Default)]
@@ -170,6 +224,7 @@ pub async fn create_owner(
     if !state.store.insert_owner(&record).await? {
         return Err(ServiceError::Internal("owner id collision".into()));
     }
+    remember_owner(state, &record);
     Ok(record)
 }
 

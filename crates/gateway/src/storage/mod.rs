@@ -34,6 +34,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// Too many concurrent writers to one credential; retry later.
+    #[error("too many concurrent writes to the same credentials")]
+    Contention,
     /// A stored value could not be read back.
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -68,7 +71,8 @@ pub struct CredentialPut<'a> {
     pub seal: SealFn<'a>,
     /// Unix milliseconds.
     pub updated_at: i64,
-    /// The audit event to record in the same transaction; its version is filled in.
+    /// Who writes: the account, token and request id are recorded with the row and copied
+    /// into the audit trail by the same statement (the action is always `nic_credentials.store`).
     pub audit: AuditEvent,
 }
 

@@ -1,6 +1,6 @@
-//! The PostgreSQL store, for deployments with several gateway replicas. Credential writes
-//! take a transaction-scoped advisory lock per (owner, GSTIN), so concurrent stores from
-//! different replicas serialise and every version number is used once.
+//! The PostgreSQL store, for deployments with several gateway replicas. Credential writes are
+//! conditional on the version read (optimistic concurrency), so concurrent stores from
+//! different replicas each get their own version number.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -11,7 +11,8 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use super::sqlite::{
-    INSERT_AUDIT, SELECT_AUDIT, SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN, UPSERT_CREDENTIAL,
+    INSERT_AUDIT, PUT_ATTEMPTS, SELECT_AUDIT, SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN,
+    UPSERT_CREDENTIAL,
 };
 use super::*;
 
@@ -360,35 +361,39 @@ impl Store for PostgresStore {
     }
 
     async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(format!("nic_credentials/{}/{}", put.owner_id, put.gstin))
-            .execute(&mut *tx)
-            .await?;
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2",
-        )
-        .bind(put.owner_id)
-        .bind(put.gstin)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let version = current.unwrap_or(0) + 1;
-        let (key_version, ciphertext) = (put.seal)(version)?;
-        sqlx::query(UPSERT_CREDENTIAL)
+        // Optimistic: read the current version, seal for the next one, and write only if the
+        // version is still the one read. The triggers audit the write in the same statement.
+        for _ in 0..PUT_ATTEMPTS {
+            let current: Option<i64> = sqlx::query_scalar(
+                "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2",
+            )
             .bind(put.owner_id)
             .bind(put.gstin)
-            .bind(put.username)
-            .bind(key_version)
-            .bind(ciphertext)
-            .bind(version)
-            .bind(put.updated_at)
-            .execute(&mut *tx)
+            .fetch_optional(&self.pool)
             .await?;
-        let mut audit = put.audit;
-        audit.version = Some(version);
-        insert_audit(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(version)
+            let expected = current.unwrap_or(0);
+            let version = expected + 1;
+            let (key_version, ciphertext) = (put.seal)(version)?;
+            let done = sqlx::query(UPSERT_CREDENTIAL)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .bind(put.username)
+                .bind(key_version)
+                .bind(ciphertext)
+                .bind(version)
+                .bind(put.updated_at)
+                .bind(put.audit.account_id)
+                .bind(put.audit.actor_token_id)
+                .bind(&put.audit.request_id)
+                .bind(expected)
+                .execute(&self.pool)
+                .await?;
+            if done.rows_affected() == 1 {
+                return Ok(version);
+            }
+            tokio::task::yield_now().await;
+        }
+        Err(StoreError::Contention)
     }
 
     async fn get_credential(

@@ -19,7 +19,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    checkpointer: tokio::task::JoinHandle<()>,
 }
+
+/// How often the background task copies the WAL back into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database file at `path`.
@@ -36,17 +40,42 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // Commits never wait for a checkpoint (and its fsync): the writer does not checkpoint
+        // automatically; a background task does, passively, twice a second.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(false))
+            .connect_with(options)
             .await?;
-        Ok(SqliteStore { writer, reader })
+        let checkpoint_pool = reader.clone();
+        let checkpointer = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&checkpoint_pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+        });
+        Ok(SqliteStore {
+            writer,
+            reader,
+            checkpointer,
+        })
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpointer.abort();
     }
 }
 
@@ -138,11 +167,17 @@ pub(super) const SELECT_TOKEN: &str =
 pub(super) const SELECT_CREDENTIAL: &str = "SELECT owner_id, gstin, username, key_version, \
     password_ciphertext, version, updated_at FROM nic_credentials";
 pub(super) const UPSERT_CREDENTIAL: &str = "INSERT INTO nic_credentials \
-    (owner_id, gstin, username, key_version, password_ciphertext, version, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7) \
+    (owner_id, gstin, username, key_version, password_ciphertext, version, updated_at, \
+    account_id, actor_token_id, request_id) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
     ON CONFLICT (owner_id, gstin) DO UPDATE SET username = excluded.username, \
     key_version = excluded.key_version, password_ciphertext = excluded.password_ciphertext, \
-    version = excluded.version, updated_at = excluded.updated_at";
+    version = excluded.version, updated_at = excluded.updated_at, \
+    account_id = excluded.account_id, actor_token_id = excluded.actor_token_id, \
+    request_id = excluded.request_id \
+    WHERE nic_credentials.version = $11";
+/// How often a store retries when another writer bumped the version in between.
+pub(super) const PUT_ATTEMPTS: usize = 64;
 pub(super) const SELECT_AUDIT: &str =
     "SELECT account_id, actor_token_id, action, owner_id, gstin, \
     username, version, request_id, at FROM audit_events";
@@ -164,6 +199,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.checkpointer.abort();
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -393,31 +429,39 @@ impl Store for SqliteStore {
     }
 
     async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2",
-        )
-        .bind(put.owner_id)
-        .bind(put.gstin)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let version = current.unwrap_or(0) + 1;
-        let (key_version, ciphertext) = (put.seal)(version)?;
-        sqlx::query(UPSERT_CREDENTIAL)
+        // Optimistic: read the current version, seal for the next one, and write only if the
+        // version is still the one read. The triggers audit the write in the same statement.
+        for _ in 0..PUT_ATTEMPTS {
+            let current: Option<i64> = sqlx::query_scalar(
+                "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2",
+            )
             .bind(put.owner_id)
             .bind(put.gstin)
-            .bind(put.username)
-            .bind(key_version)
-            .bind(ciphertext)
-            .bind(version)
-            .bind(put.updated_at)
-            .execute(&mut *tx)
+            .fetch_optional(&self.reader)
             .await?;
-        let mut audit = put.audit;
-        audit.version = Some(version);
-        insert_audit(&mut *tx, &audit).await?;
-        tx.commit().await?;
-        Ok(version)
+            let expected = current.unwrap_or(0);
+            let version = expected + 1;
+            let (key_version, ciphertext) = (put.seal)(version)?;
+            let done = sqlx::query(UPSERT_CREDENTIAL)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .bind(put.username)
+                .bind(key_version)
+                .bind(ciphertext)
+                .bind(version)
+                .bind(put.updated_at)
+                .bind(put.audit.account_id)
+                .bind(put.audit.actor_token_id)
+                .bind(&put.audit.request_id)
+                .bind(expected)
+                .execute(&self.writer)
+                .await?;
+            if done.rows_affected() == 1 {
+                return Ok(version);
+            }
+            tokio::task::yield_now().await;
+        }
+        Err(StoreError::Contention)
     }
 
     async fn get_credential(
