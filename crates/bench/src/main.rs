@@ -39,8 +39,8 @@ struct Args {
     /// API token for --target.
     #[arg(long, env = "EINVOICE_BENCH_TOKEN")]
     token: Option<String>,
-    /// Database for the in-process gateway: sqlite://PATH or postgres://... (default: a
-    /// SQLite file in a temporary directory).
+    /// Database for the in-process gateway: sqlite://PATH, or a postgres://... server in
+    /// which a fresh database is created (default: a SQLite file in a temporary directory).
     #[arg(long)]
     database_url: Option<String>,
     /// Owners to spread the load over.
@@ -62,10 +62,27 @@ struct Target {
     _server: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// A fresh database on the server a PostgreSQL URL names, so every run starts empty.
+async fn fresh_postgres_database(url: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(url);
+    Ok(format!("{base}/{name}"))
+}
+
 async fn in_process_gateway(database_url: Option<String>) -> anyhow::Result<Target> {
     let dir = tempfile::tempdir()?;
-    let url = database_url
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let url = match database_url {
+        Some(url) if url.starts_with("postgres") => fresh_postgres_database(&url).await?,
+        Some(url) => url,
+        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
+    };
     let backend = if url.starts_with("sqlite") {
         "sqlite"
     } else {
