@@ -229,6 +229,22 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_toml_file_and_rejects_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("einvoice-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "mode = \"production\"\nlisten = \"0.0.0.0:9000\"\nmaster_key_file = \"/k\"\n").unwrap();
+        let s = Settings::resolve(SettingsLayer::from_toml_file(&good).unwrap()).unwrap();
+        assert_eq!(s.mode, Mode::Production);
+        assert_eq!(s.listen.port(), 9000);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "mdoe = \"sandbox\"\n").unwrap();
+        let err = SettingsLayer::from_toml_file(&bad).unwrap_err().to_string();
+        assert!(err.contains("mdoe"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn production_refuses_to_start_without_a_key_and_flags_beat_the_file() {
         let prod = SettingsLayer {
             mode: Some("production".into()),

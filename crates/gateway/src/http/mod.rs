@@ -17,7 +17,6 @@ use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 
 use crate::state::AppState;
 use error::ApiError;
@@ -36,7 +35,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/einv/v2/nic_credentials/store_nic_credentials",
-            post(nic_credentials::store_nic_credentials_einv),
+            post(nic_credentials::store_nic_credentials),
         )
         .route(
             "/v2/nic_credentials",
@@ -88,7 +87,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi::ApiDoc::openapi())
+    Json(openapi::document())
 }
 
 async fn not_found() -> ApiError {

@@ -246,6 +246,23 @@ fn credentials_not_found() -> ServiceError {
     ))
 }
 
+async fn load(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+) -> Result<crate::storage::CredentialRecord, ServiceError> {
+    let gstin = parse_gstin_param(state, gstin)?;
+    find_owner(state, actor.account_id, owner_id)
+        .await?
+        .ok_or_else(owner_not_found)?;
+    state
+        .store
+        .get_credential(owner_id, gstin.as_str())
+        .await?
+        .ok_or_else(credentials_not_found)
+}
+
 /// The metadata of stored credentials.
 pub async fn summary(
     state: &AppState,
@@ -253,17 +270,7 @@ pub async fn summary(
     owner_id: Uuid,
     gstin: &str,
 ) -> Result<CredentialSummary, ServiceError> {
-    let gstin = parse_gstin_param(state, gstin)?;
-    state
-        .store
-        .get_owner(actor.account_id, owner_id)
-        .await?
-        .ok_or_else(owner_not_found)?;
-    let record = state
-        .store
-        .get_credential(owner_id, gstin.as_str())
-        .await?
-        .ok_or_else(credentials_not_found)?;
+    let record = load(state, actor, owner_id, gstin).await?;
     Ok(CredentialSummary {
         gstin: record.gstin,
         username: record.username,
@@ -280,17 +287,7 @@ pub async fn reveal_password(
     owner_id: Uuid,
     gstin: &str,
 ) -> Result<SecretString, ServiceError> {
-    let gstin = parse_gstin_param(state, gstin)?;
-    state
-        .store
-        .get_owner(actor.account_id, owner_id)
-        .await?
-        .ok_or_else(owner_not_found)?;
-    let record = state
-        .store
-        .get_credential(owner_id, gstin.as_str())
-        .await?
-        .ok_or_else(credentials_not_found)?;
+    let record = load(state, actor, owner_id, gstin).await?;
     let slot = CredentialSlot {
         owner_id,
         gstin: &record.gstin,

@@ -66,23 +66,8 @@ pub struct CredentialView {
     pub status: String,
 }
 
-async fn store_impl(
-    state: AppState,
-    actor: ActorOrSandbox,
-    owner: OwnerIdHeader,
-    request_id: RequestId,
-    body: StoreCredentialsBody,
-) -> ApiResult<Json<SuccessBody>> {
-    let request = StoreRequest {
-        gstin: body.gstin,
-        username: body.username,
-        password: body.password,
-    };
-    credentials::store(&state, actor.0, owner.0, request, request_id.0).await?;
-    Ok(Json(SuccessBody { success: true }))
-}
-
-/// Store (or override) the NIC API username and password of a GSTIN.
+/// Store (or override) the NIC API username and password of a GSTIN. Also served under
+/// ClearTax's current prefix, `/einv/v2/...`.
 #[utoipa::path(
     post,
     path = "/v2/nic_credentials/store_nic_credentials",
@@ -111,39 +96,13 @@ pub async fn store_nic_credentials(
     request_id: RequestId,
     ApiJson(body): ApiJson<StoreCredentialsBody>,
 ) -> ApiResult<Json<SuccessBody>> {
-    store_impl(state, actor, owner, request_id, body).await
-}
-
-/// The same call under ClearTax's current `/einv` prefix.
-#[utoipa::path(
-    post,
-    path = "/einv/v2/nic_credentials/store_nic_credentials",
-    tag = "nic_credentials",
-    request_body = StoreCredentialsBody,
-    params(
-        ("owner_id" = Uuid, Header, description = "UUID of the PAN, GSTIN or branch owner"),
-        ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode"),
-    ),
-    responses(
-        (status = 200, description = "Stored", body = SuccessBody),
-        (status = 400, description = "Malformed request, header or field", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "The GSTIN does not belong to the owner", body = ErrorBody),
-        (status = 404, description = "No such owner in this account", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 422, description = "Invalid GSTIN, username or password", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
-    )
-)]
-pub async fn store_nic_credentials_einv(
-    State(state): State<AppState>,
-    actor: ActorOrSandbox,
-    owner: OwnerIdHeader,
-    request_id: RequestId,
-    ApiJson(body): ApiJson<StoreCredentialsBody>,
-) -> ApiResult<Json<SuccessBody>> {
-    store_impl(state, actor, owner, request_id, body).await
+    let request = StoreRequest {
+        gstin: body.gstin,
+        username: body.username,
+        password: body.password,
+    };
+    credentials::store(&state, actor.0, owner.0, request, request_id.0).await?;
+    Ok(Json(SuccessBody { success: true }))
 }
 
 /// Read the stored credentials of an owner and GSTIN (never the password).
