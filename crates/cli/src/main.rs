@@ -3,6 +3,7 @@
 
 mod admin;
 mod gstin;
+mod invoice;
 mod options;
 
 use std::process::ExitCode;
@@ -30,6 +31,10 @@ enum Command {
         #[command(subcommand)]
         command: gstin::GstinCommand,
     },
+    /// Print the IRN of a document.
+    Irn(invoice::IrnArgs),
+    /// Validate an INV-01 JSON document; print `valid` or every error with its NIC code.
+    Validate(invoice::ValidateArgs),
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -54,8 +59,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Gstin { command } = &cli.command {
-        return gstin::run(command);
+    match &cli.command {
+        Command::Gstin { command } => return gstin::run(command),
+        Command::Irn(args) => return invoice::irn(args),
+        Command::Validate(args) => return invoice::validate(args),
+        _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -92,7 +100,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Tokens { command } => admin::tokens(command).await,
         Command::Owners { command } => admin::owners(command).await,
         Command::Keys { command } => admin::keys(command).await,
-        Command::Gstin { .. } => Ok(()),
+        Command::Gstin { .. } | Command::Irn(_) | Command::Validate(_) => Ok(()),
     }
 }
 

@@ -233,7 +233,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("einvoice-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
-        std::fs::write(&good, "mode = \"production\"\nlisten = \"0.0.0.0:9000\"\nmaster_key_file = \"/k\"\n").unwrap();
+        std::fs::write(
+            &good,
+            "mode = \"production\"\nlisten = \"0.0.0.0:9000\"\nmaster_key_file = \"/k\"\n",
+        )
+        .unwrap();
         let s = Settings::resolve(SettingsLayer::from_toml_file(&good).unwrap()).unwrap();
         assert_eq!(s.mode, Mode::Production);
         assert_eq!(s.listen.port(), 9000);

@@ -57,6 +57,75 @@ fn gstin_check_prints_one_line_per_gstin_and_fails_on_any_invalid() {
     assert!(!strict.status.success());
 }
 
+#[test]
+fn irn_and_validate_work_offline() {
+    let out = einvoice()
+        .args([
+            "irn",
+            "--gstin",
+            "24AACCT6304M1ZB",
+            "--type",
+            "INV",
+            "--no",
+            "SAJ/2023/0627",
+            "--date",
+            "09/05/2023",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "ee72a3fd6a501a6f53948e89a4989a1ee4abfd0b2ed52bf54793ececd527e620"
+    );
+    let bad_date = einvoice()
+        .args([
+            "irn",
+            "--gstin",
+            "24AACCT6304M1ZB",
+            "--type",
+            "INV",
+            "--no",
+            "1",
+            "--date",
+            "2023-05-09",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad_date.status.success());
+
+    let vectors = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/vectors/invoices"
+    );
+    let ok = einvoice()
+        .arg("validate")
+        .arg(format!(
+            "{vectors}/odoo-production-2023-b2b-services-igst.json"
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "valid");
+    let dir = tempfile::tempdir().unwrap();
+    let broken: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{vectors}/broken.json")).unwrap())
+            .unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, broken["variants"][0]["invoice"].to_string()).unwrap();
+    let bad = einvoice().arg("validate").arg(&file).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stdout).starts_with("2189 ValDtls.TotInvVal: "),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
+}
+
 fn scan(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())

@@ -1,0 +1,121 @@
+//! The NIC error codes the IRP returns (`nic-irp-api.md` §9), with their messages. Messages
+//! are ours, paraphrasing NIC's; `{0}` marks where NIC fills in a value.
+
+/// One NIC error code and its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NicCode {
+    /// The code, as NIC sends it (a string of digits).
+    pub code: &'static str,
+    /// The message.
+    pub message: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $message:literal;)*) => {
+        $(
+            #[doc = $message]
+            pub const $name: NicCode = NicCode { code: $code, message: $message };
+        )*
+        /// Every code in the catalogue.
+        pub const ALL: &[NicCode] = &[$($name),*];
+    };
+}
+
+codes! {
+    GSTIN_HEADER_MISSING = "1004", "Header GSTIN is required";
+    INVALID_TOKEN = "1005", "Invalid Token";
+    USER_NAME_MISSING = "1006", "Header user_name is required";
+    AUTH_FAILED = "1007", "Authentication failed. Pls. inform the helpdesk";
+    INVALID_LOGIN = "1008", "Invalid login credentials";
+    INVALID_CLIENT = "1010", "Invalid Client-ID/Client-Secret";
+    CLIENT_ID_MISSING = "1011", "Client Id is required";
+    CLIENT_SECRET_MISSING = "1012", "Client Secret is required";
+    PASSWORD_DECRYPTION = "1013", "Decryption of password failed; use the correct public key";
+    INACTIVE_USER = "1014", "Inactive User or GSTIN not enabled for e-invoice";
+    TOKEN_GSTIN_MISMATCH = "1015", "Invalid GSTIN for this user";
+    APPKEY_DECRYPTION = "1016", "Decryption of App Key failed";
+    INVALID_USER = "1017", "Incorrect user id/User does not exists";
+    CLIENT_NOT_MAPPED = "1018", "Client Id is not mapped to this user";
+    WRONG_PASSWORD = "1019", "Incorrect Password";
+    SCHEMA = "2140", "The request is not valid against the schema: {0}";
+    INCOMPLETE = "2142", "Incomplete request parameters";
+    IRN_OF_OTHER_GSTIN = "2143", "This IRN does not belong to the GSTIN in the header";
+    BAD_DATE_FORMAT = "2144", "Document date should be in dd/MM/yyyy format";
+    INVALID_IRN = "2145", "IRN is not valid";
+    IRN_NOT_CREATED = "2146", "Could not create the IRN; please try again";
+    SIGN_FAILED = "2147", "Could not sign the invoice; please try again";
+    IRN_DATA_NOT_AVAILABLE = "2148", "Requested IRN data is not available";
+    DUPLICATE_IRN = "2150", "Duplicate IRN";
+    IRN_NOT_FOUND = "2154", "IRN details are not found";
+    IGST_ON_INTRA = "2172", "IGST amount is not applicable for an intra-state supply";
+    TOO_MANY_ITEMS = "2173", "Invalid number of items: at most 1000 are allowed";
+    CGST_SGST_ON_INTER = "2174", "CGST and SGST amounts are not applicable for an inter-state supply";
+    INVALID_HSN = "2176", "HSN code {0} is not valid";
+    ASS_VAL_MISMATCH = "2182", "Total assessable value does not match the sum of item assessable amounts";
+    SGST_VAL_MISMATCH = "2183", "Total SGST value does not match the sum of item SGST amounts";
+    CGST_VAL_MISMATCH = "2184", "Total CGST value does not match the sum of item CGST amounts";
+    IGST_VAL_MISMATCH = "2185", "Total IGST value does not match the sum of item IGST amounts";
+    CESS_VAL_MISMATCH = "2186", "Total cess value does not match the sum of item cess amounts";
+    STATE_CESS_VAL_MISMATCH = "2187", "Total state cess value does not match the sum of item state cess amounts";
+    TOT_INV_VAL = "2189", "Invalid total invoice value: {0}";
+    PRECEDING_DOC_MISSING = "2191", "Preceding document details are required for a credit or debit note";
+    TOT_AMT = "2192", "Item {0}: TotAmt does not equal Qty x UnitPrice";
+    ASS_AMT = "2193", "Item {0}: AssAmt does not equal TotAmt - Discount";
+    TOT_ITEM_VAL = "2194", "Item {0}: TotItemVal does not equal AssAmt plus taxes, cess and other charges";
+    PRECEDING_DOC_ON_INVOICE = "2210", "Preceding document details are not applicable for an invoice";
+    SAME_GSTIN = "2211", "Supplier and recipient GSTIN cannot be the same";
+    RECIPIENT_URP = "2212", "Recipient GSTIN cannot be URP for this supply type";
+    FUTURE_DATE = "2218", "Document date cannot be later than today";
+    DISCOUNT_TOO_BIG = "2220", "Discount cannot be greater than or equal to the invoice value";
+    CGST_NE_SGST = "2227", "Item {0}: CGST and SGST amounts must be equal";
+    DUPLICATE_SLNO = "2233", "Duplicate item serial number {0}";
+    INVALID_GST_RATE = "2240", "Item {0}: GST rate {1} is not valid";
+    SELLER_STATE_MISMATCH = "2258", "Supplier GSTIN state code does not match the state code in SellerDtls";
+    IGST_ON_INTRA_POS = "2262", "IGST on an intra-state supply needs the supplier state to equal the place of supply";
+    BUYER_STATE_MISMATCH = "2265", "Recipient GSTIN state code does not match the state code in BuyerDtls";
+    CANCEL_WINDOW = "2270", "The allowed cancellation time limit (24 hours) has crossed";
+    OLD_IRN = "2283", "IRN details cannot be provided as it is generated more than 2 days ago";
+    DATA_NOT_AVAILABLE = "3001", "Requested data is not available";
+    PASSWORD_RULES = "3003", "Password should contain at least one upper case, one lower case, one number and one special character";
+    SUB_USER_LIMIT = "3007", "You have exceeded the limit of creating sub-users";
+    SUB_USER_SUFFIX = "3010", "Sub-user suffix should be at most 4 characters";
+    GSTIN_NOT_PRESENT = "3028", "GSTIN - {0} is not present in invoice registration portal";
+    GSTIN_INACTIVE = "3029", "GSTIN is not active (cancelled or suspended); sync it from the common portal";
+    CLIENT_NOT_WHITELISTED = "3059", "Client id for this PAN is not generated, or the request is not from a whitelisted IP";
+    APPLICATION_ERROR = "5001", "Application error; please try again";
+    IRN_NOT_ACTIVE = "9999", "Invoice is not active (already cancelled)";
+}
+
+/// Looks a code up.
+pub fn lookup(code: &str) -> Option<NicCode> {
+    ALL.iter().copied().find(|c| c.code == code)
+}
+
+impl NicCode {
+    /// The message with `{0}`, `{1}`… replaced by `args`.
+    pub fn format(&self, args: &[&str]) -> String {
+        let mut message = self.message.to_string();
+        for (i, arg) in args.iter().enumerate() {
+            message = message.replace(&format!("{{{i}}}"), arg);
+        }
+        message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_is_unique_and_formats_placeholders() {
+        let mut codes: Vec<&str> = ALL.iter().map(|c| c.code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), ALL.len());
+        assert_eq!(lookup("2150"), Some(DUPLICATE_IRN));
+        assert_eq!(
+            INVALID_GST_RATE.format(&["2", "19"]),
+            "Item 2: GST rate 19 is not valid"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! The NIC IRP (GST e-invoice) wire protocol, shared by our IRP client and the IRP sandbox:
+//! response envelopes, the error-code catalogue, auth and payload crypto, IRN computation,
+//! signed JWTs and the INV-01 v1.1 validator. Pure code: no I/O.
+
+pub mod crypto;
+pub mod envelope;
+pub mod errors;
+pub mod irn;
+pub mod jwt;
+pub mod keys;
+pub mod validate;

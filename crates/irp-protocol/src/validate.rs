@@ -1,0 +1,579 @@
+//! The INV-01 v1.1 validator (`nic-irp-api.md` §8): schema checks, arithmetic (±1 rupee
+//! where NIC allows it) and business rules. It reports every problem at once, each with its
+//! NIC code and field path. The gateway uses it to pre-validate; the sandbox to reject.
+
+use serde_json::{Map, Value};
+use time::Date;
+
+use crate::errors::{self, NicCode};
+use crate::irn::parse_doc_date;
+use crate::keys::canonicalize;
+
+/// One problem with an invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// NIC code, e.g. `"2189"`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// JSON path, e.g. `ItemList[1].TotAmt`.
+    pub path: String,
+}
+
+/// How to validate.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// Today, for the future-date rule (2218).
+    pub today: Date,
+    /// Check GSTIN check characters (production) or only their layout (sandbox).
+    pub strict_gstin: bool,
+}
+
+const SUPPLY_TYPES: &[&str] = &["B2B", "SEZWP", "SEZWOP", "EXPWP", "EXPWOP", "DEXP"];
+const DOC_TYPES: &[&str] = &["INV", "CRN", "DBN"];
+const GST_RATES: &[f64] = &[
+    0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 3.0, 5.0, 6.0, 7.5, 12.0, 18.0, 28.0, 40.0,
+];
+
+struct Checker {
+    out: Vec<Violation>,
+}
+
+impl Checker {
+    fn push(&mut self, code: NicCode, args: &[&str], path: impl Into<String>) {
+        self.out.push(Violation {
+            code: code.code,
+            message: code.format(args),
+            path: path.into(),
+        });
+    }
+
+    fn schema(&mut self, path: &str, problem: &str) {
+        let message = format!("{path}: {problem}");
+        self.push(errors::SCHEMA, &[&message], path);
+    }
+
+    fn object<'a>(
+        &mut self,
+        parent: &'a Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> Option<&'a Map<String, Value>> {
+        match parent.get(key) {
+            Some(Value::Object(map)) => Some(map),
+            None | Some(Value::Null) => {
+                if required {
+                    self.schema(path, "is required");
+                }
+                None
+            }
+            Some(_) => {
+                self.schema(path, "must be an object");
+                None
+            }
+        }
+    }
+
+    fn string<'a>(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+        min: usize,
+        max: usize,
+    ) -> Option<&'a str> {
+        match obj.get(key) {
+            Some(Value::String(s)) => {
+                let len = s.chars().count();
+                if len < min || len > max {
+                    self.schema(path, &format!("length must be {min} to {max}, is {len}"));
+                } else if s.contains('"') || s.contains('\\') {
+                    self.schema(path, "must not contain \" or \\");
+                }
+                Some(s)
+            }
+            None | Some(Value::Null) => {
+                if required {
+                    self.schema(path, "is required");
+                }
+                None
+            }
+            Some(_) => {
+                self.schema(path, "must be a string");
+                None
+            }
+        }
+    }
+
+    fn number(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+        min: f64,
+        max: f64,
+    ) -> Option<f64> {
+        match obj.get(key) {
+            Some(Value::Number(n)) => {
+                let v = n.as_f64().unwrap_or(f64::NAN);
+                if !(min..=max).contains(&v) {
+                    self.schema(path, &format!("must be between {min} and {max}"));
+                }
+                Some(v)
+            }
+            None | Some(Value::Null) => {
+                if required {
+                    self.schema(path, "is required");
+                }
+                None
+            }
+            Some(_) => {
+                self.schema(path, "must be a number");
+                None
+            }
+        }
+    }
+}
+
+fn is_gstin_layout(s: &str) -> bool {
+    s.len() == 15
+        && s[..2].bytes().all(|b| b.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+}
+
+fn state_of(s: &str) -> Option<u8> {
+    let n: u8 = s.trim().parse().ok()?;
+    (n != 0).then_some(n)
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance + 1e-9
+}
+
+fn fmt(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+/// Validates an INV-01 document. Keys are matched case-insensitively. Returns every violation.
+pub fn validate_invoice(invoice: &Value, rules: Rules) -> Vec<Violation> {
+    let invoice = canonicalize(invoice.clone());
+    let mut c = Checker { out: Vec::new() };
+    let Some(root) = invoice.as_object() else {
+        c.schema("$", "the document must be a JSON object");
+        return c.out;
+    };
+    c.string(root, "Version", "Version", true, 1, 6);
+    if root.contains_key("Irn") {
+        c.schema("Irn", "must not be sent");
+    }
+
+    // TranDtls
+    let mut sup_typ = String::new();
+    let mut igst_on_intra = false;
+    if let Some(tran) = c.object(root, "TranDtls", "TranDtls", true) {
+        if let Some(tax) = c.string(tran, "TaxSch", "TranDtls.TaxSch", true, 3, 10) {
+            if !tax.eq_ignore_ascii_case("GST") {
+                c.schema("TranDtls.TaxSch", "must be GST");
+            }
+        }
+        if let Some(sup) = c.string(tran, "SupTyp", "TranDtls.SupTyp", true, 3, 10) {
+            sup_typ = sup.to_ascii_uppercase();
+            if !SUPPLY_TYPES.contains(&sup_typ.as_str()) {
+                c.schema(
+                    "TranDtls.SupTyp",
+                    &format!("must be one of {}", SUPPLY_TYPES.join(", ")),
+                );
+            }
+        }
+        for flag in ["RegRev", "IgstOnIntra"] {
+            if let Some(v) = c.string(tran, flag, &format!("TranDtls.{flag}"), false, 1, 1) {
+                if !matches!(v, "Y" | "N" | "y" | "n") {
+                    c.schema(&format!("TranDtls.{flag}"), "must be Y or N");
+                }
+                if flag == "IgstOnIntra" {
+                    igst_on_intra = v.eq_ignore_ascii_case("Y");
+                }
+            }
+        }
+        if let Some(ecm) = c.string(tran, "EcmGstin", "TranDtls.EcmGstin", false, 15, 15) {
+            if !is_gstin_layout(ecm) {
+                c.schema("TranDtls.EcmGstin", "must be a GSTIN");
+            }
+        }
+    }
+
+    // DocDtls
+    let mut doc_typ = String::new();
+    if let Some(doc) = c.object(root, "DocDtls", "DocDtls", true) {
+        if let Some(typ) = c.string(doc, "Typ", "DocDtls.Typ", true, 3, 3) {
+            doc_typ = typ.to_ascii_uppercase();
+            if !DOC_TYPES.contains(&doc_typ.as_str()) {
+                c.schema("DocDtls.Typ", "must be INV, CRN or DBN");
+            }
+        }
+        if let Some(no) = c.string(doc, "No", "DocDtls.No", true, 1, 16) {
+            let first_ok = no
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_ascii_alphabetic() || ('1'..='9').contains(&ch));
+            let rest_ok = no
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '/' || ch == '-');
+            if !first_ok || !rest_ok {
+                c.schema(
+                    "DocDtls.No",
+                    "must start with a letter or 1-9 and hold only letters, digits, / and -",
+                );
+            }
+        }
+        if let Some(dt) = c.string(doc, "Dt", "DocDtls.Dt", true, 10, 10) {
+            match parse_doc_date(dt) {
+                Ok(date) if date > rules.today => c.push(errors::FUTURE_DATE, &[], "DocDtls.Dt"),
+                Ok(date) if !(2010..=2029).contains(&date.year()) => {
+                    c.schema("DocDtls.Dt", "year must be 2010 to 2029")
+                }
+                Ok(_) => {}
+                Err(_) => c.push(errors::BAD_DATE_FORMAT, &[], "DocDtls.Dt"),
+            }
+        }
+    }
+
+    // Parties
+    let seller = c.object(root, "SellerDtls", "SellerDtls", true);
+    let buyer = c.object(root, "BuyerDtls", "BuyerDtls", true);
+    let mut seller_gstin = String::new();
+    let mut seller_state = None;
+    if let Some(s) = seller {
+        if let Some(g) = c.string(s, "Gstin", "SellerDtls.Gstin", true, 15, 15) {
+            seller_gstin = g.to_ascii_uppercase();
+            check_gstin(
+                &mut c,
+                &seller_gstin,
+                "SellerDtls.Gstin",
+                rules.strict_gstin,
+            );
+        }
+        party_fields(&mut c, s, "SellerDtls", 3, 50);
+        seller_state = c
+            .string(s, "Stcd", "SellerDtls.Stcd", true, 1, 2)
+            .and_then(state_of);
+        if let (Some(st), true) = (seller_state, seller_gstin.len() == 15) {
+            if state_of(&seller_gstin[..2]) != Some(st) {
+                c.push(errors::SELLER_STATE_MISMATCH, &[], "SellerDtls.Stcd");
+            }
+        }
+    }
+    let mut buyer_gstin = String::new();
+    let mut pos = None;
+    if let Some(b) = buyer {
+        if let Some(g) = c.string(b, "Gstin", "BuyerDtls.Gstin", true, 3, 15) {
+            buyer_gstin = g.to_ascii_uppercase();
+            if buyer_gstin != "URP" {
+                check_gstin(&mut c, &buyer_gstin, "BuyerDtls.Gstin", rules.strict_gstin);
+            }
+        }
+        party_fields(&mut c, b, "BuyerDtls", 3, 100);
+        pos = c
+            .string(b, "Pos", "BuyerDtls.Pos", true, 1, 2)
+            .and_then(state_of);
+        let buyer_state = c
+            .string(b, "Stcd", "BuyerDtls.Stcd", true, 1, 2)
+            .and_then(state_of);
+        if let (Some(st), true) = (buyer_state, buyer_gstin.len() == 15) {
+            if state_of(&buyer_gstin[..2]) != Some(st) {
+                c.push(errors::BUYER_STATE_MISMATCH, &[], "BuyerDtls.Stcd");
+            }
+        }
+    }
+    if !seller_gstin.is_empty() && seller_gstin == buyer_gstin {
+        c.push(errors::SAME_GSTIN, &[], "BuyerDtls.Gstin");
+    }
+    if buyer_gstin == "URP" && !sup_typ.starts_with("EXP") {
+        c.push(errors::RECIPIENT_URP, &[], "BuyerDtls.Gstin");
+    }
+    for (key, min_loc) in [("DispDtls", 3), ("ShipDtls", 3)] {
+        if let Some(party) = c.object(root, key, key, false) {
+            let name_key = if key == "DispDtls" { "Nm" } else { "LglNm" };
+            c.string(party, name_key, &format!("{key}.{name_key}"), true, 3, 100);
+            c.string(party, "Addr1", &format!("{key}.Addr1"), true, 1, 100);
+            c.string(party, "Loc", &format!("{key}.Loc"), true, min_loc, 100);
+            c.number(
+                party,
+                "Pin",
+                &format!("{key}.Pin"),
+                true,
+                100000.0,
+                999999.0,
+            );
+            c.string(party, "Stcd", &format!("{key}.Stcd"), true, 1, 2);
+        }
+    }
+
+    // References: INV must not carry a preceding document (2210).
+    if let Some(refs) = c.object(root, "RefDtls", "RefDtls", false) {
+        let has_preceding = refs
+            .get("PrecDocDtls")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+        if has_preceding && doc_typ == "INV" {
+            c.push(errors::PRECEDING_DOC_ON_INVOICE, &[], "RefDtls.PrecDocDtls");
+        }
+    }
+
+    // Inter- or intra-state: exports and SEZ are inter-state; otherwise seller state vs POS.
+    let inter_state = match (seller_state, pos) {
+        _ if sup_typ.starts_with("EXP") || sup_typ.starts_with("SEZ") => true,
+        (Some(s), Some(p)) => s != p,
+        _ => true,
+    };
+
+    // Items
+    let sums = items(
+        &mut c,
+        root,
+        inter_state,
+        igst_on_intra,
+        seller_state == pos,
+    );
+
+    // Totals
+    if let Some(val) = c.object(root, "ValDtls", "ValDtls", true) {
+        let max = 99_999_999_999_999.99;
+        let get = |c: &mut Checker, key: &str, required: bool| {
+            c.number(val, key, &format!("ValDtls.{key}"), required, 0.0, max)
+                .unwrap_or(0.0)
+        };
+        let ass_val = get(&mut c, "AssVal", true);
+        let cgst = get(&mut c, "CgstVal", false);
+        let sgst = get(&mut c, "SgstVal", false);
+        let igst = get(&mut c, "IgstVal", false);
+        let ces = get(&mut c, "CesVal", false);
+        let st_ces = get(&mut c, "StCesVal", false);
+        let discount = get(&mut c, "Discount", false);
+        let oth = get(&mut c, "OthChrg", false);
+        let tot = get(&mut c, "TotInvVal", true);
+        get(&mut c, "TotInvValFc", false);
+        let rnd = c
+            .number(val, "RndOffAmt", "ValDtls.RndOffAmt", false, -99.99, 99.99)
+            .unwrap_or(0.0);
+        if let Some(s) = sums {
+            for (code, given, expected, path) in [
+                (errors::ASS_VAL_MISMATCH, ass_val, s.ass, "ValDtls.AssVal"),
+                (errors::SGST_VAL_MISMATCH, sgst, s.sgst, "ValDtls.SgstVal"),
+                (errors::CGST_VAL_MISMATCH, cgst, s.cgst, "ValDtls.CgstVal"),
+                (errors::IGST_VAL_MISMATCH, igst, s.igst, "ValDtls.IgstVal"),
+                (errors::CESS_VAL_MISMATCH, ces, s.ces, "ValDtls.CesVal"),
+                (
+                    errors::STATE_CESS_VAL_MISMATCH,
+                    st_ces,
+                    s.st_ces,
+                    "ValDtls.StCesVal",
+                ),
+            ] {
+                if !close(given, expected, 1.0) {
+                    c.push(code, &[], path);
+                }
+            }
+            let expected = s.tot_item_val - discount + oth + rnd;
+            if !close(tot, expected, 1.0) {
+                let detail = format!(
+                    "{} given, {} expected (sum of TotItemVal - Discount + OthChrg + RndOffAmt)",
+                    fmt(tot),
+                    fmt(expected)
+                );
+                c.push(errors::TOT_INV_VAL, &[&detail], "ValDtls.TotInvVal");
+            }
+            if discount > 0.0 && discount >= s.tot_item_val + oth {
+                c.push(errors::DISCOUNT_TOO_BIG, &[], "ValDtls.Discount");
+            }
+        }
+    }
+    c.out
+}
+
+fn check_gstin(c: &mut Checker, gstin: &str, path: &str, strict: bool) {
+    if !is_gstin_layout(gstin) {
+        c.schema(path, "must be 2 digits and 13 letters or digits");
+        return;
+    }
+    if strict {
+        if let Err(e) = gst_core::Gstin::parse(gstin, gst_core::Strictness::Production) {
+            c.schema(path, &e.to_string());
+        }
+    }
+}
+
+fn party_fields(
+    c: &mut Checker,
+    party: &Map<String, Value>,
+    path: &str,
+    min_loc: usize,
+    max_loc: usize,
+) {
+    c.string(party, "LglNm", &format!("{path}.LglNm"), true, 3, 100);
+    c.string(party, "TrdNm", &format!("{path}.TrdNm"), false, 3, 100);
+    c.string(party, "Addr1", &format!("{path}.Addr1"), true, 1, 100);
+    c.string(party, "Addr2", &format!("{path}.Addr2"), false, 3, 100);
+    c.string(party, "Loc", &format!("{path}.Loc"), true, min_loc, max_loc);
+    c.number(
+        party,
+        "Pin",
+        &format!("{path}.Pin"),
+        path == "SellerDtls",
+        100000.0,
+        999999.0,
+    );
+    if let Some(ph) = c.string(party, "Ph", &format!("{path}.Ph"), false, 6, 12) {
+        if !ph.bytes().all(|b| b.is_ascii_digit()) {
+            c.schema(&format!("{path}.Ph"), "must be 6 to 12 digits");
+        }
+    }
+    if let Some(em) = c.string(party, "Em", &format!("{path}.Em"), false, 6, 100) {
+        if !em.contains('@') {
+            c.schema(&format!("{path}.Em"), "must be an email address");
+        }
+    }
+}
+
+#[derive(Default)]
+struct Sums {
+    ass: f64,
+    cgst: f64,
+    sgst: f64,
+    igst: f64,
+    ces: f64,
+    st_ces: f64,
+    tot_item_val: f64,
+}
+
+fn items(
+    c: &mut Checker,
+    root: &Map<String, Value>,
+    inter_state: bool,
+    igst_on_intra: bool,
+    seller_state_is_pos: bool,
+) -> Option<Sums> {
+    let list = match root.get("ItemList") {
+        Some(Value::Array(list)) => list,
+        None | Some(Value::Null) => {
+            c.schema("ItemList", "is required");
+            return None;
+        }
+        Some(_) => {
+            c.schema("ItemList", "must be a list");
+            return None;
+        }
+    };
+    if list.is_empty() {
+        c.schema("ItemList", "must hold at least one item");
+        return None;
+    }
+    if list.len() > 1000 {
+        c.push(errors::TOO_MANY_ITEMS, &[], "ItemList");
+    }
+    let mut sums = Sums::default();
+    let mut serials = std::collections::HashSet::new();
+    let amount_max = 999_999_999_999.99;
+    for (i, item) in list.iter().enumerate() {
+        let path = format!("ItemList[{i}]");
+        let Some(item) = item.as_object() else {
+            c.schema(&path, "must be an object");
+            continue;
+        };
+        let sl = c
+            .string(item, "SlNo", &format!("{path}.SlNo"), true, 1, 6)
+            .unwrap_or("")
+            .to_string();
+        if !sl.is_empty() && !serials.insert(sl.clone()) {
+            c.push(errors::DUPLICATE_SLNO, &[&sl], format!("{path}.SlNo"));
+        }
+        if let Some(s) = c.string(item, "IsServc", &format!("{path}.IsServc"), true, 1, 1) {
+            if !matches!(s, "Y" | "N" | "y" | "n") {
+                c.schema(&format!("{path}.IsServc"), "must be Y or N");
+            }
+        }
+        if let Some(hsn) = c.string(item, "HsnCd", &format!("{path}.HsnCd"), true, 4, 8) {
+            let ok = matches!(hsn.len(), 4 | 6 | 8)
+                && hsn.bytes().all(|b| b.is_ascii_digit())
+                && hsn.bytes().any(|b| b != b'0');
+            if !ok {
+                c.push(errors::INVALID_HSN, &[hsn], format!("{path}.HsnCd"));
+            }
+        }
+        let num = |c: &mut Checker, key: &str, required: bool, max: f64| {
+            c.number(item, key, &format!("{path}.{key}"), required, 0.0, max)
+        };
+        let qty = num(c, "Qty", false, 9_999_999_999.999);
+        let unit_price = num(c, "UnitPrice", true, 999_999_999_999.999).unwrap_or(0.0);
+        let tot_amt = num(c, "TotAmt", true, amount_max).unwrap_or(0.0);
+        let discount = num(c, "Discount", false, amount_max).unwrap_or(0.0);
+        let ass_amt = num(c, "AssAmt", true, amount_max).unwrap_or(0.0);
+        let gst_rt = num(c, "GstRt", true, 999.999).unwrap_or(0.0);
+        let igst = num(c, "IgstAmt", false, amount_max).unwrap_or(0.0);
+        let cgst = num(c, "CgstAmt", false, amount_max).unwrap_or(0.0);
+        let sgst = num(c, "SgstAmt", false, amount_max).unwrap_or(0.0);
+        num(c, "CesRt", false, 999.999);
+        let ces = num(c, "CesAmt", false, amount_max).unwrap_or(0.0);
+        let ces_non = num(c, "CesNonAdvlAmt", false, amount_max).unwrap_or(0.0);
+        num(c, "StateCesRt", false, 999.999);
+        let st_ces = num(c, "StateCesAmt", false, amount_max).unwrap_or(0.0);
+        let st_ces_non = num(c, "StateCesNonAdvlAmt", false, amount_max).unwrap_or(0.0);
+        let oth = num(c, "OthChrg", false, amount_max).unwrap_or(0.0);
+        let tot_item = num(c, "TotItemVal", true, amount_max).unwrap_or(0.0);
+        let slno = if sl.is_empty() {
+            (i + 1).to_string()
+        } else {
+            sl.clone()
+        };
+
+        if let Some(q) = qty {
+            if !close(tot_amt, round2(q * unit_price), 1.0) {
+                c.push(errors::TOT_AMT, &[&slno], format!("{path}.TotAmt"));
+            }
+        }
+        if !close(ass_amt, tot_amt - discount, 1.0) {
+            c.push(errors::ASS_AMT, &[&slno], format!("{path}.AssAmt"));
+        }
+        let expected_total =
+            ass_amt + igst + cgst + sgst + ces + ces_non + st_ces + st_ces_non + oth;
+        if !close(tot_item, expected_total, 1.0) {
+            c.push(errors::TOT_ITEM_VAL, &[&slno], format!("{path}.TotItemVal"));
+        }
+        if !GST_RATES.iter().any(|r| close(*r, gst_rt, 0.0001)) {
+            c.push(
+                errors::INVALID_GST_RATE,
+                &[&slno, &gst_rt.to_string()],
+                format!("{path}.GstRt"),
+            );
+        }
+        if inter_state && (cgst > 0.0 || sgst > 0.0) {
+            c.push(errors::CGST_SGST_ON_INTER, &[], format!("{path}.CgstAmt"));
+        }
+        if !inter_state && igst > 0.0 {
+            if !igst_on_intra {
+                c.push(errors::IGST_ON_INTRA, &[], format!("{path}.IgstAmt"));
+            } else if !seller_state_is_pos {
+                c.push(errors::IGST_ON_INTRA_POS, &[], format!("{path}.IgstAmt"));
+            }
+        }
+        if !close(cgst, sgst, 0.0) {
+            c.push(errors::CGST_NE_SGST, &[&slno], format!("{path}.SgstAmt"));
+        }
+        sums.ass += ass_amt;
+        sums.cgst += cgst;
+        sums.sgst += sgst;
+        sums.igst += igst;
+        sums.ces += ces + ces_non;
+        sums.st_ces += st_ces + st_ces_non;
+        sums.tot_item_val += tot_item;
+    }
+    Some(sums)
+}
