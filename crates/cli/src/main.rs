@@ -5,6 +5,7 @@ mod admin;
 mod gstin;
 mod invoice;
 mod options;
+mod sandbox;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,8 @@ enum Command {
     Irn(invoice::IrnArgs),
     /// Validate an INV-01 JSON document; print `valid` or every error with its NIC code.
     Validate(invoice::ValidateArgs),
+    /// Run the offline IRP sandbox (NIC's e-invoice system, simulated).
+    Sandbox(sandbox::SandboxArgs),
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -100,6 +103,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Tokens { command } => admin::tokens(command).await,
         Command::Owners { command } => admin::owners(command).await,
         Command::Keys { command } => admin::keys(command).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
         Command::Gstin { .. } | Command::Irn(_) | Command::Validate(_) => Ok(()),
     }
 }

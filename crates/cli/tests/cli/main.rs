@@ -126,6 +126,45 @@ fn irn_and_validate_work_offline() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_command_serves_the_irp_and_stops_on_sigterm() {
+    let mut child = einvoice()
+        .args(["sandbox", "--port", "0", "--taxpayers", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    let pem = reqwest::get(format!("{base}/keys/encryption-public-key.pem"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    let gsps = reqwest::get(format!("{base}/portal/gsps")).await.unwrap();
+    assert_eq!(gsps.status(), 200);
+    let controls = reqwest::get(format!("{base}/sandbox/counters"))
+        .await
+        .unwrap();
+    assert_eq!(controls.status(), 404, "test controls are off by default");
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert!(child.wait().unwrap().success());
+}
+
 fn scan(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())

@@ -1,0 +1,435 @@
+//! E-invoices: generate (`POST /eicore/v1.03/Invoice`), get by IRN, get by document, cancel.
+//! Payloads travel AES-256-ECB-encrypted under the session key.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
+use irp_protocol::errors;
+use irp_protocol::irn::{compute_irn, financial_year, parse_doc_date};
+use irp_protocol::keys::canonicalize;
+use irp_protocol::validate::{validate_invoice, Rules};
+use serde_json::{json, Map, Value};
+
+use super::{apply_faults, counted, encrypted_success, header, verify_session, Peer, Session};
+use crate::clock::{nic_datetime, parse_nic_datetime};
+use crate::config::Profile;
+use crate::error::IrpFailure;
+use crate::state::Sandbox;
+
+const HOUR_MS: i64 = 3600 * 1000;
+
+fn respond(sandbox: &Sandbox, result: Result<(Envelope, bool), IrpFailure>) -> Response {
+    match result {
+        Ok((envelope, false)) => Json(envelope).into_response(),
+        Ok((_, true)) => {
+            // The work is committed; the client gets no answer (a dropped connection).
+            let failing = futures_util::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
+                    "connection dropped by fault injection",
+                ))
+            });
+            Response::new(Body::from_stream(failing))
+        }
+        Err(failure) => counted(sandbox, failure).into_response(),
+    }
+}
+
+fn decrypt_body(session: &Session, body: &[u8]) -> Result<Value, IrpFailure> {
+    let schema_error = |what: &str| IrpFailure::code(errors::SCHEMA, &[what]);
+    let envelope: Value =
+        serde_json::from_slice(body).map_err(|_| schema_error("the body is not JSON"))?;
+    let data = canonicalize(envelope)
+        .get("Data")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| schema_error("Data is required"))?;
+    let plain = session
+        .sek
+        .decrypt_b64(&data)
+        .map_err(|_| schema_error("Data could not be decrypted with the session key"))?;
+    let value: Value =
+        serde_json::from_slice(&plain).map_err(|_| schema_error("decrypted Data is not JSON"))?;
+    Ok(canonicalize(value))
+}
+
+struct Stored {
+    irn: String,
+    gstin: String,
+    ack_no: i64,
+    ack_dt: String,
+    signed_invoice: String,
+    signed_qr_code: String,
+    status: String,
+    cancel_date: Option<String>,
+    created_at: i64,
+}
+
+type StoredRow = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+);
+
+fn stored(row: StoredRow) -> Stored {
+    Stored {
+        irn: row.0,
+        gstin: row.1,
+        ack_no: row.2,
+        ack_dt: row.3,
+        signed_invoice: row.4,
+        signed_qr_code: row.5,
+        status: row.6,
+        cancel_date: row.7,
+        created_at: row.8,
+    }
+}
+
+const SELECT_STORED: &str = "SELECT irn, gstin, ack_no, ack_dt, signed_invoice, signed_qr_code, status, cancel_date, created_at FROM einvoices";
+
+fn einvoice_data(s: &Stored) -> Value {
+    json!({
+        "AckNo": s.ack_no,
+        "AckDt": s.ack_dt,
+        "Irn": s.irn,
+        "SignedInvoice": s.signed_invoice,
+        "SignedQRCode": s.signed_qr_code,
+        "Status": s.status,
+        "EwbNo": null,
+        "EwbDt": null,
+        "EwbValidTill": null,
+        "Remarks": null,
+    })
+}
+
+/// The SignedQRCode payload: exactly NIC's keys, in NIC's order.
+fn qr_data(invoice: &Map<String, Value>, irn: &str, ack_dt: &str) -> Value {
+    let get = |a: &str, b: &str| {
+        invoice
+            .get(a)
+            .and_then(|v| v.get(b))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let items = invoice
+        .get("ItemList")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let main_hsn = items
+        .iter()
+        .max_by(|a, b| {
+            let v = |i: &Value| i.get("AssAmt").and_then(Value::as_f64).unwrap_or(0.0);
+            v(a).total_cmp(&v(b))
+        })
+        .and_then(|i| i.get("HsnCd").cloned())
+        .unwrap_or(Value::Null);
+    let mut data = Map::new();
+    data.insert("SellerGstin".into(), get("SellerDtls", "Gstin"));
+    data.insert("BuyerGstin".into(), get("BuyerDtls", "Gstin"));
+    data.insert("DocNo".into(), get("DocDtls", "No"));
+    data.insert("DocTyp".into(), get("DocDtls", "Typ"));
+    data.insert("DocDt".into(), get("DocDtls", "Dt"));
+    data.insert("TotInvVal".into(), get("ValDtls", "TotInvVal"));
+    data.insert("ItemCnt".into(), json!(items.len()));
+    data.insert("MainHsnCode".into(), main_hsn);
+    data.insert("Irn".into(), json!(irn));
+    data.insert("IrnDt".into(), json!(ack_dt));
+    Value::Object(data)
+}
+
+/// `POST /eicore/v1.03/Invoice`.
+pub async fn generate(
+    State(sandbox): State<Sandbox>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let session = verify_session(&sandbox, &headers, peer).await?;
+        let drop_after_commit = apply_faults(&sandbox, "generate").await?;
+        let invoice = decrypt_body(&session, &body)?;
+        let now = sandbox.clock.now_ms();
+        let today = crate::clock::ist(now).date();
+        let rules = Rules { today, strict_gstin: sandbox.config.profile == Profile::Production };
+        let violations = validate_invoice(&invoice, rules);
+        if !violations.is_empty() {
+            let details = violations.into_iter().map(|v| ErrorDetail { error_code: v.code.to_string(), error_message: v.message }).collect();
+            return Err(IrpFailure::Nic(Envelope::failure(details, None)));
+        }
+        let Some(doc) = invoice.as_object().cloned() else {
+            return Err(IrpFailure::code(errors::SCHEMA, &["the document must be an object"]));
+        };
+        let text = |a: &str, b: &str| doc.get(a).and_then(|v| v.get(b)).and_then(Value::as_str).unwrap_or("").to_string();
+        let seller = text("SellerDtls", "Gstin").to_ascii_uppercase();
+        if seller != session.gstin {
+            return Err(IrpFailure::code(errors::TOKEN_GSTIN_MISMATCH, &[]));
+        }
+        check_gstin_master(&sandbox, &seller).await?;
+        let buyer = text("BuyerDtls", "Gstin").to_ascii_uppercase();
+        if buyer != "URP" {
+            let status: Option<String> = sqlx::query_scalar("SELECT status FROM taxpayers WHERE gstin = $1").bind(&buyer).fetch_optional(&sandbox.pool).await?;
+            if status.is_some_and(|s| s != "ACT") {
+                return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]));
+            }
+        }
+        let doc_type = text("DocDtls", "Typ").to_ascii_uppercase();
+        let doc_no = text("DocDtls", "No");
+        let doc_date = text("DocDtls", "Dt");
+        let irn = compute_irn(&seller, &doc_type, &doc_no, &doc_date, today).map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?;
+        let fy = financial_year(parse_doc_date(&doc_date).map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?);
+        let doc_key = doc_no.to_ascii_uppercase();
+
+        if let Some(existing) = find_by_doc(&sandbox, &seller, &fy, &doc_type, &doc_key).await? {
+            sandbox.counters.duplicate();
+            let info = InfoDetail { inf_cd: "DUPIRN".into(), desc: json!({"AckNo": existing.ack_no, "AckDt": existing.ack_dt, "Irn": existing.irn}) };
+            return Err(IrpFailure::Nic(Envelope::failure(vec![ErrorDetail::from_code(errors::DUPLICATE_IRN, &[])], Some(vec![info]))));
+        }
+
+        let ack_no = sandbox.next_ack_no(crate::clock::ist(now).year());
+        let ack_dt = nic_datetime(now);
+        let mut signed = Map::new();
+        signed.insert("AckNo".into(), json!(ack_no));
+        signed.insert("AckDt".into(), json!(ack_dt));
+        signed.insert("Irn".into(), json!(irn));
+        for (key, value) in &doc {
+            if key == "ItemList" {
+                let items: Vec<Value> = value
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|mut item| {
+                        if let Some(obj) = item.as_object_mut() {
+                            let mut with_no = Map::new();
+                            with_no.insert("ItemNo".into(), json!(0));
+                            with_no.extend(obj.clone());
+                            *obj = with_no;
+                        }
+                        item
+                    })
+                    .collect();
+                signed.insert(key.clone(), Value::Array(items));
+            } else if !value.is_null() {
+                signed.insert(key.clone(), value.clone());
+            }
+        }
+        let iss = sandbox.config.profile.issuer();
+        let signed_invoice = sandbox.keys.signer.sign(&Value::Object(signed), iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
+        let signed_qr_code = sandbox.keys.signer.sign(&qr_data(&doc, &irn, &ack_dt), iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
+
+        let inserted = sqlx::query(
+            "INSERT INTO einvoices (irn, gstin, doc_type, doc_no, doc_key, doc_date, financial_year, ack_no, ack_dt, signed_invoice, signed_qr_code, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ACT', $12) ON CONFLICT DO NOTHING",
+        )
+        .bind(&irn)
+        .bind(&seller)
+        .bind(&doc_type)
+        .bind(&doc_no)
+        .bind(&doc_key)
+        .bind(&doc_date)
+        .bind(&fy)
+        .bind(ack_no)
+        .bind(&ack_dt)
+        .bind(&signed_invoice)
+        .bind(&signed_qr_code)
+        .bind(now)
+        .execute(&sandbox.pool)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            // A concurrent request for the same document won.
+            let existing = find_by_doc(&sandbox, &seller, &fy, &doc_type, &doc_key).await?.ok_or(IrpFailure::code(errors::IRN_NOT_CREATED, &[]))?;
+            sandbox.counters.duplicate();
+            let info = InfoDetail { inf_cd: "DUPIRN".into(), desc: json!({"AckNo": existing.ack_no, "AckDt": existing.ack_dt, "Irn": existing.irn}) };
+            return Err(IrpFailure::Nic(Envelope::failure(vec![ErrorDetail::from_code(errors::DUPLICATE_IRN, &[])], Some(vec![info]))));
+        }
+        sandbox.counters.irn_generated();
+        let stored = Stored { irn, gstin: seller, ack_no, ack_dt, signed_invoice, signed_qr_code, status: "ACT".into(), cancel_date: None, created_at: now };
+        Ok((encrypted_success(&session.sek, &einvoice_data(&stored)), drop_after_commit))
+    }
+    .await;
+    respond(&sandbox, result)
+}
+
+async fn check_gstin_master(sandbox: &Sandbox, gstin: &str) -> Result<(), IrpFailure> {
+    let row: Option<(String, bool)> =
+        sqlx::query_as("SELECT status, blocked FROM taxpayers WHERE gstin = $1")
+            .bind(gstin)
+            .fetch_optional(&sandbox.pool)
+            .await?;
+    match row {
+        None => Err(IrpFailure::code(errors::GSTIN_NOT_PRESENT, &[gstin])),
+        Some((status, blocked)) if status != "ACT" || blocked => {
+            Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+async fn find_by_doc(
+    sandbox: &Sandbox,
+    gstin: &str,
+    fy: &str,
+    doc_type: &str,
+    doc_key: &str,
+) -> Result<Option<Stored>, IrpFailure> {
+    let row: Option<StoredRow> = sqlx::query_as(&format!("{SELECT_STORED} WHERE gstin = $1 AND financial_year = $2 AND doc_type = $3 AND doc_key = $4"))
+        .bind(gstin)
+        .bind(fy)
+        .bind(doc_type)
+        .bind(doc_key)
+        .fetch_optional(&sandbox.pool)
+        .await?;
+    Ok(row.map(stored))
+}
+
+async fn find_by_irn(sandbox: &Sandbox, irn: &str) -> Result<Option<Stored>, IrpFailure> {
+    let row: Option<StoredRow> = sqlx::query_as(&format!("{SELECT_STORED} WHERE irn = $1"))
+        .bind(irn.to_ascii_lowercase())
+        .fetch_optional(&sandbox.pool)
+        .await?;
+    Ok(row.map(stored))
+}
+
+/// `GET /eicore/v1.03/Invoice/irn/{irn}`: 2148 when unknown, 2143 for another GSTIN's IRN,
+/// 2283 after the retrieval window.
+pub async fn get_by_irn(
+    State(sandbox): State<Sandbox>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Path(irn): Path<String>,
+) -> Response {
+    let result = async {
+        let session = verify_session(&sandbox, &headers, peer).await?;
+        let drop = apply_faults(&sandbox, "get").await?;
+        let found = find_by_irn(&sandbox, &irn)
+            .await?
+            .ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
+        let owner = header(&headers, &["sup_gstin"]).unwrap_or_else(|| session.gstin.clone());
+        if found.gstin != owner {
+            return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
+        }
+        if sandbox.clock.now_ms() - found.created_at > sandbox.config.irn_retrieval_hours * HOUR_MS
+        {
+            return Err(IrpFailure::code(errors::OLD_IRN, &[]));
+        }
+        Ok((
+            encrypted_success(&session.sek, &einvoice_data(&found)),
+            drop,
+        ))
+    }
+    .await;
+    respond(&sandbox, result)
+}
+
+/// Query of get-by-document (also accepted as headers).
+#[derive(serde::Deserialize)]
+pub struct DocQuery {
+    doctype: Option<String>,
+    docnum: Option<String>,
+    docdate: Option<String>,
+}
+
+/// `GET /eicore/v1.03/Invoice/irnbydocdetails?doctype=&docnum=&docdate=`: 2154 when unknown.
+pub async fn get_by_doc(
+    State(sandbox): State<Sandbox>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Query(query): Query<DocQuery>,
+) -> Response {
+    let result = async {
+        let session = verify_session(&sandbox, &headers, peer).await?;
+        let drop = apply_faults(&sandbox, "get").await?;
+        let pick =
+            |q: Option<String>, h: &str| q.or_else(|| header(&headers, &[h])).unwrap_or_default();
+        let doc_type = pick(query.doctype, "doctype").to_ascii_uppercase();
+        let doc_no = pick(query.docnum, "docnum");
+        let doc_date = pick(query.docdate, "docdate");
+        if doc_type.is_empty() || doc_no.is_empty() || doc_date.is_empty() {
+            return Err(IrpFailure::code(errors::INCOMPLETE, &[]));
+        }
+        let date = parse_doc_date(&doc_date)
+            .map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?;
+        let owner = header(&headers, &["sup_gstin"]).unwrap_or_else(|| session.gstin.clone());
+        let found = find_by_doc(
+            &sandbox,
+            &owner,
+            &financial_year(date),
+            &doc_type,
+            &doc_no.to_ascii_uppercase(),
+        )
+        .await?
+        .filter(|s| {
+            sandbox.clock.now_ms() - s.created_at <= sandbox.config.doc_retrieval_hours * HOUR_MS
+        })
+        .ok_or(IrpFailure::code(errors::IRN_NOT_FOUND, &[]))?;
+        Ok((
+            encrypted_success(&session.sek, &einvoice_data(&found)),
+            drop,
+        ))
+    }
+    .await;
+    respond(&sandbox, result)
+}
+
+/// `POST /eicore/v1.03/Invoice/Cancel`: `{Irn, CnlRsn, CnlRem}` within 24 hours of AckDt
+/// (2270 after), 9999 when already cancelled, 2143 for another GSTIN's IRN.
+pub async fn cancel(
+    State(sandbox): State<Sandbox>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let session = verify_session(&sandbox, &headers, peer).await?;
+        let drop = apply_faults(&sandbox, "cancel").await?;
+        let request = decrypt_body(&session, &body)?;
+        let text = |k: &str| request.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+        let irn = text("Irn");
+        let reason = text("CnlRsn");
+        let remark = text("CnlRem");
+        if irn.len() != 64 {
+            return Err(IrpFailure::code(errors::INVALID_IRN, &[]));
+        }
+        if !matches!(reason.as_str(), "1" | "2" | "3" | "4") {
+            return Err(IrpFailure::code(errors::SCHEMA, &["CnlRsn must be 1, 2, 3 or 4"]));
+        }
+        if remark.chars().count() > 100 {
+            return Err(IrpFailure::code(errors::SCHEMA, &["CnlRem has at most 100 characters"]));
+        }
+        let found = find_by_irn(&sandbox, &irn).await?.ok_or(IrpFailure::code(errors::INVALID_IRN, &[]))?;
+        if found.gstin != session.gstin {
+            return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
+        }
+        if found.status == "CNL" {
+            return Err(IrpFailure::code(errors::IRN_NOT_ACTIVE, &[]));
+        }
+        let now = sandbox.clock.now_ms();
+        let acked = parse_nic_datetime(&found.ack_dt).unwrap_or(found.created_at);
+        if now - acked > sandbox.config.cancel_hours * HOUR_MS {
+            return Err(IrpFailure::code(errors::CANCEL_WINDOW, &[]));
+        }
+        let cancel_date = nic_datetime(now);
+        let done = sqlx::query("UPDATE einvoices SET status = 'CNL', cancel_date = $1 WHERE irn = $2 AND status = 'ACT'")
+            .bind(&cancel_date)
+            .bind(&found.irn)
+            .execute(&sandbox.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(IrpFailure::code(errors::IRN_NOT_ACTIVE, &[]));
+        }
+        sandbox.counters.cancelled();
+        let _ = found.cancel_date;
+        Ok((encrypted_success(&session.sek, &json!({"Irn": found.irn, "CancelDate": cancel_date})), drop))
+    }
+    .await;
+    respond(&sandbox, result)
+}

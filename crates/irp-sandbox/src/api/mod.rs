@@ -1,0 +1,176 @@
+//! The IRP API (`nic-irp-api.md` §2–§5), with NIC's exact paths, headers and codes.
+
+pub mod auth;
+pub mod einvoice;
+pub mod master;
+
+use std::net::SocketAddr;
+
+use axum::http::HeaderMap;
+use irp_protocol::crypto::AesKey;
+use irp_protocol::envelope::Envelope;
+use irp_protocol::errors;
+
+use crate::config::Profile;
+use crate::controls::FaultKind;
+use crate::error::IrpFailure;
+use crate::state::{verify_secret, Sandbox};
+
+/// The caller's address, when the server records it.
+pub struct Peer(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+/// A header by any of its spellings (NIC documents `client_id`; some clients send `client-id`).
+pub fn header(headers: &HeaderMap, names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| headers.get(*n))
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Checks `client_id`/`client_secret` (1011, 1012, 1010) and, under the production profile,
+/// that the caller's address is whitelisted for the client (3059).
+pub async fn verify_client(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Result<String, IrpFailure> {
+    let client_id = header(headers, &["client_id", "client-id"])
+        .ok_or(IrpFailure::code(errors::CLIENT_ID_MISSING, &[]))?;
+    let secret = header(headers, &["client_secret", "client-secret"])
+        .ok_or(IrpFailure::code(errors::CLIENT_SECRET_MISSING, &[]))?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT secret_hash, whitelisted_ips FROM clients WHERE client_id = $1")
+            .bind(&client_id)
+            .fetch_optional(&sandbox.pool)
+            .await?;
+    let Some((secret_hash, whitelist)) = row else {
+        return Err(IrpFailure::code(errors::INVALID_CLIENT, &[]));
+    };
+    if !verify_secret(&secret, &secret_hash) {
+        return Err(IrpFailure::code(errors::INVALID_CLIENT, &[]));
+    }
+    if sandbox.config.profile == Profile::Production {
+        let ip = peer.map(|p| p.ip().to_string()).unwrap_or_default();
+        if !whitelist
+            .split(',')
+            .any(|w| !w.is_empty() && w.trim() == ip)
+        {
+            return Err(IrpFailure::code(errors::CLIENT_NOT_WHITELISTED, &[]));
+        }
+    }
+    Ok(client_id)
+}
+
+/// A live session, as found by its token.
+pub struct Session {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The GSTIN it was issued for.
+    pub gstin: String,
+    /// The API user.
+    pub username: String,
+    /// The session key.
+    pub sek: AesKey,
+}
+
+/// Checks the headers of an `eicore`/`eivital` call against a live session: 1004, 1006,
+/// 1005 (unknown, expired, or another user's or client's token), 1015 (another GSTIN).
+pub async fn verify_session(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Result<Session, IrpFailure> {
+    let client_id = verify_client(sandbox, headers, peer).await?;
+    let gstin = header(headers, &["gstin"])
+        .ok_or(IrpFailure::code(errors::GSTIN_HEADER_MISSING, &[]))?
+        .to_ascii_uppercase();
+    let user = header(headers, &["user_name", "user-name", "username"])
+        .ok_or(IrpFailure::code(errors::USER_NAME_MISSING, &[]))?;
+    let token = header(headers, &["authtoken", "auth-token"])
+        .ok_or(IrpFailure::code(errors::INVALID_TOKEN, &[]))?;
+    let row: Option<(String, String, String, Vec<u8>, i64)> = sqlx::query_as(
+        "SELECT client_id, gstin, username, sek, expires_at FROM sessions WHERE auth_token = $1",
+    )
+    .bind(&token)
+    .fetch_optional(&sandbox.pool)
+    .await?;
+    let Some((s_client, s_gstin, s_user, sek, expires_at)) = row else {
+        return Err(IrpFailure::code(errors::INVALID_TOKEN, &[]));
+    };
+    if expires_at <= sandbox.clock.now_ms()
+        || s_client != client_id
+        || !s_user.eq_ignore_ascii_case(&user)
+    {
+        return Err(IrpFailure::code(errors::INVALID_TOKEN, &[]));
+    }
+    if s_gstin != gstin {
+        return Err(IrpFailure::code(errors::TOKEN_GSTIN_MISMATCH, &[]));
+    }
+    let sek = AesKey::from_slice(&sek).map_err(|e| IrpFailure::Internal(e.to_string()))?;
+    Ok(Session {
+        client_id,
+        gstin,
+        username: s_user,
+        sek,
+    })
+}
+
+/// Applies the faults queued for an operation: waits for latency, and returns an immediate
+/// failure for injected NIC errors and HTTP statuses. Returns whether to drop the connection
+/// after committing.
+pub async fn apply_faults(sandbox: &Sandbox, operation: &str) -> Result<bool, IrpFailure> {
+    let mut drop_after_commit = false;
+    for fault in sandbox.faults.take(operation) {
+        match fault {
+            FaultKind::Latency(ms) => {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await
+            }
+            FaultKind::NicError(code) => {
+                let known = errors::lookup(&code).unwrap_or(errors::APPLICATION_ERROR);
+                return Err(IrpFailure::Nic(Envelope::error(known, &[])));
+            }
+            FaultKind::HttpStatus(status) => {
+                let status = axum::http::StatusCode::from_u16(status)
+                    .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+                return Err(IrpFailure::Http(status));
+            }
+            FaultKind::DropAfterCommit => drop_after_commit = true,
+        }
+    }
+    Ok(drop_after_commit)
+}
+
+/// Encrypts a success payload with the session key: `{"Status":1,"Data":"<b64>"}`.
+pub fn encrypted_success(sek: &AesKey, data: &serde_json::Value) -> Envelope {
+    Envelope::success(serde_json::Value::String(
+        sek.encrypt_b64(data.to_string().as_bytes()),
+    ))
+}
+
+/// Counts an error answer and passes it on.
+pub fn counted(sandbox: &Sandbox, failure: IrpFailure) -> IrpFailure {
+    if let IrpFailure::Nic(envelope) = &failure {
+        for code in envelope.error_codes() {
+            sandbox.counters.error(code);
+        }
+    }
+    failure
+}

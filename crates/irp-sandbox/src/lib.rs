@@ -1,0 +1,180 @@
+//! An offline, protocol-faithful simulator of NIC's e-invoice system: the IRP API (auth,
+//! generate, get, cancel, GSTIN master) with NIC's crypto and error codes, the portal flows
+//! that create client credentials and API users, and test controls (clock, faults,
+//! counters). Mount [`router`] in any axum server, or run `einvoice sandbox`.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod controls;
+pub mod error;
+pub mod keys;
+pub mod portal;
+pub mod seed;
+pub mod state;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+pub use config::{Profile, SandboxConfig};
+pub use state::Sandbox;
+
+use error::PortalError;
+
+/// A JSON body whose rejections are portal errors (4xx JSON naming the problem).
+pub struct PortalJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PortalJson<T> {
+    type Rejection = PortalError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| PortalJson(v))
+            .map_err(|e: JsonRejection| {
+                let status = if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                PortalError::new(status, "invalid_body", e.body_text())
+            })
+    }
+}
+
+/// The portal's OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "IRP sandbox portal",
+        description = "The e-invoice portal's flows (client registration, taxpayer registration, API users, user management) as a JSON API. Errors: {\"success\": false, \"error\": {\"code\", \"message\"}}."
+    ),
+    paths(
+        portal::clients::register,
+        portal::clients::verify,
+        portal::clients::list_gsps,
+        portal::clients::dummy_gstin,
+        portal::clients::client_api_user,
+        portal::clients::whitelist,
+        portal::taxpayers::send_otp,
+        portal::taxpayers::verify_otp,
+        portal::taxpayers::create_user,
+        portal::taxpayers::login,
+        portal::taxpayers::create_sub_user,
+        portal::api_users::send_otp,
+        portal::api_users::create,
+        portal::api_users::list,
+        portal::api_users::password_otp,
+        portal::api_users::change_password,
+        portal::api_users::freeze,
+        portal::api_users::unfreeze,
+        portal::api_users::block,
+        portal::outbox,
+    )
+)]
+pub struct PortalDoc;
+
+async fn openapi() -> impl IntoResponse {
+    Json(PortalDoc::openapi())
+}
+
+async fn encryption_key(State(sandbox): State<Sandbox>) -> impl IntoResponse {
+    (
+        [("content-type", "application/x-pem-file")],
+        sandbox.keys.encryption_public_pem.clone(),
+    )
+}
+
+async fn signing_certificate(State(sandbox): State<Sandbox>) -> impl IntoResponse {
+    (
+        [("content-type", "application/x-pem-file")],
+        sandbox.keys.certificate_pem.clone(),
+    )
+}
+
+/// The sandbox's routes: the IRP API, the portal, keys, `/metrics`, and (when enabled) the
+/// `/sandbox/` test controls.
+pub fn router(sandbox: Sandbox) -> Router {
+    use api::{auth, einvoice, master};
+    use portal::{api_users, clients, taxpayers};
+    let mut router = Router::new()
+        .route("/eivital/v1.04/auth", post(auth::auth_v104))
+        .route("/eivital/v1.03/auth", post(auth::auth_v103))
+        .route("/eicore/v1.03/Invoice", post(einvoice::generate))
+        .route("/eicore/v1.03/Invoice/irn/{irn}", get(einvoice::get_by_irn))
+        .route(
+            "/eicore/v1.03/Invoice/irnbydocdetails",
+            get(einvoice::get_by_doc),
+        )
+        .route("/eicore/v1.03/Invoice/Cancel", post(einvoice::cancel))
+        .route(
+            "/eivital/v1.03/Master/gstin/{gstin}",
+            get(master::gstin_details),
+        )
+        .route(
+            "/eivital/v1.04/Master/gstin/{gstin}",
+            get(master::gstin_details),
+        )
+        .route(
+            "/eivital/v1.03/Master/syncgstin/{gstin}",
+            get(master::gstin_details),
+        )
+        .route(
+            "/eivital/v1.04/Master/syncgstin/{gstin}",
+            get(master::gstin_details),
+        )
+        .route("/keys/encryption-public-key.pem", get(encryption_key))
+        .route("/keys/signing-certificate.pem", get(signing_certificate))
+        .route("/portal/openapi.json", get(openapi))
+        .route("/portal/clients/register", post(clients::register))
+        .route("/portal/clients/verify", post(clients::verify))
+        .route("/portal/clients/dummy-gstins", post(clients::dummy_gstin))
+        .route("/portal/clients/api-users", post(clients::client_api_user))
+        .route("/portal/clients/whitelist", post(clients::whitelist))
+        .route("/portal/gsps", get(clients::list_gsps))
+        .route("/portal/register/send-otp", post(taxpayers::send_otp))
+        .route("/portal/register/verify-otp", post(taxpayers::verify_otp))
+        .route("/portal/register/create-user", post(taxpayers::create_user))
+        .route("/portal/login", post(taxpayers::login))
+        .route("/portal/sub-users", post(taxpayers::create_sub_user))
+        .route("/portal/api-users/send-otp", post(api_users::send_otp))
+        .route(
+            "/portal/api-users",
+            post(api_users::create).get(api_users::list),
+        )
+        .route(
+            "/portal/api-users/{username}/password/send-otp",
+            post(api_users::password_otp),
+        )
+        .route(
+            "/portal/api-users/{username}/password",
+            post(api_users::change_password),
+        )
+        .route(
+            "/portal/api-users/{username}/freeze",
+            post(api_users::freeze),
+        )
+        .route(
+            "/portal/api-users/{username}/unfreeze",
+            post(api_users::unfreeze),
+        )
+        .route("/portal/api-users/{username}/block", post(api_users::block))
+        .route("/portal/outbox", get(portal::outbox))
+        .route("/metrics", get(controls::metrics));
+    if sandbox.config.test_controls {
+        router = router
+            .route(
+                "/sandbox/clock",
+                get(controls::show_clock).post(controls::move_clock),
+            )
+            .route("/sandbox/faults", post(controls::inject_fault))
+            .route("/sandbox/counters", get(controls::counters));
+    }
+    router.with_state(sandbox)
+}

@@ -1,0 +1,159 @@
+//! The shared state of one sandbox: its database, keys, clock, faults and counters.
+
+use std::ops::Deref;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::clock::SandboxClock;
+use crate::config::SandboxConfig;
+use crate::controls::{Counters, Faults};
+use crate::error::SandboxError;
+use crate::keys::IrpKeys;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Everything a request handler needs.
+pub struct Inner {
+    /// Settings.
+    pub config: SandboxConfig,
+    /// State.
+    pub pool: SqlitePool,
+    /// Encryption and signing keys.
+    pub keys: IrpKeys,
+    /// Settable clock.
+    pub clock: SandboxClock,
+    /// Injected faults.
+    pub faults: Faults,
+    /// Counters.
+    pub counters: Counters,
+    ack_sequence: AtomicU64,
+}
+
+/// A cheaply clonable handle on a sandbox.
+#[derive(Clone)]
+pub struct Sandbox(Arc<Inner>);
+
+impl Deref for Sandbox {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Sandbox {
+    /// Opens (or creates) the state, loads or generates keys, and seeds a fresh database.
+    pub async fn open(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let pool = match &config.db_path {
+            None => {
+                // One connection that never closes: the in-memory database lives in it.
+                let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(options)
+                    .await?
+            }
+            Some(path) => {
+                let options =
+                    SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+                        .create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(10));
+                SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        MIGRATOR.run(&pool).await?;
+        let keys = IrpKeys::load_or_generate(&pool).await?;
+        let seeded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM taxpayers")
+            .fetch_one(&pool)
+            .await?;
+        if seeded == 0 {
+            crate::seed::seed(&pool, config.taxpayers, config.seed).await?;
+        }
+        let last_ack: Option<i64> = sqlx::query_scalar("SELECT MAX(ack_no) FROM einvoices")
+            .fetch_one(&pool)
+            .await?;
+        let sequence = last_ack.map(|a| (a % 10_000_000_000) as u64).unwrap_or(0);
+        Ok(Sandbox(Arc::new(Inner {
+            config,
+            pool,
+            keys,
+            clock: SandboxClock::default(),
+            faults: Faults::default(),
+            counters: Counters::default(),
+            ack_sequence: AtomicU64::new(sequence),
+        })))
+    }
+
+    /// The next acknowledgement number: 2 digits, the 2-digit year, `1`, then a 10-digit
+    /// sequence (the layout seen in real AckNos, `nic-irp-api.md` §4).
+    pub fn next_ack_no(&self, year: i32) -> i64 {
+        let sequence = self.ack_sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        let prefix: i64 = 11;
+        prefix * 10_000_000_000_000
+            + i64::from(year % 100) * 100_000_000_000
+            + 10_000_000_000
+            + (sequence % 10_000_000_000) as i64
+    }
+}
+
+/// Hashes a secret (client secret, password) with a random salt: `salt$sha256`.
+pub fn hash_secret(secret: &str) -> String {
+    use rand::RngCore;
+    use sha2::{Digest, Sha256};
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let salt: String = salt.iter().map(|b| format!("{b:02x}")).collect();
+    let digest = Sha256::digest(format!("{salt}{secret}").as_bytes());
+    let digest: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{salt}${digest}")
+}
+
+/// Checks a secret against [`hash_secret`]'s output, in constant time.
+pub fn verify_secret(secret: &str, stored: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let Some((salt, expected)) = stored.split_once('$') else {
+        return false;
+    };
+    let digest = Sha256::digest(format!("{salt}{secret}").as_bytes());
+    let digest: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    digest.as_bytes().ct_eq(expected.as_bytes()).into()
+}
+
+/// A random string of letters and digits.
+pub fn random_alnum(len: usize) -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_hash_with_salt_and_verify() {
+        let a = hash_secret("s3cret");
+        assert_ne!(a, hash_secret("s3cret"));
+        assert!(verify_secret("s3cret", &a));
+        assert!(!verify_secret("s3cret!", &a));
+        assert!(!verify_secret("s3cret", "garbage"));
+        assert_eq!(random_alnum(25).len(), 25);
+    }
+}
