@@ -1,6 +1,7 @@
 //! `einvoice-bench`: the load generator. It drives a gateway over real HTTP (one it starts
 //! in-process on port 0, or one at `--target`) and prints throughput and latency percentiles.
 
+mod irn_direct;
 mod stats;
 mod store_credentials;
 
@@ -15,6 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 enum Scenario {
     /// POST store_nic_credentials with a token, spread over many owners.
     StoreCredentials,
+    /// IRNs straight at the IRP sandbox, with NIC's full crypto; compared with the RSA limit.
+    IrnDirect,
 }
 
 /// Load generator for the e-invoicing gateway.
@@ -122,9 +125,75 @@ async fn in_process_gateway(database_url: Option<String>) -> anyhow::Result<Targ
     })
 }
 
+async fn irn_direct(args: &Args) -> anyhow::Result<()> {
+    let base = match &args.target {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => irn_direct::start_sandbox().await?,
+    };
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let username = format!("bench{}", &run_id[..8]);
+    let (client, session) = irn_direct::onboard(&base, &username)
+        .await
+        .context("onboarding at the sandbox")?;
+    let prefix = format!("B{}/", &run_id[..4]);
+    let concurrency = args.concurrency.max(1);
+    if args.warmup > 0 {
+        irn_direct::run(
+            client.clone(),
+            session.clone(),
+            concurrency,
+            None,
+            Some(args.warmup),
+            &format!("W{}/", &run_id[..4]),
+        )
+        .await;
+    }
+    let (duration, requests) = match args.requests {
+        Some(n) => (None, Some(n)),
+        None => (Some(Duration::from_secs(args.duration)), None),
+    };
+    let stats = irn_direct::run(client, session, concurrency, duration, requests, &prefix).await;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let signs = irn_direct::openssl_rsa2048_signs_per_second(cores, 3);
+    let limit = signs.map(|s| s / 2.0);
+    let ratio = limit.map(|l| stats.throughput() / l);
+    if args.json {
+        let mut value = stats.to_json("irn-direct", concurrency, "sandbox");
+        value["nproc"] = serde_json::json!(cores);
+        value["openssl_rsa2048_sign_per_s"] = serde_json::json!(signs);
+        value["limit_irn_per_s"] = serde_json::json!(limit);
+        value["ratio_to_limit"] = serde_json::json!(ratio);
+        println!("{value}");
+    } else {
+        println!(
+            "irn-direct concurrency={concurrency} nproc={cores}: {} IRNs in {:.1} s = {:.0} IRN/s; p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms; errors {:?}",
+            stats.latencies_us.len(),
+            stats.elapsed.as_secs_f64(),
+            stats.throughput(),
+            stats.percentile_ms(50.0),
+            stats.percentile_ms(90.0),
+            stats.percentile_ms(99.0),
+            stats.errors
+        );
+        match (signs, limit, ratio) {
+            (Some(s), Some(l), Some(r)) => println!(
+                "limit: openssl speed -multi {cores} rsa2048 = {s:.0} sign/s; / 2 signatures per IRN = {l:.0} IRN/s; measured/limit = {:.0}%",
+                r * 100.0
+            ),
+            _ => println!("limit: openssl not found; no ratio"),
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Scenario::IrnDirect = args.scenario {
+        return irn_direct(&args).await;
+    }
     let target = match &args.target {
         Some(url) => Target {
             base_url: url.trim_end_matches('/').to_string(),
@@ -161,9 +230,7 @@ async fn main() -> anyhow::Result<()> {
         None => plan(None, Some(Duration::from_secs(args.duration))),
     };
     let stats = store_credentials::run(measured).await?;
-    let scenario = match args.scenario {
-        Scenario::StoreCredentials => "store-credentials",
-    };
+    let scenario = "store-credentials";
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);

@@ -245,24 +245,9 @@ pub async fn inject_fault(
         "http_status" => FaultKind::HttpStatus(body.status.unwrap_or(503)),
         "drop_after_commit" => FaultKind::DropAfterCommit,
         "invalidate_sessions" => {
-            let result = match &body.gstin {
-                Some(g) => {
-                    sqlx::query("DELETE FROM sessions WHERE gstin = $1")
-                        .bind(g)
-                        .execute(&sandbox.pool)
-                        .await
-                }
-                None => {
-                    sqlx::query("DELETE FROM sessions")
-                        .execute(&sandbox.pool)
-                        .await
-                }
-            };
+            let result = sandbox.end_sessions(body.gstin.as_deref(), None).await;
             return match result {
-                Ok(done) => (
-                    StatusCode::OK,
-                    Json(json!({"invalidated": done.rows_affected()})),
-                ),
+                Ok(count) => (StatusCode::OK, Json(json!({"invalidated": count}))),
                 Err(e) => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     Json(json!({"error": e.to_string()})),

@@ -17,6 +17,31 @@ use crate::keys::IrpKeys;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// A client's credentials check, cached in memory (clients change only through the portal,
+/// which invalidates the entry).
+#[derive(Debug, Clone)]
+pub struct CachedClient {
+    /// `salt$sha256` of the secret.
+    pub secret_hash: String,
+    /// Comma-separated whitelisted IPs.
+    pub whitelist: String,
+}
+
+/// A live session, cached in memory (written through to the database).
+#[derive(Clone)]
+pub struct CachedSession {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The GSTIN.
+    pub gstin: String,
+    /// The API user.
+    pub username: String,
+    /// The session key.
+    pub sek: [u8; 32],
+    /// Expiry, Unix ms.
+    pub expires_at: i64,
+}
+
 /// Everything a request handler needs.
 pub struct Inner {
     /// Settings.
@@ -32,6 +57,10 @@ pub struct Inner {
     /// Counters.
     pub counters: Counters,
     ack_sequence: AtomicU64,
+    /// Clients by id.
+    pub clients: std::sync::RwLock<std::collections::HashMap<String, CachedClient>>,
+    /// Sessions by AuthToken.
+    pub sessions: std::sync::RwLock<std::collections::HashMap<String, CachedSession>>,
 }
 
 /// A cheaply clonable handle on a sandbox.
@@ -94,6 +123,8 @@ impl Sandbox {
             faults: Faults::default(),
             counters: Counters::default(),
             ack_sequence: AtomicU64::new(sequence),
+            clients: Default::default(),
+            sessions: Default::default(),
         })))
     }
 
@@ -106,6 +137,36 @@ impl Sandbox {
             + i64::from(year % 100) * 100_000_000_000
             + 10_000_000_000
             + (sequence % 10_000_000_000) as i64
+    }
+}
+
+impl Inner {
+    /// Ends sessions (in memory and in the database) that match: all, a GSTIN's, or a user's.
+    pub async fn end_sessions(
+        &self,
+        gstin: Option<&str>,
+        username: Option<&str>,
+    ) -> Result<u64, sqlx::Error> {
+        if let Ok(mut sessions) = self.sessions.write() {
+            sessions.retain(|_, s| {
+                let hit = gstin.is_none_or(|g| s.gstin == g)
+                    && username.is_none_or(|u| s.username.eq_ignore_ascii_case(u));
+                !hit
+            });
+        }
+        let done = sqlx::query("DELETE FROM sessions WHERE ($1 IS NULL OR gstin = $1) AND ($2 IS NULL OR username = $2 COLLATE NOCASE)")
+            .bind(gstin)
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Forgets a cached client (after its whitelist changed).
+    pub fn forget_client(&self, client_id: &str) {
+        if let Ok(mut clients) = self.clients.write() {
+            clients.remove(client_id);
+        }
     }
 }
 

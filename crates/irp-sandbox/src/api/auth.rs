@@ -174,6 +174,18 @@ async fn authenticate(
                 .bind(expires_at)
                 .execute(&sandbox.pool)
                 .await?;
+            if let Ok(mut sessions) = sandbox.sessions.write() {
+                sessions.insert(
+                    token.clone(),
+                    crate::state::CachedSession {
+                        client_id: client_id.clone(),
+                        gstin: gstin.clone(),
+                        username: username.clone(),
+                        sek: *sek.bytes(),
+                        expires_at,
+                    },
+                );
+            }
             (token, sek, expires_at)
         }
     };

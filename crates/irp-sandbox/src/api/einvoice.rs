@@ -173,26 +173,14 @@ pub async fn generate(
         if seller != session.gstin {
             return Err(IrpFailure::code(errors::TOKEN_GSTIN_MISMATCH, &[]));
         }
-        check_gstin_master(&sandbox, &seller).await?;
         let buyer = text("BuyerDtls", "Gstin").to_ascii_uppercase();
-        if buyer != "URP" {
-            let status: Option<String> = sqlx::query_scalar("SELECT status FROM taxpayers WHERE gstin = $1").bind(&buyer).fetch_optional(&sandbox.pool).await?;
-            if status.is_some_and(|s| s != "ACT") {
-                return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]));
-            }
-        }
+        check_parties(&sandbox, &seller, &buyer).await?;
         let doc_type = text("DocDtls", "Typ").to_ascii_uppercase();
         let doc_no = text("DocDtls", "No");
         let doc_date = text("DocDtls", "Dt");
         let irn = compute_irn(&seller, &doc_type, &doc_no, &doc_date, today).map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?;
         let fy = financial_year(parse_doc_date(&doc_date).map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?);
         let doc_key = doc_no.to_ascii_uppercase();
-
-        if let Some(existing) = find_by_doc(&sandbox, &seller, &fy, &doc_type, &doc_key).await? {
-            sandbox.counters.duplicate();
-            let info = InfoDetail { inf_cd: "DUPIRN".into(), desc: json!({"AckNo": existing.ack_no, "AckDt": existing.ack_dt, "Irn": existing.irn}) };
-            return Err(IrpFailure::Nic(Envelope::failure(vec![ErrorDetail::from_code(errors::DUPLICATE_IRN, &[])], Some(vec![info]))));
-        }
 
         let ack_no = sandbox.next_ack_no(crate::clock::ist(now).year());
         let ack_dt = nic_datetime(now);
@@ -245,7 +233,8 @@ pub async fn generate(
         .execute(&sandbox.pool)
         .await?;
         if inserted.rows_affected() == 0 {
-            // A concurrent request for the same document won.
+            // The document already has an IRN (duplicates are rare, so the insert itself is
+            // the check).
             let existing = find_by_doc(&sandbox, &seller, &fy, &doc_type, &doc_key).await?.ok_or(IrpFailure::code(errors::IRN_NOT_CREATED, &[]))?;
             sandbox.counters.duplicate();
             let info = InfoDetail { inf_cd: "DUPIRN".into(), desc: json!({"AckNo": existing.ack_no, "AckDt": existing.ack_dt, "Irn": existing.irn}) };
@@ -259,19 +248,29 @@ pub async fn generate(
     respond(&sandbox, result)
 }
 
-async fn check_gstin_master(sandbox: &Sandbox, gstin: &str) -> Result<(), IrpFailure> {
-    let row: Option<(String, bool)> =
-        sqlx::query_as("SELECT status, blocked FROM taxpayers WHERE gstin = $1")
-            .bind(gstin)
-            .fetch_optional(&sandbox.pool)
+/// The seller must be in the master, active and not blocked (3028, 3029); a buyer in the
+/// master must be active (3029). Buyers absent from the sandbox's master are accepted.
+async fn check_parties(sandbox: &Sandbox, seller: &str, buyer: &str) -> Result<(), IrpFailure> {
+    let rows: Vec<(String, String, bool)> =
+        sqlx::query_as("SELECT gstin, status, blocked FROM taxpayers WHERE gstin IN ($1, $2)")
+            .bind(seller)
+            .bind(buyer)
+            .fetch_all(&sandbox.pool)
             .await?;
-    match row {
-        None => Err(IrpFailure::code(errors::GSTIN_NOT_PRESENT, &[gstin])),
-        Some((status, blocked)) if status != "ACT" || blocked => {
-            Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]))
+    match rows.iter().find(|(g, ..)| g == seller) {
+        None => return Err(IrpFailure::code(errors::GSTIN_NOT_PRESENT, &[seller])),
+        Some((_, status, blocked)) if status != "ACT" || *blocked => {
+            return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]))
         }
-        Some(_) => Ok(()),
+        Some(_) => {}
     }
+    if rows
+        .iter()
+        .any(|(g, status, _)| g == buyer && buyer != seller && status != "ACT")
+    {
+        return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]));
+    }
+    Ok(())
 }
 
 async fn find_by_doc(

@@ -14,7 +14,7 @@ use irp_protocol::errors;
 use crate::config::Profile;
 use crate::controls::FaultKind;
 use crate::error::IrpFailure;
-use crate::state::{verify_secret, Sandbox};
+use crate::state::{verify_secret, CachedClient, CachedSession, Sandbox};
 
 /// The caller's address, when the server records it.
 pub struct Peer(pub Option<SocketAddr>);
@@ -56,14 +56,34 @@ pub async fn verify_client(
         .ok_or(IrpFailure::code(errors::CLIENT_ID_MISSING, &[]))?;
     let secret = header(headers, &["client_secret", "client-secret"])
         .ok_or(IrpFailure::code(errors::CLIENT_SECRET_MISSING, &[]))?;
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT secret_hash, whitelisted_ips FROM clients WHERE client_id = $1")
+    let cached = sandbox
+        .clients
+        .read()
+        .ok()
+        .and_then(|c| c.get(&client_id).cloned());
+    let entry = match cached {
+        Some(entry) => entry,
+        None => {
+            let row: Option<(String, String)> = sqlx::query_as(
+                "SELECT secret_hash, whitelisted_ips FROM clients WHERE client_id = $1",
+            )
             .bind(&client_id)
             .fetch_optional(&sandbox.pool)
             .await?;
-    let Some((secret_hash, whitelist)) = row else {
-        return Err(IrpFailure::code(errors::INVALID_CLIENT, &[]));
+            let Some((secret_hash, whitelist)) = row else {
+                return Err(IrpFailure::code(errors::INVALID_CLIENT, &[]));
+            };
+            let entry = CachedClient {
+                secret_hash,
+                whitelist,
+            };
+            if let Ok(mut clients) = sandbox.clients.write() {
+                clients.insert(client_id.clone(), entry.clone());
+            }
+            entry
+        }
     };
+    let (secret_hash, whitelist) = (entry.secret_hash, entry.whitelist);
     if !verify_secret(&secret, &secret_hash) {
         return Err(IrpFailure::code(errors::INVALID_CLIENT, &[]));
     }
@@ -106,13 +126,49 @@ pub async fn verify_session(
         .ok_or(IrpFailure::code(errors::USER_NAME_MISSING, &[]))?;
     let token = header(headers, &["authtoken", "auth-token"])
         .ok_or(IrpFailure::code(errors::INVALID_TOKEN, &[]))?;
-    let row: Option<(String, String, String, Vec<u8>, i64)> = sqlx::query_as(
-        "SELECT client_id, gstin, username, sek, expires_at FROM sessions WHERE auth_token = $1",
-    )
-    .bind(&token)
-    .fetch_optional(&sandbox.pool)
-    .await?;
-    let Some((s_client, s_gstin, s_user, sek, expires_at)) = row else {
+    let cached = sandbox
+        .sessions
+        .read()
+        .ok()
+        .and_then(|s| s.get(&token).cloned());
+    let cached = match cached {
+        Some(entry) => Some(entry),
+        None => {
+            let row: Option<(String, String, String, Vec<u8>, i64)> =
+                sqlx::query_as("SELECT client_id, gstin, username, sek, expires_at FROM sessions WHERE auth_token = $1")
+                    .bind(&token)
+                    .fetch_optional(&sandbox.pool)
+                    .await?;
+            match row {
+                Some((client_id, gstin, username, sek, expires_at)) => {
+                    let sek: [u8; 32] = sek
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| IrpFailure::Internal("corrupt session key".into()))?;
+                    let entry = CachedSession {
+                        client_id,
+                        gstin,
+                        username,
+                        sek,
+                        expires_at,
+                    };
+                    if let Ok(mut sessions) = sandbox.sessions.write() {
+                        sessions.insert(token.clone(), entry.clone());
+                    }
+                    Some(entry)
+                }
+                None => None,
+            }
+        }
+    };
+    let Some(CachedSession {
+        client_id: s_client,
+        gstin: s_gstin,
+        username: s_user,
+        sek,
+        expires_at,
+    }) = cached
+    else {
         return Err(IrpFailure::code(errors::INVALID_TOKEN, &[]));
     };
     if expires_at <= sandbox.clock.now_ms()

@@ -262,10 +262,7 @@ pub async fn change_password(
         .bind(&username)
         .execute(&sandbox.pool)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE username = $1")
-        .bind(&username)
-        .execute(&sandbox.pool)
-        .await?;
+    sandbox.end_sessions(None, Some(&username)).await?;
     Ok(Json(
         json!({"username": username, "message": "password changed"}),
     ))
@@ -296,10 +293,7 @@ async fn set_status(
         .execute(&sandbox.pool)
         .await?;
     if status != "ACTIVE" {
-        sqlx::query("DELETE FROM sessions WHERE username = $1")
-            .bind(username)
-            .execute(&sandbox.pool)
-            .await?;
+        sandbox.end_sessions(None, Some(username)).await?;
     }
     Ok(Json(json!({"username": username, "status": status})))
 }

@@ -306,6 +306,7 @@ pub async fn whitelist(
         .bind(&body.client_id)
         .execute(&sandbox.pool)
         .await?;
+    sandbox.forget_client(&body.client_id);
     Ok(Json(json!({"whitelisted": body.ips})))
 }
 

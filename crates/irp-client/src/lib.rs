@@ -1,0 +1,321 @@
+//! An async client for NIC's IRP API, built on `irp-protocol`: auth (v1.04), generate, get by
+//! IRN, get by document, cancel, and GSTIN details. Errors carry NIC's codes.
+
+use std::time::Duration;
+
+use irp_protocol::crypto::{seal_auth_v104, AesKey, AuthPayload, RsaPublicKey};
+use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+/// What a call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum IrpError {
+    /// The IRP answered `Status: 0` with these NIC errors.
+    #[error("IRP error {}", .errors.iter().map(|e| format!("{}: {}", e.error_code, e.error_message)).collect::<Vec<_>>().join("; "))]
+    Nic {
+        /// The errors.
+        errors: Vec<ErrorDetail>,
+        /// Extra information (e.g. DUPIRN).
+        info: Vec<InfoDetail>,
+    },
+    /// Connecting failed, so the request was certainly not processed.
+    #[error("could not connect to the IRP: {0}")]
+    Connect(String),
+    /// The request may have been sent but no complete answer came (timeout, dropped
+    /// connection): the outcome is unknown and must be reconciled before any retry.
+    #[error("no answer from the IRP (outcome unknown): {0}")]
+    NoAnswer(String),
+    /// The IRP answered with an HTTP error status and no envelope.
+    #[error("IRP answered HTTP {0}")]
+    Http(u16),
+    /// The answer could not be read (bad envelope or decryption).
+    #[error("unreadable IRP answer: {0}")]
+    Protocol(String),
+}
+
+impl IrpError {
+    /// The NIC codes, if the IRP answered with errors.
+    pub fn codes(&self) -> Vec<&str> {
+        match self {
+            IrpError::Nic { errors, .. } => errors.iter().map(|e| e.error_code.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the IRP answered with this code.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.codes().contains(&code)
+    }
+}
+
+/// Where and as whom to call the IRP.
+pub struct IrpConfig {
+    /// Base URL, e.g. `https://einv-apisandbox.nic.in`.
+    pub base_url: String,
+    /// The IRP's RSA encryption public key.
+    pub public_key: RsaPublicKey,
+    /// Our GSP client id.
+    pub client_id: String,
+    /// Our GSP client secret.
+    pub client_secret: SecretString,
+    /// Connect timeout (default 5 s).
+    pub connect_timeout: Duration,
+    /// Whole-request timeout (default 30 s).
+    pub request_timeout: Duration,
+}
+
+/// An authenticated session.
+#[derive(Clone)]
+pub struct Session {
+    /// The GSTIN it is for.
+    pub gstin: String,
+    /// The API user.
+    pub username: String,
+    /// The AuthToken.
+    pub auth_token: SecretString,
+    /// The session key.
+    pub sek: AesKey,
+    /// `TokenExpiry` as NIC sent it (IST).
+    pub token_expiry: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("gstin", &self.gstin)
+            .field("username", &self.username)
+            .field("token_expiry", &self.token_expiry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The IRP client.
+pub struct IrpClient {
+    config: IrpConfig,
+    http: reqwest::Client,
+}
+
+impl IrpClient {
+    /// A client with its own connection pool.
+    pub fn new(config: IrpConfig) -> Result<Self, IrpError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| IrpError::Connect(e.to_string()))?;
+        Ok(IrpClient { config, http })
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.config.client_id
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.base_url.trim_end_matches('/'), path)
+    }
+
+    fn transport_error(e: reqwest::Error) -> IrpError {
+        if e.is_connect() {
+            IrpError::Connect(e.to_string())
+        } else {
+            IrpError::NoAnswer(e.to_string())
+        }
+    }
+
+    async fn envelope(response: reqwest::Response) -> Result<Envelope, IrpError> {
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| IrpError::NoAnswer(e.to_string()))?;
+        match Envelope::parse(&bytes) {
+            Ok(envelope) => Ok(envelope),
+            Err(_) if !status.is_success() => Err(IrpError::Http(status.as_u16())),
+            Err(e) => Err(IrpError::Protocol(e.to_string())),
+        }
+    }
+
+    fn failure(envelope: Envelope) -> IrpError {
+        IrpError::Nic {
+            errors: envelope.error_details.unwrap_or_default(),
+            info: envelope.info_dtls.unwrap_or_default(),
+        }
+    }
+
+    /// Authenticates (v1.04): RSA-sealed credentials and a fresh AppKey; returns the session.
+    pub async fn authenticate(
+        &self,
+        gstin: &str,
+        username: &str,
+        password: &SecretString,
+        force_refresh: bool,
+    ) -> Result<Session, IrpError> {
+        let app_key = AesKey::generate();
+        let payload = AuthPayload {
+            user_name: username.to_string(),
+            password: password.clone(),
+            app_key: app_key.to_base64(),
+            force_refresh,
+        };
+        let data = seal_auth_v104(&self.config.public_key, &payload)
+            .map_err(|e| IrpError::Protocol(e.to_string()))?;
+        let response = self
+            .http
+            .post(self.url("/eivital/v1.04/auth"))
+            .header("client_id", &self.config.client_id)
+            .header("client_secret", self.config.client_secret.expose_secret())
+            .header("Gstin", gstin)
+            .json(&json!({"Data": data}))
+            .send()
+            .await
+            .map_err(Self::transport_error)?;
+        let envelope = Self::envelope(response).await?;
+        if !envelope.is_success() {
+            return Err(Self::failure(envelope));
+        }
+        let data = envelope.data.unwrap_or(Value::Null);
+        let field = |k: &str| {
+            data.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| IrpError::Protocol(format!("auth answer lacks {k}")))
+        };
+        let sek = app_key
+            .open_key(&field("Sek")?)
+            .map_err(|e| IrpError::Protocol(e.to_string()))?;
+        Ok(Session {
+            gstin: gstin.to_string(),
+            username: field("UserName")?,
+            auth_token: SecretString::from(field("AuthToken")?),
+            sek,
+            token_expiry: field("TokenExpiry")?,
+        })
+    }
+
+    fn with_session(
+        &self,
+        request: reqwest::RequestBuilder,
+        session: &Session,
+    ) -> reqwest::RequestBuilder {
+        request
+            .header("client_id", &self.config.client_id)
+            .header("client_secret", self.config.client_secret.expose_secret())
+            .header("Gstin", &session.gstin)
+            .header("user_name", &session.username)
+            .header("AuthToken", session.auth_token.expose_secret())
+    }
+
+    async fn decrypted(envelope: Envelope, session: &Session) -> Result<Value, IrpError> {
+        if !envelope.is_success() {
+            return Err(Self::failure(envelope));
+        }
+        match envelope.data {
+            Some(Value::String(cipher)) => {
+                let plain = session
+                    .sek
+                    .decrypt_b64(&cipher)
+                    .map_err(|e| IrpError::Protocol(e.to_string()))?;
+                serde_json::from_slice(&plain).map_err(|e| IrpError::Protocol(e.to_string()))
+            }
+            Some(other) => Ok(other),
+            None => Ok(Value::Null),
+        }
+    }
+
+    async fn post(&self, path: &str, session: &Session, body: &Value) -> Result<Value, IrpError> {
+        let data = session.sek.encrypt_b64(body.to_string().as_bytes());
+        let request = self
+            .with_session(self.http.post(self.url(path)), session)
+            .json(&json!({"Data": data}));
+        let response = request.send().await.map_err(Self::transport_error)?;
+        Self::decrypted(Self::envelope(response).await?, session).await
+    }
+
+    async fn get(&self, path: &str, session: &Session) -> Result<Value, IrpError> {
+        let response = self
+            .with_session(self.http.get(self.url(path)), session)
+            .send()
+            .await
+            .map_err(Self::transport_error)?;
+        Self::decrypted(Self::envelope(response).await?, session).await
+    }
+
+    /// Generates an IRN for an INV-01 document.
+    pub async fn generate(&self, session: &Session, invoice: &Value) -> Result<Value, IrpError> {
+        self.post("/eicore/v1.03/Invoice", session, invoice).await
+    }
+
+    /// Fetches an e-invoice by IRN.
+    pub async fn get_by_irn(&self, session: &Session, irn: &str) -> Result<Value, IrpError> {
+        self.get(&format!("/eicore/v1.03/Invoice/irn/{irn}"), session)
+            .await
+    }
+
+    /// Fetches an e-invoice by document type, number and date (dd/mm/yyyy).
+    pub async fn get_by_document(
+        &self,
+        session: &Session,
+        doc_type: &str,
+        doc_no: &str,
+        doc_date: &str,
+    ) -> Result<Value, IrpError> {
+        let query = format!(
+            "/eicore/v1.03/Invoice/irnbydocdetails?doctype={}&docnum={}&docdate={}",
+            encode(doc_type),
+            encode(doc_no),
+            encode(doc_date)
+        );
+        self.get(&query, session).await
+    }
+
+    /// Cancels an IRN (reason 1–4, remark up to 100 characters).
+    pub async fn cancel(
+        &self,
+        session: &Session,
+        irn: &str,
+        reason: &str,
+        remark: &str,
+    ) -> Result<Value, IrpError> {
+        self.post(
+            "/eicore/v1.03/Invoice/Cancel",
+            session,
+            &json!({"Irn": irn, "CnlRsn": reason, "CnlRem": remark}),
+        )
+        .await
+    }
+
+    /// Taxpayer details of a GSTIN.
+    pub async fn gstin_details(&self, session: &Session, gstin: &str) -> Result<Value, IrpError> {
+        self.get(&format!("/eivital/v1.03/Master/gstin/{gstin}"), session)
+            .await
+    }
+
+    /// Refreshes a GSTIN's details from the common portal.
+    pub async fn sync_gstin(&self, session: &Session, gstin: &str) -> Result<Value, IrpError> {
+        self.get(&format!("/eivital/v1.03/Master/syncgstin/{gstin}"), session)
+            .await
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(super::encode("INV/2023-01 a"), "INV%2F2023-01%20a");
+        assert_eq!(super::encode("09/05/2023"), "09%2F05%2F2023");
+    }
+}
