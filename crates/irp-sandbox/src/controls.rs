@@ -216,7 +216,8 @@ pub async fn show_clock(State(sandbox): State<Sandbox>) -> impl IntoResponse {
 #[serde(deny_unknown_fields)]
 pub struct FaultRequest {
     /// `latency`, `nic_error`, `http_status`, `drop_after_commit`, `invalidate_sessions`,
-    /// `block_gstin`, `unblock_gstin` or `clear`.
+    /// `block_gstin`, `unblock_gstin`, `set_status` (with `gstin` and `status`: ACT, CNL, INA,
+    /// SUS) or `clear`.
     pub kind: String,
     /// Operation targeted (default `any`).
     pub operation: Option<String>,
@@ -226,8 +227,8 @@ pub struct FaultRequest {
     pub ms: Option<u64>,
     /// For `nic_error`.
     pub code: Option<String>,
-    /// For `http_status`.
-    pub status: Option<u16>,
+    /// For `http_status`: the HTTP status; for `set_status`: the taxpayer status.
+    pub status: Option<serde_json::Value>,
     /// For `invalidate_sessions` (all when absent), `block_gstin`, `unblock_gstin`.
     pub gstin: Option<String>,
 }
@@ -242,7 +243,13 @@ pub async fn inject_fault(
     let kind = match body.kind.as_str() {
         "latency" => FaultKind::Latency(body.ms.unwrap_or(1000)),
         "nic_error" => FaultKind::NicError(body.code.clone().unwrap_or_else(|| "5001".into())),
-        "http_status" => FaultKind::HttpStatus(body.status.unwrap_or(503)),
+        "http_status" => FaultKind::HttpStatus(
+            body.status
+                .as_ref()
+                .and_then(|s| s.as_u64())
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(503),
+        ),
         "drop_after_commit" => FaultKind::DropAfterCommit,
         "invalidate_sessions" => {
             let result = sandbox.end_sessions(body.gstin.as_deref(), None).await;
@@ -254,20 +261,31 @@ pub async fn inject_fault(
                 ),
             };
         }
-        "block_gstin" | "unblock_gstin" => {
-            let blocked = body.kind == "block_gstin";
-            let result = sqlx::query("UPDATE taxpayers SET blocked = $1 WHERE gstin = $2")
-                .bind(blocked)
-                .bind(body.gstin.as_deref().unwrap_or(""))
-                .execute(&sandbox.pool)
-                .await;
-            return match result {
-                Ok(done) if done.rows_affected() == 1 => {
-                    (StatusCode::OK, Json(json!({"blocked": blocked})))
-                }
-                Ok(_) => (
+        "block_gstin" | "unblock_gstin" | "set_status" => {
+            let gstin = body.gstin.clone().unwrap_or_default();
+            let Some(mut state) = sandbox.taxpayer(&gstin) else {
+                return (
                     StatusCode::NOT_FOUND,
                     Json(json!({"error": "no such GSTIN"})),
+                );
+            };
+            match body.kind.as_str() {
+                "block_gstin" => state.blocked = true,
+                "unblock_gstin" => state.blocked = false,
+                _ => match body.status.as_ref().and_then(|s| s.as_str()) {
+                    Some(s @ ("ACT" | "CNL" | "INA" | "SUS")) => state.status = s.to_string(),
+                    _ => {
+                        return (
+                            StatusCode::BAD_REQUEST,
+                            Json(json!({"error": "status must be ACT, CNL, INA or SUS"})),
+                        )
+                    }
+                },
+            }
+            return match sandbox.set_taxpayer(&gstin, state.clone()).await {
+                Ok(_) => (
+                    StatusCode::OK,
+                    Json(json!({"gstin": gstin, "status": state.status, "blocked": state.blocked})),
                 ),
                 Err(e) => (
                     StatusCode::INTERNAL_SERVER_ERROR,

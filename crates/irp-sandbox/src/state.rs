@@ -61,6 +61,30 @@ pub struct Inner {
     pub clients: std::sync::RwLock<std::collections::HashMap<String, CachedClient>>,
     /// Sessions by AuthToken.
     pub sessions: std::sync::RwLock<std::collections::HashMap<String, CachedSession>>,
+    /// Status of every taxpayer in the master (changed only through the sandbox itself).
+    taxpayers: std::sync::RwLock<std::collections::HashMap<String, TaxpayerState>>,
+    ephemeral_db: Option<std::path::PathBuf>,
+}
+
+/// A taxpayer's standing in the master.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxpayerState {
+    /// `ACT`, `CNL`, `INA` or `SUS`.
+    pub status: String,
+    /// Blocked from e-invoicing.
+    pub blocked: bool,
+    /// Enabled for e-invoicing.
+    pub enabled: bool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(path) = &self.ephemeral_db {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
 }
 
 /// A cheaply clonable handle on a sandbox.
@@ -77,32 +101,41 @@ impl Deref for Sandbox {
 impl Sandbox {
     /// Opens (or creates) the state, loads or generates keys, and seeds a fresh database.
     pub async fn open(config: SandboxConfig) -> Result<Self, SandboxError> {
-        let pool = match &config.db_path {
+        // "In memory" is a private database file on a RAM-backed file system (/dev/shm where
+        // there is one), so that several connections can share it; it is removed on drop.
+        let (path, ephemeral) = match &config.db_path {
+            Some(path) => (path.clone(), false),
             None => {
-                // One connection that never closes: the in-memory database lives in it.
-                let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .connect_with(options)
-                    .await?
-            }
-            Some(path) => {
-                let options =
-                    SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-                        .create_if_missing(true)
-                        .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal)
-                        .foreign_keys(true)
-                        .busy_timeout(Duration::from_secs(10));
-                SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(options)
-                    .await?
+                let shm = std::path::Path::new("/dev/shm");
+                let dir = if shm.is_dir() {
+                    shm.to_path_buf()
+                } else {
+                    std::env::temp_dir()
+                };
+                (
+                    dir.join(format!(
+                        "irp-sandbox-{}-{}.db",
+                        std::process::id(),
+                        random_alnum(10)
+                    )),
+                    true,
+                )
             }
         };
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if ephemeral {
+                SqliteSynchronous::Off
+            } else {
+                SqliteSynchronous::Normal
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         MIGRATOR.run(&pool).await?;
         let keys = IrpKeys::load_or_generate(&pool).await?;
         let seeded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM taxpayers")
@@ -115,6 +148,23 @@ impl Sandbox {
             .fetch_one(&pool)
             .await?;
         let sequence = last_ack.map(|a| (a % 10_000_000_000) as u64).unwrap_or(0);
+        let rows: Vec<(String, String, bool, bool)> =
+            sqlx::query_as("SELECT gstin, status, blocked, einvoice_enabled FROM taxpayers")
+                .fetch_all(&pool)
+                .await?;
+        let taxpayers = rows
+            .into_iter()
+            .map(|(gstin, status, blocked, enabled)| {
+                (
+                    gstin,
+                    TaxpayerState {
+                        status,
+                        blocked,
+                        enabled,
+                    },
+                )
+            })
+            .collect();
         Ok(Sandbox(Arc::new(Inner {
             config,
             pool,
@@ -125,6 +175,8 @@ impl Sandbox {
             ack_sequence: AtomicU64::new(sequence),
             clients: Default::default(),
             sessions: Default::default(),
+            taxpayers: std::sync::RwLock::new(taxpayers),
+            ephemeral_db: ephemeral.then_some(path),
         })))
     }
 
@@ -160,6 +212,46 @@ impl Inner {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// A taxpayer's standing, or `None` when the GSTIN is not in the master.
+    pub fn taxpayer(&self, gstin: &str) -> Option<TaxpayerState> {
+        self.taxpayers.read().ok()?.get(gstin).cloned()
+    }
+
+    /// Records a new taxpayer or a change of standing, in the database and in memory.
+    pub async fn set_taxpayer(
+        &self,
+        gstin: &str,
+        state: TaxpayerState,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE taxpayers SET status = $1, blocked = $2, einvoice_enabled = $3 WHERE gstin = $4")
+            .bind(&state.status)
+            .bind(state.blocked)
+            .bind(state.enabled)
+            .bind(gstin)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 1 {
+            if let Ok(mut taxpayers) = self.taxpayers.write() {
+                taxpayers.insert(gstin.to_string(), state);
+            }
+        }
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Adds a freshly inserted taxpayer to the in-memory master.
+    pub fn remember_taxpayer(&self, gstin: &str) {
+        if let Ok(mut taxpayers) = self.taxpayers.write() {
+            taxpayers.insert(
+                gstin.to_string(),
+                TaxpayerState {
+                    status: "ACT".into(),
+                    blocked: false,
+                    enabled: true,
+                },
+            );
+        }
     }
 
     /// Forgets a cached client (after its whitelist changed).

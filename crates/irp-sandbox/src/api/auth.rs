@@ -129,12 +129,8 @@ async fn authenticate(
     if !verify_secret(request.password.expose_secret(), &password_hash) {
         return Err(IrpFailure::code(errors::WRONG_PASSWORD, &[]));
     }
-    let taxpayer: Option<(String, bool, bool)> =
-        sqlx::query_as("SELECT status, blocked, einvoice_enabled FROM taxpayers WHERE gstin = $1")
-            .bind(&gstin)
-            .fetch_optional(&sandbox.pool)
-            .await?;
-    let enabled = matches!(&taxpayer, Some((status, blocked, enabled)) if status == "ACT" && !blocked && *enabled);
+    let taxpayer = sandbox.taxpayer(&gstin);
+    let enabled = matches!(&taxpayer, Some(t) if t.status == "ACT" && !t.blocked && t.enabled);
     if status != "ACTIVE" || !enabled {
         return Err(IrpFailure::code(errors::INACTIVE_USER, &[]));
     }

@@ -251,28 +251,18 @@ pub async fn generate(
 /// The seller must be in the master, active and not blocked (3028, 3029); a buyer in the
 /// master must be active (3029). Buyers absent from the sandbox's master are accepted.
 async fn check_parties(sandbox: &Sandbox, seller: &str, buyer: &str) -> Result<(), IrpFailure> {
-    let rows: Vec<(String, String, bool)> =
-        sqlx::query_as("SELECT gstin, status, blocked FROM taxpayers WHERE gstin IN ($1, $2)")
-            .bind(seller)
-            .bind(buyer)
-            .fetch_all(&sandbox.pool)
-            .await?;
-    match rows.iter().find(|(g, ..)| g == seller) {
+    match sandbox.taxpayer(seller) {
         None => return Err(IrpFailure::code(errors::GSTIN_NOT_PRESENT, &[seller])),
-        Some((_, status, blocked)) if status != "ACT" || *blocked => {
+        Some(t) if t.status != "ACT" || t.blocked => {
             return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]))
         }
         Some(_) => {}
     }
-    if rows
-        .iter()
-        .any(|(g, status, _)| g == buyer && buyer != seller && status != "ACT")
-    {
+    if buyer != seller && sandbox.taxpayer(buyer).is_some_and(|t| t.status != "ACT") {
         return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]));
     }
     Ok(())
 }
-
 async fn find_by_doc(
     sandbox: &Sandbox,
     gstin: &str,

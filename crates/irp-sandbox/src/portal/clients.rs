@@ -247,6 +247,7 @@ pub async fn dummy_gstin(
         .execute(&sandbox.pool)
         .await?;
         if done.rows_affected() == 1 {
+            sandbox.remember_taxpayer(&gstin);
             return Ok(Json(json!({"gstin": gstin})));
         }
     }

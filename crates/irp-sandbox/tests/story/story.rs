@@ -691,15 +691,69 @@ async fn gstin_master_and_portal_rules() {
         .await;
     assert_eq!(synced.data["Gstin"], HP_GSTIN);
 
-    // An inactive seller: 3029.
-    sqlx::query("UPDATE taxpayers SET status = 'SUS' WHERE gstin = $1")
-        .bind(HP_GSTIN)
-        .execute(&w.sandbox.pool)
-        .await
-        .unwrap();
+    // An inactive seller gives 3029; a GSTIN unknown to the master, 3028.
+    control(
+        &w,
+        "/sandbox/faults",
+        json!({"kind": "set_status", "gstin": HP_GSTIN, "status": "SUS"}),
+    )
+    .await;
     assert_eq!(
         w.gsp.generate(&session, &invoice("M/1")).await.codes(),
         ["3029"]
+    );
+    let (status, unknown) = w
+        .portal
+        .post(
+            "/portal/register/send-otp",
+            None,
+            &json!({"gstin": "29ZZZZZ9999Z1Z5", "mobile": "9000000001"}),
+        )
+        .await;
+    assert_eq!(
+        (status, unknown["error"]["code"].as_str()),
+        (422, Some("3028"))
+    );
+    control(
+        &w,
+        "/sandbox/faults",
+        json!({"kind": "set_status", "gstin": HP_GSTIN, "status": "ACT"}),
+    )
+    .await;
+    // Cancelling another GSTIN's IRN: 2143. The other GSTIN's IRN comes from a second
+    // taxpayer with its own API user.
+    let generated = w.gsp.generate(&session, &invoice("M/2")).await;
+    let irn = generated.data["Irn"].as_str().unwrap().to_string();
+    let tg_token = w
+        .portal
+        .register_taxpayer("36AMBPG7773M002", "9000000006", "tgtraders1", "Portal@123")
+        .await;
+    let (status, _) = w
+        .portal
+        .create_api_user(
+            &tg_token,
+            "9000000006",
+            &w.gsp.client_id,
+            "tgapiuser1",
+            "Api@12345",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let tg = w
+        .gsp
+        .auth_v104("36AMBPG7773M002", "tgapiuser1", "Api@12345", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.gsp.cancel(&tg, &irn, "1", "not mine").await.codes(),
+        ["2143"]
+    );
+    assert_eq!(
+        w.gsp
+            .get(&format!("/eicore/v1.03/Invoice/irn/{irn}"), &tg)
+            .await
+            .codes(),
+        ["2143"]
     );
 
     // Dummy GSTINs for the GSP, and an API user for one.
