@@ -164,7 +164,11 @@ fn fmt(v: f64) -> String {
 
 /// Validates an INV-01 document. Keys are matched case-insensitively. Returns every violation.
 pub fn validate_invoice(invoice: &Value, rules: Rules) -> Vec<Violation> {
-    let invoice = canonicalize(invoice.clone());
+    validate_canonical(&canonicalize(invoice.clone()), rules)
+}
+
+/// Validates a document whose keys are already in NIC's casing (see [`canonicalize`]).
+pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
     let mut c = Checker { out: Vec::new() };
     let Some(root) = invoice.as_object() else {
         c.schema("$", "the document must be a JSON object");

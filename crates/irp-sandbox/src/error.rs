@@ -25,7 +25,7 @@ pub enum SandboxError {
 #[derive(Debug)]
 pub enum IrpFailure {
     /// `Status: 0` with these errors (HTTP 200, as NIC answers).
-    Nic(Envelope),
+    Nic(Box<Envelope>),
     /// A bare HTTP status (injected 5xx).
     Http(StatusCode),
     /// The sandbox failed (HTTP 500 with a 5001 envelope).
@@ -35,7 +35,7 @@ pub enum IrpFailure {
 impl IrpFailure {
     /// A failure with one catalogue code.
     pub fn code(code: NicCode, args: &[&str]) -> Self {
-        IrpFailure::Nic(Envelope::error(code, args))
+        IrpFailure::Nic(Box::new(Envelope::error(code, args)))
     }
 }
 
@@ -54,7 +54,7 @@ impl From<sqlx::Error> for IrpFailure {
 impl IntoResponse for IrpFailure {
     fn into_response(self) -> Response {
         match self {
-            IrpFailure::Nic(envelope) => Json(envelope).into_response(),
+            IrpFailure::Nic(envelope) => Json(*envelope).into_response(),
             IrpFailure::Http(status) => (status, "upstream unavailable").into_response(),
             IrpFailure::Internal(message) => {
                 tracing::error!(error = %message, "sandbox failure");

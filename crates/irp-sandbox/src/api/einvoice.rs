@@ -10,7 +10,7 @@ use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
 use irp_protocol::errors;
 use irp_protocol::irn::{compute_irn, financial_year, parse_doc_date};
 use irp_protocol::keys::canonicalize;
-use irp_protocol::validate::{validate_invoice, Rules};
+use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Map, Value};
 
 use super::{apply_faults, counted, encrypted_success, header, verify_session, Peer, Session};
@@ -160,12 +160,12 @@ pub async fn generate(
         let now = sandbox.clock.now_ms();
         let today = crate::clock::ist(now).date();
         let rules = Rules { today, strict_gstin: sandbox.config.profile == Profile::Production };
-        let violations = validate_invoice(&invoice, rules);
+        let violations = validate_canonical(&invoice, rules);
         if !violations.is_empty() {
             let details = violations.into_iter().map(|v| ErrorDetail { error_code: v.code.to_string(), error_message: v.message }).collect();
-            return Err(IrpFailure::Nic(Envelope::failure(details, None)));
+            return Err(IrpFailure::Nic(Box::new(Envelope::failure(details, None))));
         }
-        let Some(doc) = invoice.as_object().cloned() else {
+        let Value::Object(doc) = invoice else {
             return Err(IrpFailure::code(errors::SCHEMA, &["the document must be an object"]));
         };
         let text = |a: &str, b: &str| doc.get(a).and_then(|v| v.get(b)).and_then(Value::as_str).unwrap_or("").to_string();
@@ -188,31 +188,34 @@ pub async fn generate(
         signed.insert("AckNo".into(), json!(ack_no));
         signed.insert("AckDt".into(), json!(ack_dt));
         signed.insert("Irn".into(), json!(irn));
-        for (key, value) in &doc {
-            if key == "ItemList" {
-                let items: Vec<Value> = value
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|mut item| {
-                        if let Some(obj) = item.as_object_mut() {
-                            let mut with_no = Map::new();
-                            with_no.insert("ItemNo".into(), json!(0));
-                            with_no.extend(obj.clone());
-                            *obj = with_no;
-                        }
-                        item
-                    })
-                    .collect();
-                signed.insert(key.clone(), Value::Array(items));
-            } else if !value.is_null() {
-                signed.insert(key.clone(), value.clone());
+        let iss = sandbox.config.profile.issuer();
+        let qr = qr_data(&doc, &irn, &ack_dt);
+        for (key, value) in doc {
+            match (key.as_str(), value) {
+                ("ItemList", Value::Array(items)) => {
+                    // NIC adds "ItemNo": 0 at the head of every item.
+                    let items = items
+                        .into_iter()
+                        .map(|item| match item {
+                            Value::Object(fields) => {
+                                let mut with_no = Map::with_capacity(fields.len() + 1);
+                                with_no.insert("ItemNo".into(), json!(0));
+                                with_no.extend(fields);
+                                Value::Object(with_no)
+                            }
+                            other => other,
+                        })
+                        .collect();
+                    signed.insert(key, Value::Array(items));
+                }
+                (_, Value::Null) => {}
+                (_, value) => {
+                    signed.insert(key, value);
+                }
             }
         }
-        let iss = sandbox.config.profile.issuer();
         let signed_invoice = sandbox.keys.signer.sign(&Value::Object(signed), iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
-        let signed_qr_code = sandbox.keys.signer.sign(&qr_data(&doc, &irn, &ack_dt), iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
+        let signed_qr_code = sandbox.keys.signer.sign(&qr, iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
 
         let inserted = sqlx::query(
             "INSERT INTO einvoices (irn, gstin, doc_type, doc_no, doc_key, doc_date, financial_year, ack_no, ack_dt, signed_invoice, signed_qr_code, status, created_at) \
@@ -238,7 +241,7 @@ pub async fn generate(
             let existing = find_by_doc(&sandbox, &seller, &fy, &doc_type, &doc_key).await?.ok_or(IrpFailure::code(errors::IRN_NOT_CREATED, &[]))?;
             sandbox.counters.duplicate();
             let info = InfoDetail { inf_cd: "DUPIRN".into(), desc: json!({"AckNo": existing.ack_no, "AckDt": existing.ack_dt, "Irn": existing.irn}) };
-            return Err(IrpFailure::Nic(Envelope::failure(vec![ErrorDetail::from_code(errors::DUPLICATE_IRN, &[])], Some(vec![info]))));
+            return Err(IrpFailure::Nic(Box::new(Envelope::failure(vec![ErrorDetail::from_code(errors::DUPLICATE_IRN, &[])], Some(vec![info])))));
         }
         sandbox.counters.irn_generated();
         let stored = Stored { irn, gstin: seller, ack_no, ack_dt, signed_invoice, signed_qr_code, status: "ACT".into(), cancel_date: None, created_at: now };

@@ -201,7 +201,7 @@ pub async fn apply_faults(sandbox: &Sandbox, operation: &str) -> Result<bool, Ir
             }
             FaultKind::NicError(code) => {
                 let known = errors::lookup(&code).unwrap_or(errors::APPLICATION_ERROR);
-                return Err(IrpFailure::Nic(Envelope::error(known, &[])));
+                return Err(IrpFailure::Nic(Box::new(Envelope::error(known, &[]))));
             }
             FaultKind::HttpStatus(status) => {
                 let status = axum::http::StatusCode::from_u16(status)
