@@ -1,6 +1,10 @@
 //! `einvoice-bench`: the load generator. It drives a gateway over real HTTP (one it starts
 //! in-process on port 0, or one at `--target`) and prints throughput and latency percentiles.
 
+/// mimalloc: the services allocate many short-lived JSON values per request.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod irn_direct;
 mod stats;
 mod store_credentials;

@@ -1,6 +1,10 @@
 //! The `einvoice` command: runs the gateway and administers its data (users, tokens, owners,
 //! vault keys), and checks GSTINs offline.
 
+/// mimalloc: the services allocate many short-lived JSON values per request.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod admin;
 mod gstin;
 mod invoice;

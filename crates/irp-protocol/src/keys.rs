@@ -1,7 +1,7 @@
 //! NIC reads JSON keys case-insensitively (`GSTIN` for `Gstin`, `Cnlrsn` for `CnlRsn`) and
 //! always writes its own casing. [`canonicalize`] rewrites every known key to that casing.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Every key of the INV-01 schema, the envelope, auth and cancel payloads, in NIC's casing.
 const CANONICAL: &[&str] = &[
@@ -164,19 +164,33 @@ fn canonical_key(key: &str) -> Option<&'static str> {
         .find(|k| k.eq_ignore_ascii_case(key))
 }
 
-/// Rewrites every known object key, at any depth, to NIC's casing. Unknown keys stay as they are.
-pub fn canonicalize(value: Value) -> Value {
+/// Whether a key needs rewriting: it is not already in NIC's casing but matches a known key.
+fn needs_rewrite(key: &str) -> bool {
+    !CANONICAL.contains(&key) && canonical_key(key).is_some()
+}
+
+/// Rewrites every known object key, at any depth, to NIC's casing. Unknown keys stay as they
+/// are. Objects whose keys are already canonical are kept as they are (no reallocation).
+pub fn canonicalize(mut value: Value) -> Value {
+    canonicalize_in_place(&mut value);
+    value
+}
+
+/// [`canonicalize`] on a value in place.
+pub fn canonicalize_in_place(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            let mut out = Map::with_capacity(map.len());
-            for (key, inner) in map {
-                let key = canonical_key(&key).map(str::to_string).unwrap_or(key);
-                out.insert(key, canonicalize(inner));
+            if map.keys().any(|k| needs_rewrite(k)) {
+                let old = std::mem::take(map);
+                for (key, inner) in old {
+                    let key = canonical_key(&key).map(str::to_string).unwrap_or(key);
+                    map.insert(key, inner);
+                }
             }
-            Value::Object(out)
+            map.values_mut().for_each(canonicalize_in_place);
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(canonicalize).collect()),
-        other => other,
+        Value::Array(items) => items.iter_mut().for_each(canonicalize_in_place),
+        _ => {}
     }
 }
 

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod portal;
 pub mod seed;
 pub mod state;
+pub mod writer;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};

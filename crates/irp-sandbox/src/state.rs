@@ -61,6 +61,8 @@ pub struct Inner {
     pub clients: std::sync::RwLock<std::collections::HashMap<String, CachedClient>>,
     /// Sessions by AuthToken.
     pub sessions: std::sync::RwLock<std::collections::HashMap<String, CachedSession>>,
+    /// Group commit of new e-invoices.
+    pub writer: crate::writer::EinvoiceWriter,
     /// Status of every taxpayer in the master (changed only through the sandbox itself).
     taxpayers: std::sync::RwLock<std::collections::HashMap<String, TaxpayerState>>,
     ephemeral_db: Option<std::path::PathBuf>,
@@ -131,7 +133,9 @@ impl Sandbox {
                 SqliteSynchronous::Normal
             })
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("mmap_size", "268435456")
+            .pragma("cache_size", "-65536");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -165,6 +169,7 @@ impl Sandbox {
                 )
             })
             .collect();
+        let writer = crate::writer::EinvoiceWriter::start(pool.clone());
         Ok(Sandbox(Arc::new(Inner {
             config,
             pool,
@@ -173,6 +178,7 @@ impl Sandbox {
             faults: Faults::default(),
             counters: Counters::default(),
             ack_sequence: AtomicU64::new(sequence),
+            writer,
             clients: Default::default(),
             sessions: Default::default(),
             taxpayers: std::sync::RwLock::new(taxpayers),

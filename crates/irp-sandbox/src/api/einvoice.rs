@@ -18,6 +18,7 @@ use crate::clock::{nic_datetime, parse_nic_datetime};
 use crate::config::Profile;
 use crate::error::IrpFailure;
 use crate::state::Sandbox;
+use crate::writer::NewEinvoice;
 
 const HOUR_MS: i64 = 3600 * 1000;
 
@@ -217,25 +218,22 @@ pub async fn generate(
         let signed_invoice = sandbox.keys.signer.sign(&Value::Object(signed), iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
         let signed_qr_code = sandbox.keys.signer.sign(&qr, iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
 
-        let inserted = sqlx::query(
-            "INSERT INTO einvoices (irn, gstin, doc_type, doc_no, doc_key, doc_date, financial_year, ack_no, ack_dt, signed_invoice, signed_qr_code, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ACT', $12) ON CONFLICT DO NOTHING",
-        )
-        .bind(&irn)
-        .bind(&seller)
-        .bind(&doc_type)
-        .bind(&doc_no)
-        .bind(&doc_key)
-        .bind(&doc_date)
-        .bind(&fy)
-        .bind(ack_no)
-        .bind(&ack_dt)
-        .bind(&signed_invoice)
-        .bind(&signed_qr_code)
-        .bind(now)
-        .execute(&sandbox.pool)
-        .await?;
-        if inserted.rows_affected() == 0 {
+        let row = NewEinvoice {
+            irn: irn.clone(),
+            gstin: seller.clone(),
+            doc_type: doc_type.clone(),
+            doc_no,
+            doc_key: doc_key.clone(),
+            doc_date,
+            financial_year: fy.clone(),
+            ack_no,
+            ack_dt: ack_dt.clone(),
+            signed_invoice: signed_invoice.clone(),
+            signed_qr_code: signed_qr_code.clone(),
+            created_at: now,
+        };
+        let inserted = sandbox.writer.insert(row).await.map_err(IrpFailure::Internal)?;
+        if !inserted {
             // The document already has an IRN (duplicates are rare, so the insert itself is
             // the check).
             let existing = find_by_doc(&sandbox, &seller, &fy, &doc_type, &doc_key).await?.ok_or(IrpFailure::code(errors::IRN_NOT_CREATED, &[]))?;

@@ -2,7 +2,12 @@
 //! `irp-protocol`: registration, API users, auth, IRNs, duplicates, retrieval, cancellation,
 //! the clock, faults and every documented error code.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::result_large_err)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::result_large_err
+)]
 
 mod client;
 mod portal;
