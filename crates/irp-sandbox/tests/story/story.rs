@@ -580,6 +580,18 @@ async fn faults_are_injected_and_counted() {
         .await
         .envelope
         .is_success());
+    for code in ["2147", "5001"] {
+        control(
+            &w,
+            "/sandbox/faults",
+            json!({"kind": "nic_error", "code": code, "operation": "generate"}),
+        )
+        .await;
+        assert_eq!(
+            w.gsp.generate(&session, &invoice("F/0")).await.codes(),
+            [code]
+        );
+    }
 
     control(
         &w,
@@ -872,6 +884,25 @@ async fn gstin_master_and_portal_rules() {
         .await;
     assert_eq!(status, 400);
     assert_eq!(bad_body["success"], false);
+    // OTPs expire after five minutes.
+    let (_, started) = w
+        .portal
+        .post(
+            "/portal/api-users/send-otp",
+            Some(&w.taxpayer_token),
+            &json!({}),
+        )
+        .await;
+    let otp = w.portal.last_otp(HP_MOBILE).await;
+    control(&w, "/sandbox/clock", json!({"advance_secs": 6 * 60})).await;
+    let (status, expired) = w
+        .portal
+        .post("/portal/api-users", Some(&w.taxpayer_token), &json!({"request_id": started["request_id"], "otp": otp, "mode": "GSP", "gsp_client_id": w.gsp.client_id, "username": "lateuser01", "password": "Late@1234"}))
+        .await;
+    assert_eq!(
+        (status, expired["error"]["code"].as_str()),
+        (422, Some("otp_expired"))
+    );
     let doc = w.portal.get("/portal/openapi.json", None).await.1;
     assert!(doc["paths"]["/portal/api-users"]["post"].is_object());
 }
