@@ -44,6 +44,21 @@ pub struct SettingsArgs {
     /// Failed token checks allowed per client address per minute (default 20).
     #[arg(long, env = "EINVOICE_TOKEN_FAILURE_LIMIT")]
     pub token_failure_limit: Option<u32>,
+    /// IRP base URL (unset in sandbox mode: an IRP sandbox runs in this process).
+    #[arg(long, env = "EINVOICE_IRP_BASE_URL")]
+    pub irp_base_url: Option<String>,
+    /// PEM file of the IRP's encryption public key.
+    #[arg(long, env = "EINVOICE_IRP_PUBLIC_KEY_FILE")]
+    pub irp_public_key_file: Option<PathBuf>,
+    /// PEM file of the IRP's signing certificate.
+    #[arg(long, env = "EINVOICE_IRP_SIGNING_CERTIFICATE_FILE")]
+    pub irp_signing_certificate_file: Option<PathBuf>,
+    /// Our GSP client id at the IRP.
+    #[arg(long, env = "EINVOICE_IRP_CLIENT_ID")]
+    pub irp_client_id: Option<String>,
+    /// File holding our GSP client secret (or set EINVOICE_IRP_CLIENT_SECRET).
+    #[arg(long, env = "EINVOICE_IRP_CLIENT_SECRET_FILE")]
+    pub irp_client_secret_file: Option<PathBuf>,
 }
 
 impl SettingsArgs {
@@ -65,6 +80,15 @@ impl SettingsArgs {
             login_failure_limit: self.login_failure_limit,
             token_failure_limit: self.token_failure_limit,
             master_key,
+            irp_base_url: self.irp_base_url.clone(),
+            irp_public_key_file: self.irp_public_key_file.clone(),
+            irp_signing_certificate_file: self.irp_signing_certificate_file.clone(),
+            irp_client_id: self.irp_client_id.clone(),
+            irp_client_secret_file: self.irp_client_secret_file.clone(),
+            irp_client_secret: std::env::var("EINVOICE_IRP_CLIENT_SECRET")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(SecretString::from),
         };
         let file = match &self.config {
             Some(path) => SettingsLayer::from_toml_file(path)?,

@@ -20,6 +20,9 @@ pub enum StartError {
     /// The master key is missing or wrong.
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The IRP connection could not be set up.
+    #[error(transparent)]
+    Irp(#[from] crate::irp::IrpSetupError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {error}")]
     Bind {
@@ -93,6 +96,18 @@ pub async fn build_state(
     Ok(AppState::new(settings, store, vault, clock))
 }
 
+/// Connects to the configured IRP, or in sandbox mode without one, starts the embedded IRP
+/// sandbox.
+pub async fn connect_irp(
+    settings: &Settings,
+) -> Result<Option<crate::irp::IrpContext>, StartError> {
+    Ok(match (&settings.irp, settings.mode) {
+        (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp)?),
+        (None, Mode::Sandbox) => Some(crate::irp::IrpContext::embedded_sandbox().await?),
+        (None, Mode::Production) => None,
+    })
+}
+
 /// A gateway bound to its port, ready to serve.
 pub struct Application {
     listener: tokio::net::TcpListener,
@@ -104,7 +119,9 @@ impl Application {
     /// Opens everything and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let addr = settings.listen;
-        let state = build_state(settings, Arc::new(SystemClock)).await?;
+        let irp = connect_irp(&settings).await?;
+        let mut state = build_state(settings, Arc::new(SystemClock)).await?;
+        state.irp = irp.map(Arc::new);
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => listener,
             Err(error) => {

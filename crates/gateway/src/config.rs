@@ -85,6 +85,19 @@ pub struct SettingsLayer {
     /// The master key itself; only from the environment (`EINVOICE_MASTER_KEY`), never a file.
     #[serde(skip)]
     pub master_key: Option<SecretString>,
+    /// IRP base URL; unset in sandbox mode starts an IRP sandbox in this process.
+    pub irp_base_url: Option<String>,
+    /// PEM file of the IRP's encryption public key.
+    pub irp_public_key_file: Option<PathBuf>,
+    /// PEM file of the IRP's signing certificate.
+    pub irp_signing_certificate_file: Option<PathBuf>,
+    /// Our GSP client id at the IRP.
+    pub irp_client_id: Option<String>,
+    /// File holding our GSP client secret.
+    pub irp_client_secret_file: Option<PathBuf>,
+    /// Our GSP client secret; only from the environment (`EINVOICE_IRP_CLIENT_SECRET`).
+    #[serde(skip)]
+    pub irp_client_secret: Option<SecretString>,
 }
 
 impl SettingsLayer {
@@ -112,6 +125,14 @@ impl SettingsLayer {
             login_failure_limit: self.login_failure_limit.or(lower.login_failure_limit),
             token_failure_limit: self.token_failure_limit.or(lower.token_failure_limit),
             master_key: self.master_key.or(lower.master_key),
+            irp_base_url: self.irp_base_url.or(lower.irp_base_url),
+            irp_public_key_file: self.irp_public_key_file.or(lower.irp_public_key_file),
+            irp_signing_certificate_file: self
+                .irp_signing_certificate_file
+                .or(lower.irp_signing_certificate_file),
+            irp_client_id: self.irp_client_id.or(lower.irp_client_id),
+            irp_client_secret_file: self.irp_client_secret_file.or(lower.irp_client_secret_file),
+            irp_client_secret: self.irp_client_secret.or(lower.irp_client_secret),
         }
     }
 }
@@ -150,6 +171,8 @@ pub struct Settings {
     pub login_failure_limit: u32,
     /// Failed token checks per client address per minute.
     pub token_failure_limit: u32,
+    /// A configured IRP; `None` means the embedded sandbox (sandbox mode) or no IRP.
+    pub irp: Option<crate::irp::IrpSettings>,
 }
 
 impl Settings {
@@ -209,8 +232,57 @@ impl Settings {
             log_format,
             login_failure_limit: layer.login_failure_limit.unwrap_or(5),
             token_failure_limit: layer.token_failure_limit.unwrap_or(20),
+            irp: resolve_irp(
+                layer.irp_base_url,
+                layer.irp_public_key_file,
+                layer.irp_signing_certificate_file,
+                layer.irp_client_id,
+                layer.irp_client_secret,
+                layer.irp_client_secret_file,
+            )?,
         })
     }
+}
+
+fn resolve_irp(
+    base_url: Option<String>,
+    public_key_file: Option<PathBuf>,
+    signing_certificate_file: Option<PathBuf>,
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    client_secret_file: Option<PathBuf>,
+) -> Result<Option<crate::irp::IrpSettings>, ConfigError> {
+    let Some(base_url) = base_url else {
+        return Ok(None);
+    };
+    let missing = |what: &str| ConfigError::Invalid(format!("an IRP base URL needs {what}"));
+    let client_secret = match (client_secret, client_secret_file) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Invalid(
+                "set EINVOICE_IRP_CLIENT_SECRET or EINVOICE_IRP_CLIENT_SECRET_FILE, not both"
+                    .into(),
+            ))
+        }
+        (Some(secret), None) => secret,
+        (None, Some(path)) => SecretString::from(
+            std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
+                .trim()
+                .to_string(),
+        ),
+        (None, None) => {
+            return Err(missing(
+                "EINVOICE_IRP_CLIENT_SECRET or EINVOICE_IRP_CLIENT_SECRET_FILE",
+            ))
+        }
+    };
+    Ok(Some(crate::irp::IrpSettings {
+        base_url,
+        public_key_file: public_key_file.ok_or_else(|| missing("the IRP public key file"))?,
+        signing_certificate_file,
+        client_id: client_id.ok_or_else(|| missing("the IRP client id"))?,
+        client_secret,
+    }))
 }
 
 #[cfg(test)]

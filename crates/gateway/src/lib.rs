@@ -7,6 +7,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod irp;
 pub mod service;
 pub mod state;
 pub mod storage;

@@ -32,6 +32,8 @@ pub struct AppState {
     pub token_throttle: Arc<FailureThrottle>,
     /// An Argon2 hash to verify against for unknown emails (equal timing).
     pub dummy_password_hash: Arc<String>,
+    /// The IRP connection (none when not configured).
+    pub irp: Option<Arc<crate::irp::IrpContext>>,
     /// Owners seen by this process (they never change).
     pub owner_cache: Arc<crate::service::owners::OwnerCache>,
 }
@@ -57,6 +59,7 @@ impl AppState {
             token_throttle: Arc::new(token_throttle),
             dummy_password_hash: Arc::new(crate::accounts::dummy_password_hash()),
             owner_cache: Arc::new(crate::service::owners::OwnerCache::new(100_000)),
+            irp: None,
         }
     }
 

@@ -262,20 +262,19 @@ impl Vault {
         plain: &[u8],
         slot: CredentialSlot<'_>,
     ) -> Result<(i64, Vec<u8>), VaultError> {
+        let aad = credential_aad(key_version, slot.owner_id, slot.gstin, slot.version);
+        self.seal_raw(key_version, plain, &aad)
+            .map(|sealed| (key_version, sealed))
+    }
+
+    fn seal_raw(&self, key_version: i64, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultError> {
         let cipher = self
             .keys
             .get(&key_version)
             .ok_or(VaultError::UnknownKeyVersion(key_version))?;
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let aad = credential_aad(key_version, slot.owner_id, slot.gstin, slot.version);
         let ciphertext = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plain,
-                    aad: &aad,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: plain, aad })
             .map_err(|_| VaultError::Authentication)?;
         let mut out = Vec::with_capacity(HEADER_LEN + ciphertext.len());
         out.extend_from_slice(SEALED_MAGIC);
@@ -286,7 +285,30 @@ impl Vault {
         );
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
-        Ok((key_version, out))
+        Ok(out)
+    }
+
+    fn open_raw(
+        &self,
+        sealed: &[u8],
+        aad: impl Fn(i64) -> Vec<u8>,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let key_version = Self::key_version_of(sealed)?;
+        let cipher = self
+            .keys
+            .get(&key_version)
+            .ok_or(VaultError::UnknownKeyVersion(key_version))?;
+        let nonce = Nonce::from_slice(&sealed[6..HEADER_LEN]);
+        cipher
+            .decrypt(
+                nonce,
+                Payload {
+                    msg: &sealed[HEADER_LEN..],
+                    aad: &aad(key_version),
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| VaultError::Authentication)
     }
 
     /// The key version a sealed value names.
@@ -305,26 +327,29 @@ impl Vault {
         sealed: &[u8],
         slot: CredentialSlot<'_>,
     ) -> Result<SecretString, VaultError> {
-        let key_version = Self::key_version_of(sealed)?;
-        let cipher = self
-            .keys
-            .get(&key_version)
-            .ok_or(VaultError::UnknownKeyVersion(key_version))?;
-        let aad = credential_aad(key_version, slot.owner_id, slot.gstin, slot.version);
-        let nonce = Nonce::from_slice(&sealed[6..HEADER_LEN]);
-        let plain = Zeroizing::new(
-            cipher
-                .decrypt(
-                    nonce,
-                    Payload {
-                        msg: &sealed[HEADER_LEN..],
-                        aad: &aad,
-                    },
-                )
-                .map_err(|_| VaultError::Authentication)?,
-        );
+        let plain = self.open_raw(sealed, |kv| {
+            credential_aad(kv, slot.owner_id, slot.gstin, slot.version)
+        })?;
         let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Malformed)?;
         Ok(SecretString::from(text.to_owned()))
+    }
+
+    /// Seals other secrets (IRP session tokens and keys) bound to a label that names where
+    /// they belong, e.g. `irp-session|client|gstin|user`.
+    pub fn seal_labelled(&self, label: &str, plain: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let aad = format!("einvoice/{label}|key={}", self.current).into_bytes();
+        self.seal_raw(self.current, plain, &aad)
+    }
+
+    /// Opens what [`Vault::seal_labelled`] sealed under the same label.
+    pub fn open_labelled(
+        &self,
+        label: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        self.open_raw(sealed, |kv| {
+            format!("einvoice/{label}|key={kv}").into_bytes()
+        })
     }
 
     /// Adds a new data key and re-encrypts every stored credential under it, in one

@@ -302,6 +302,39 @@ pub fn random_alnum(len: usize) -> String {
         .collect()
 }
 
+impl Sandbox {
+    /// Provisions, without OTPs, a GSP client for `gsp_pan` and an API user for `gstin` mapped
+    /// to it: what an embedding application (the gateway in sandbox mode) needs to start
+    /// talking to the IRP at once. Returns (client_id, client_secret).
+    pub async fn provision_demo(
+        &self,
+        gsp_pan: &str,
+        gstin: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(String, String), SandboxError> {
+        let client_id = format!(
+            "{}{}",
+            &gsp_pan[..5.min(gsp_pan.len())],
+            random_alnum(10).to_ascii_uppercase()
+        );
+        let client_secret = random_alnum(20);
+        sqlx::query("INSERT INTO clients (client_id, secret_hash, kind, pan, name, mobile, email, created_at) VALUES ($1, $2, 'GSP', $3, 'Embedded gateway', '9000000100', 'gsp@sandbox.test', $4)")
+            .bind(&client_id)
+            .bind(hash_secret(&client_secret))
+            .bind(gsp_pan)
+            .bind(self.clock.now_ms())
+            .execute(&self.pool)
+            .await?;
+        crate::portal::api_users::insert_api_user(self, gstin, &client_id, username, password)
+            .await
+            .map_err(|e| {
+                SandboxError::Keys(format!("provisioning the demo API user: {}", e.message))
+            })?;
+        Ok((client_id, client_secret))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

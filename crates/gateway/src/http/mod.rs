@@ -38,6 +38,14 @@ pub fn router(state: AppState) -> Router {
             post(nic_credentials::store_nic_credentials),
         )
         .route(
+            "/v2/nic_credentials/verify",
+            post(nic_credentials::verify_nic_credentials),
+        )
+        .route(
+            "/einv/v2/nic_credentials/verify",
+            post(nic_credentials::verify_nic_credentials),
+        )
+        .route(
             "/v2/nic_credentials",
             get(nic_credentials::get_nic_credentials)
                 .delete(nic_credentials::delete_nic_credentials),

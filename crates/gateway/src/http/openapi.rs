@@ -15,6 +15,7 @@ use super::routes::{health, nic_credentials, owners, tokens};
     ),
     paths(
         nic_credentials::store_nic_credentials,
+        nic_credentials::verify_nic_credentials,
         nic_credentials::get_nic_credentials,
         nic_credentials::delete_nic_credentials,
         tokens::create_token,
@@ -32,7 +33,10 @@ pub struct ApiDoc;
 /// The document, with the ClearTax `/einv/v2/...` aliases of the `/v2/...` paths they share.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    for path in ["/v2/nic_credentials/store_nic_credentials"] {
+    for path in [
+        "/v2/nic_credentials/store_nic_credentials",
+        "/v2/nic_credentials/verify",
+    ] {
         if let Some(item) = doc.paths.paths.get(path).cloned() {
             doc.paths.paths.insert(format!("/einv{path}"), item);
         }

@@ -38,6 +38,12 @@ pub struct CredentialSummary {
     pub version: i64,
     /// Last store time (Unix ms).
     pub updated_at: i64,
+    /// Verification status at the IRP.
+    pub status: String,
+    /// When the IRP last checked them (Unix ms).
+    pub last_verified_at: Option<i64>,
+    /// What the last check said, in plain words.
+    pub last_error: Option<String>,
 }
 
 /// The length of NIC's v1.04 inner auth JSON for these credentials, with a 44-character AppKey
@@ -225,6 +231,10 @@ pub async fn store(
         })
         .await?;
     tracing::info!(%owner_id, gstin = %gstin_text, version, "NIC credentials stored");
+    if let Some(irp) = &state.irp {
+        // Sessions of the old credentials must not outlive them.
+        irp.sessions.invalidate_gstin(state, &gstin_text).await;
+    }
     Ok(version)
 }
 
@@ -246,7 +256,7 @@ fn credentials_not_found() -> ServiceError {
     ))
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     actor: Actor,
     owner_id: Uuid,
@@ -277,6 +287,9 @@ pub async fn summary(
         password_set: !record.password_ciphertext.is_empty(),
         version: record.version,
         updated_at: record.updated_at,
+        status: record.verify_status,
+        last_verified_at: record.last_verified_at,
+        last_error: record.last_error,
     })
 }
 

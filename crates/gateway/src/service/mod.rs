@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod credentials;
 pub mod owners;
+pub mod verify;
 
 use crate::storage::StoreError;
 use crate::vault::VaultError;

@@ -76,6 +76,27 @@ pub struct CredentialPut<'a> {
     pub audit: AuditEvent,
 }
 
+/// Identifies one IRP session: NIC issues one per client, GSTIN and API user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IrpSessionKey {
+    /// Our GSP client id.
+    pub client_id: String,
+    /// The GSTIN.
+    pub gstin: String,
+    /// The API user.
+    pub username: String,
+}
+
+impl IrpSessionKey {
+    /// The vault label that binds a sealed session to this key.
+    pub fn label(&self) -> String {
+        format!(
+            "irp-session|{}|{}|{}",
+            self.client_id, self.gstin, self.username
+        )
+    }
+}
+
 /// Everything the gateway keeps, behind one object-safe trait.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -151,6 +172,31 @@ pub trait Store: Send + Sync + 'static {
         gstin: &str,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
+    /// Records the outcome of checking credentials at the IRP, unless they were replaced
+    /// since (`version` no longer current); returns whether it was recorded.
+    async fn set_verification(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+        version: i64,
+        status: &str,
+        error: Option<&str>,
+        at: i64,
+    ) -> Result<bool, StoreError>;
+    /// Stores (or replaces) a sealed IRP session.
+    async fn put_irp_session(
+        &self,
+        key: &IrpSessionKey,
+        sealed: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// A sealed IRP session and its expiry.
+    async fn get_irp_session(
+        &self,
+        key: &IrpSessionKey,
+    ) -> Result<Option<(Vec<u8>, i64)>, StoreError>;
+    /// Deletes the IRP sessions of a GSTIN (all users, all clients).
+    async fn delete_irp_sessions(&self, gstin: &str) -> Result<(), StoreError>;
     /// How many credentials are stored.
     async fn count_credentials(&self) -> Result<i64, StoreError>;
 

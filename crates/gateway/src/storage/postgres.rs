@@ -73,6 +73,9 @@ fn credential_from_row(row: &PgRow) -> Result<CredentialRecord, StoreError> {
         password_ciphertext: row.try_get("password_ciphertext")?,
         version: row.try_get("version")?,
         updated_at: row.try_get("updated_at")?,
+        verify_status: row.try_get("verify_status")?,
+        last_verified_at: row.try_get("last_verified_at")?,
+        last_error: row.try_get("last_error")?,
     })
 }
 
@@ -430,6 +433,65 @@ impl Store for PostgresStore {
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn set_verification(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+        version: i64,
+        status: &str,
+        error: Option<&str>,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE nic_credentials SET verify_status = $1, last_error = $2, last_verified_at = $3 WHERE owner_id = $4 AND gstin = $5 AND version = $6")
+            .bind(status)
+            .bind(error)
+            .bind(at)
+            .bind(owner_id)
+            .bind(gstin)
+            .bind(version)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn put_irp_session(
+        &self,
+        key: &IrpSessionKey,
+        sealed: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO irp_sessions (client_id, gstin, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5) \
+            ON CONFLICT (client_id, gstin, username) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
+            .bind(&key.client_id)
+            .bind(&key.gstin)
+            .bind(&key.username)
+            .bind(sealed)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_irp_session(
+        &self,
+        key: &IrpSessionKey,
+    ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND gstin = $2 AND username = $3")
+            .bind(&key.client_id)
+            .bind(&key.gstin)
+            .bind(&key.username)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn delete_irp_sessions(&self, gstin: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM irp_sessions WHERE gstin = $1")
+            .bind(gstin)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn count_credentials(&self) -> Result<i64, StoreError> {

@@ -162,6 +162,12 @@ pub struct CredentialRecord {
     pub version: i64,
     /// Last store time.
     pub updated_at: i64,
+    /// `UNVERIFIED` until checked at the IRP, then `VERIFIED`, `WRONG_PASSWORD`, …
+    pub verify_status: String,
+    /// When the IRP last checked them.
+    pub last_verified_at: Option<i64>,
+    /// What the last check said, in plain words.
+    pub last_error: Option<String>,
 }
 
 impl std::fmt::Debug for CredentialRecord {

@@ -13,6 +13,7 @@ use crate::clock::rfc3339;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ActorOrSandbox, ApiJson, ApiQuery, OwnerIdHeader, RequestId};
 use crate::service::credentials::{self, StoreRequest};
+use crate::service::verify;
 use crate::state::AppState;
 
 /// The body of `store_nic_credentials`.
@@ -28,13 +29,6 @@ pub struct StoreCredentialsBody {
     /// The NIC API password. Stored encrypted; never returned.
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
-}
-
-/// `{"success": true}`.
-#[derive(Serialize, ToSchema)]
-pub struct SuccessBody {
-    /// Always true.
-    pub success: bool,
 }
 
 /// Which credentials to read or delete.
@@ -61,9 +55,64 @@ pub struct CredentialView {
     pub version: i64,
     /// RFC 3339 time of the last store.
     pub updated_at: String,
-    /// Verification status; `UNVERIFIED` until the gateway authenticates at the IRP.
-    #[schema(example = "UNVERIFIED")]
+    /// `UNVERIFIED` until checked at the IRP; then `VERIFIED`, `WRONG_PASSWORD`,
+    /// `UNKNOWN_USER`, `NOT_MAPPED_TO_GSP`, `GSTIN_NOT_ENABLED`, `BLOCKED` or `IRP_UNAVAILABLE`.
+    #[schema(example = "VERIFIED")]
     pub status: String,
+    /// RFC 3339 time of the last check at the IRP.
+    pub last_verified_at: Option<String>,
+    /// What the last check said, in plain words.
+    pub last_error: Option<String>,
+}
+
+/// The result of checking credentials at the IRP.
+#[derive(Serialize, ToSchema)]
+pub struct VerificationView {
+    /// The GSTIN.
+    pub gstin: String,
+    /// The status (see `CredentialView.status`).
+    pub status: String,
+    /// RFC 3339 time of the check.
+    pub last_verified_at: String,
+    /// What to do, when not verified.
+    pub last_error: Option<String>,
+}
+
+impl From<crate::service::verify::Verification> for VerificationView {
+    fn from(v: crate::service::verify::Verification) -> Self {
+        VerificationView {
+            gstin: v.gstin,
+            status: v.status.to_string(),
+            last_verified_at: rfc3339(v.verified_at),
+            last_error: v.last_error,
+        }
+    }
+}
+
+/// `?verify=true` on a store.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyFlag {
+    /// Authenticate at the IRP right after storing and report the status.
+    pub verify: Option<bool>,
+}
+
+/// A store's answer: `{"success": true}`, with the check's result when `verify=true`.
+#[derive(Serialize, ToSchema)]
+pub struct StoredBody {
+    /// Always true.
+    pub success: bool,
+    /// The IRP's verdict, with `?verify=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationView>,
+}
+
+/// Which credentials to check.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// The GSTIN.
+    pub gstin: String,
 }
 
 /// Store (or override) the NIC API username and password of a GSTIN. Also served under
@@ -74,11 +123,12 @@ pub struct CredentialView {
     tag = "nic_credentials",
     request_body = StoreCredentialsBody,
     params(
+        VerifyFlag,
         ("owner_id" = Uuid, Header, description = "UUID of the PAN, GSTIN or branch owner"),
         ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode"),
     ),
     responses(
-        (status = 200, description = "Stored", body = SuccessBody),
+        (status = 200, description = "Stored", body = StoredBody),
         (status = 400, description = "Malformed request, header or field", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The GSTIN does not belong to the owner", body = ErrorBody),
@@ -94,15 +144,60 @@ pub async fn store_nic_credentials(
     actor: ActorOrSandbox,
     owner: OwnerIdHeader,
     request_id: RequestId,
+    ApiQuery(flag): ApiQuery<VerifyFlag>,
     ApiJson(body): ApiJson<StoreCredentialsBody>,
-) -> ApiResult<Json<SuccessBody>> {
+) -> ApiResult<Json<StoredBody>> {
+    let gstin = body.gstin.to_ascii_uppercase();
     let request = StoreRequest {
         gstin: body.gstin,
         username: body.username,
         password: body.password,
     };
     credentials::store(&state, actor.0, owner.0, request, request_id.0).await?;
-    Ok(Json(SuccessBody { success: true }))
+    let verification = match flag.verify {
+        Some(true) => Some(
+            verify::verify(&state, actor.0, owner.0, &gstin)
+                .await?
+                .into(),
+        ),
+        _ => None,
+    };
+    Ok(Json(StoredBody {
+        success: true,
+        verification,
+    }))
+}
+
+/// Check stored credentials at the IRP and record the status.
+#[utoipa::path(
+    post,
+    path = "/v2/nic_credentials/verify",
+    tag = "nic_credentials",
+    request_body = VerifyBody,
+    params(
+        ("owner_id" = Uuid, Header, description = "UUID of the owner"),
+        ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode"),
+    ),
+    responses(
+        (status = 200, description = "Checked; see status", body = VerificationView),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such owner or credentials", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = ErrorBody),
+    )
+)]
+pub async fn verify_nic_credentials(
+    State(state): State<AppState>,
+    actor: ActorOrSandbox,
+    owner: OwnerIdHeader,
+    ApiJson(body): ApiJson<VerifyBody>,
+) -> ApiResult<Json<VerificationView>> {
+    Ok(Json(
+        verify::verify(&state, actor.0, owner.0, &body.gstin)
+            .await?
+            .into(),
+    ))
 }
 
 /// Read the stored credentials of an owner and GSTIN (never the password).
@@ -131,7 +226,9 @@ pub async fn get_nic_credentials(
         password_set: summary.password_set,
         version: summary.version,
         updated_at: rfc3339(summary.updated_at),
-        status: "UNVERIFIED".into(),
+        status: summary.status,
+        last_verified_at: summary.last_verified_at.map(rfc3339),
+        last_error: summary.last_error,
     }))
 }
 

@@ -1,0 +1,160 @@
+//! The gateway's side of the IRP: the client, where its keys come from, and one live session
+//! per (client, GSTIN, API user). In sandbox mode without an IRP configured, an IRP sandbox
+//! runs in this process on a port of its own, and the gateway talks to it over real HTTP.
+
+pub mod sessions;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use irp_client::{IrpClient, IrpConfig};
+use irp_protocol::crypto::{pem_body, RsaPublicKey};
+use secrecy::SecretString;
+
+use sessions::SessionManager;
+
+/// The demo taxpayer the embedded sandbox provisions for newcomers.
+pub const DEMO_GSTIN: &str = "29AAFCD5862R000";
+/// Its API username (created through the gateway's GSP client).
+pub const DEMO_USERNAME: &str = "demouser01";
+/// Its API password.
+pub const DEMO_PASSWORD: &str = "Demo@1234";
+
+/// Everything needed to call the IRP.
+pub struct IrpContext {
+    /// The HTTP client with NIC's crypto.
+    pub client: IrpClient,
+    /// SubjectPublicKeyInfo of the IRP's signing certificate (to verify signed invoices).
+    pub signing_public_key: Option<Vec<u8>>,
+    /// Live sessions.
+    pub sessions: SessionManager,
+    /// Where the embedded sandbox listens, in sandbox mode.
+    pub embedded_sandbox: Option<SocketAddr>,
+}
+
+/// Why the IRP connection could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum IrpSetupError {
+    /// A key or certificate file could not be read or parsed.
+    #[error("IRP key: {0}")]
+    Key(String),
+    /// The embedded sandbox failed to start.
+    #[error("embedded IRP sandbox: {0}")]
+    Sandbox(String),
+}
+
+/// Settings for a real IRP (production, or NIC's own sandbox).
+#[derive(Debug, Clone)]
+pub struct IrpSettings {
+    /// Base URL.
+    pub base_url: String,
+    /// PEM file of the IRP's encryption public key.
+    pub public_key_file: std::path::PathBuf,
+    /// PEM file of the IRP's signing certificate (optional: signatures are then not checked).
+    pub signing_certificate_file: Option<std::path::PathBuf>,
+    /// Our GSP client id.
+    pub client_id: String,
+    /// Our GSP client secret.
+    pub client_secret: SecretString,
+}
+
+fn client(
+    base_url: String,
+    public_key: RsaPublicKey,
+    client_id: String,
+    client_secret: SecretString,
+) -> Result<IrpClient, IrpSetupError> {
+    IrpClient::new(IrpConfig {
+        base_url,
+        public_key,
+        client_id,
+        client_secret,
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(30),
+    })
+    .map_err(|e| IrpSetupError::Key(e.to_string()))
+}
+
+impl IrpContext {
+    /// Connects to a configured IRP.
+    pub fn configured(settings: &IrpSettings) -> Result<Self, IrpSetupError> {
+        let read = |path: &std::path::Path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| IrpSetupError::Key(format!("{}: {e}", path.display())))
+        };
+        let public_key = RsaPublicKey::from_pem(&read(&settings.public_key_file)?)
+            .map_err(|e| IrpSetupError::Key(e.to_string()))?;
+        let signing_public_key = match &settings.signing_certificate_file {
+            Some(path) => {
+                let der = pem_body(&read(path)?, "CERTIFICATE")
+                    .map_err(|e| IrpSetupError::Key(e.to_string()))?;
+                Some(
+                    irp_protocol::jwt::certificate_public_key(&der)
+                        .map_err(|e| IrpSetupError::Key(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        Ok(IrpContext {
+            client: client(
+                settings.base_url.clone(),
+                public_key,
+                settings.client_id.clone(),
+                settings.client_secret.clone(),
+            )?,
+            signing_public_key,
+            sessions: SessionManager::default(),
+            embedded_sandbox: None,
+        })
+    }
+
+    /// Starts an IRP sandbox in this process on 127.0.0.1 (a free port), provisions the
+    /// gateway as a GSP client and the demo taxpayer's API user, and connects to it.
+    pub async fn embedded_sandbox() -> Result<Self, IrpSetupError> {
+        let err = |e: &dyn std::fmt::Display| IrpSetupError::Sandbox(e.to_string());
+        let sandbox = irp_sandbox::Sandbox::open(irp_sandbox::SandboxConfig::default())
+            .await
+            .map_err(|e| err(&e))?;
+        let (client_id, client_secret) = sandbox
+            .provision_demo(
+                irp_sandbox::seed::DEMO_GSP_PAN,
+                DEMO_GSTIN,
+                DEMO_USERNAME,
+                DEMO_PASSWORD,
+            )
+            .await
+            .map_err(|e| err(&e))?;
+        let public_key =
+            RsaPublicKey::from_pem(&sandbox.keys.encryption_public_pem).map_err(|e| err(&e))?;
+        let signing_public_key =
+            irp_protocol::jwt::certificate_public_key(&sandbox.keys.certificate_der)
+                .map_err(|e| err(&e))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| err(&e))?;
+        let addr = listener.local_addr().map_err(|e| err(&e))?;
+        let router = irp_sandbox::router(sandbox);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            {
+                tracing::error!(error = %e, "embedded IRP sandbox stopped");
+            }
+        });
+        tracing::info!(%addr, gstin = DEMO_GSTIN, username = DEMO_USERNAME, "embedded IRP sandbox started");
+        Ok(IrpContext {
+            client: client(
+                format!("http://{addr}"),
+                public_key,
+                client_id,
+                SecretString::from(client_secret),
+            )?,
+            signing_public_key: Some(signing_public_key),
+            sessions: SessionManager::default(),
+            embedded_sandbox: Some(addr),
+        })
+    }
+}

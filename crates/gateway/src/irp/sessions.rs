@@ -1,0 +1,169 @@
+//! One live IRP session per (client, GSTIN, API user): reused until the last 10 minutes of
+//! its token, then refreshed with ForceRefreshAccessToken; concurrent requests for one key wait
+//! on a single auth call; sessions are sealed by the vault into the store, so a restart or
+//! another replica reuses them; storing new credentials ends them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use irp_client::{IrpError, Session};
+use irp_protocol::crypto::AesKey;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use super::IrpContext;
+use crate::state::AppState;
+use crate::storage::IrpSessionKey;
+
+/// NIC honours a forced refresh only in a token's last 10 minutes; we refresh there.
+pub const REFRESH_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+#[derive(Clone)]
+struct Live {
+    session: Session,
+    expires_at: i64,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Live>>>;
+
+/// The sessions of this process.
+#[derive(Default)]
+pub struct SessionManager {
+    slots: Mutex<HashMap<IrpSessionKey, Slot>>,
+}
+
+fn ist_to_ms(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let naive = time::PrimitiveDateTime::parse(text, format).ok()?;
+    let t = naive.assume_offset(time::macros::offset!(+5:30));
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+impl SessionManager {
+    fn slot(&self, key: &IrpSessionKey) -> Slot {
+        match self.slots.lock() {
+            Ok(mut slots) => slots.entry(key.clone()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// A session for the key: the live one, a persisted one, or a new one from one auth call
+    /// (concurrent callers for the same key share it).
+    pub async fn session(
+        &self,
+        state: &AppState,
+        irp: &IrpContext,
+        key: &IrpSessionKey,
+        password: &SecretString,
+    ) -> Result<Session, IrpError> {
+        let slot = self.slot(key);
+        let mut live = slot.lock().await;
+        let now = state.now();
+        if let Some(current) = live.as_ref() {
+            if current.expires_at - now > REFRESH_WINDOW_MS {
+                return Ok(current.session.clone());
+            }
+        }
+        if live.is_none() {
+            if let Some(restored) = restore(state, key, now).await {
+                if restored.expires_at - now > REFRESH_WINDOW_MS {
+                    let session = restored.session.clone();
+                    *live = Some(restored);
+                    return Ok(session);
+                }
+            }
+        }
+        let force = live.as_ref().is_some_and(|l| l.expires_at > now);
+        let session = irp
+            .client
+            .authenticate(&key.gstin, &key.username, password, force)
+            .await?;
+        let expires_at = ist_to_ms(&session.token_expiry).unwrap_or(now + 50 * 60 * 1000);
+        persist(state, key, &session, expires_at).await;
+        *live = Some(Live {
+            session: session.clone(),
+            expires_at,
+        });
+        Ok(session)
+    }
+
+    /// Ends the session of one key (after the IRP said 1005).
+    pub async fn invalidate(&self, state: &AppState, key: &IrpSessionKey) {
+        let slot = self.slot(key);
+        *slot.lock().await = None;
+        if let Err(e) = state.store.delete_irp_sessions(&key.gstin).await {
+            tracing::warn!(error = %e, "could not delete a persisted IRP session");
+        }
+    }
+
+    /// Ends every session of a GSTIN (its credentials changed).
+    pub async fn invalidate_gstin(&self, state: &AppState, gstin: &str) {
+        let slots: Vec<Slot> = match self.slots.lock() {
+            Ok(slots) => slots
+                .iter()
+                .filter(|(k, _)| k.gstin == gstin)
+                .map(|(_, s)| s.clone())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        for slot in slots {
+            *slot.lock().await = None;
+        }
+        if let Err(e) = state.store.delete_irp_sessions(gstin).await {
+            tracing::warn!(error = %e, "could not delete persisted IRP sessions");
+        }
+    }
+
+    /// Whether a live session exists for the key (it counts as verified).
+    pub async fn is_live(&self, state: &AppState, key: &IrpSessionKey) -> bool {
+        let slot = self.slot(key);
+        let live = slot.lock().await;
+        live.as_ref().is_some_and(|l| l.expires_at > state.now())
+    }
+}
+
+async fn persist(state: &AppState, key: &IrpSessionKey, session: &Session, expires_at: i64) {
+    let plain = zeroize::Zeroizing::new(
+        json!({
+            "token": session.auth_token.expose_secret(),
+            "sek": base64::engine::general_purpose::STANDARD.encode(session.sek.bytes()),
+            "expiry": session.token_expiry,
+            "username": session.username,
+        })
+        .to_string(),
+    );
+    let sealed = match state.vault.seal_labelled(&key.label(), plain.as_bytes()) {
+        Ok(sealed) => sealed,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not seal an IRP session");
+            return;
+        }
+    };
+    if let Err(e) = state.store.put_irp_session(key, &sealed, expires_at).await {
+        tracing::warn!(error = %e, "could not persist an IRP session");
+    }
+}
+
+async fn restore(state: &AppState, key: &IrpSessionKey, now: i64) -> Option<Live> {
+    let (sealed, expires_at) = state.store.get_irp_session(key).await.ok()??;
+    if expires_at <= now {
+        return None;
+    }
+    let plain = state.vault.open_labelled(&key.label(), &sealed).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&plain).ok()?;
+    let sek = base64::engine::general_purpose::STANDARD
+        .decode(value["sek"].as_str()?)
+        .ok()?;
+    let session = Session {
+        gstin: key.gstin.clone(),
+        username: value["username"].as_str()?.to_string(),
+        auth_token: SecretString::from(value["token"].as_str()?.to_string()),
+        sek: AesKey::from_slice(&sek).ok()?,
+        token_expiry: value["expiry"].as_str()?.to_string(),
+    };
+    Some(Live {
+        session,
+        expires_at,
+    })
+}
