@@ -68,6 +68,7 @@ pub struct Options {
     pub database_url: Option<String>,
     pub data_dir: Option<tempfile::TempDir>,
     pub master_key: Option<String>,
+    pub irp: Option<gateway::irp::IrpSettings>,
 }
 
 impl Options {
@@ -78,6 +79,7 @@ impl Options {
             database_url: None,
             data_dir: None,
             master_key: None,
+            irp: None,
         }
     }
 }
@@ -138,13 +140,14 @@ impl TestApp {
             None => database_url(db, &data_dir).await?,
         };
         let master_key = options.master_key.unwrap_or_else(random_master_key);
-        let settings = settings_for(
+        let mut settings = settings_for(
             options.mode,
             data_dir.path(),
             &database_url,
             &master_key,
             options.body_limit_bytes,
         );
+        settings.irp = options.irp;
         let app = Application::build(settings).await.unwrap();
         let addr = app.local_addr();
         let state = app.state().clone();

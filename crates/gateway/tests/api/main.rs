@@ -11,3 +11,4 @@ mod postgres_cluster;
 mod service;
 mod store_credentials;
 mod tokens;
+mod verify;

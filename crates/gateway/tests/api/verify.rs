@@ -1,0 +1,361 @@
+//! Verified credentials against a real IRP sandbox over HTTP: every status, sessions reused
+//! (a live session counts as verified), single flight, invalidation on store, and sessions
+//! that survive a restart.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{Db, Options, TestApp};
+use crate::on_both_backends;
+
+const DEMO: &str = "29AAFCD5862R000";
+
+async fn store(app: &TestApp, owner: &Uuid, username: &str, password: &str, verify: bool) -> Value {
+    let path = if verify {
+        "/v2/nic_credentials/store_nic_credentials?verify=true"
+    } else {
+        "/v2/nic_credentials/store_nic_credentials"
+    };
+    let r = app
+        .send(
+            app.client
+                .post(app.url(path))
+                .header("owner_id", owner.to_string())
+                .json(&json!({"gstin": DEMO, "username": username, "password": password})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+async fn verify(app: &TestApp, owner: &Uuid) -> Value {
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/v2/nic_credentials/verify"))
+                .header("owner_id", owner.to_string())
+                .json(&json!({"gstin": DEMO})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+/// Auth calls the IRP sandbox has counted, from its `/metrics`.
+pub async fn auth_calls(irp_base: &str) -> u64 {
+    let text = reqwest::get(format!("{irp_base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("irp_auth_calls_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+fn irp_base(app: &TestApp) -> String {
+    format!(
+        "http://{}",
+        app.state.irp.as_ref().unwrap().embedded_sandbox.unwrap()
+    )
+}
+
+async fn portal(base: &str, path: &str, token: Option<&str>, body: Value) -> Value {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(&body);
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let value: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{path}: {value}");
+    value
+}
+
+async fn last_otp(base: &str, mobile: &str) -> String {
+    let outbox: Value = reqwest::get(format!("{base}/portal/outbox?mobile={mobile}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    outbox["messages"][0]["message"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn statuses(db: Db) {
+    let Some(app) = TestApp::spawn(db, Options::mode("sandbox")).await else {
+        return;
+    };
+    let irp = irp_base(&app);
+    let owner = Uuid::new_v4();
+
+    // The demo API user the embedded sandbox provisioned for our GSP verifies.
+    let stored = store(&app, &owner, "demouser01", "Demo@1234", true).await;
+    assert_eq!(stored["success"], true);
+    assert_eq!(stored["verification"]["status"], "VERIFIED", "{stored}");
+    let got = app.get_nic_credentials(None, owner, DEMO).await;
+    assert_eq!(got.body["status"], "VERIFIED");
+    assert!(got.body["last_verified_at"].is_string());
+    assert!(got.body["last_error"].is_null());
+    assert_eq!(auth_calls(&irp).await, 1);
+    // A live session counts as verified: no second auth call.
+    assert_eq!(verify(&app, &owner).await["status"], "VERIFIED");
+    assert_eq!(auth_calls(&irp).await, 1);
+    // Storing credentials again ends the session and resets the status.
+    store(&app, &owner, "demouser01", "Demo@1234", false).await;
+    assert_eq!(
+        app.get_nic_credentials(None, owner, DEMO).await.body["status"],
+        "UNVERIFIED"
+    );
+    assert_eq!(verify(&app, &owner).await["status"], "VERIFIED");
+    assert_eq!(auth_calls(&irp).await, 2);
+
+    let wrong = store(&app, &owner, "demouser01", "Wrong@1234", true).await;
+    assert_eq!(wrong["verification"]["status"], "WRONG_PASSWORD");
+    assert!(wrong["verification"]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("password is wrong"));
+    let unknown = store(&app, &owner, "nosuchuser9", "Demo@1234", true).await;
+    assert_eq!(unknown["verification"]["status"], "UNKNOWN_USER");
+
+    // An API user created for another GSP.
+    let started = portal(
+        &irp,
+        "/portal/register/send-otp",
+        None,
+        json!({"gstin": DEMO, "mobile": "9000000001"}),
+    )
+    .await;
+    let otp = last_otp(&irp, "9000000001").await;
+    portal(
+        &irp,
+        "/portal/register/verify-otp",
+        None,
+        json!({"request_id": started["request_id"], "otp": otp}),
+    )
+    .await;
+    portal(&irp, "/portal/register/create-user", None, json!({"request_id": started["request_id"], "user_id": "demokarna1", "password": "Portal@123"})).await;
+    let token = portal(
+        &irp,
+        "/portal/login",
+        None,
+        json!({"user_id": "demokarna1", "password": "Portal@123"}),
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let started = portal(&irp, "/portal/clients/register", None, json!({"kind": "GSP", "pan": "AAHCO8765L", "mobile": "9000000200", "email": "other-gsp@sandbox.test"})).await;
+    let otp = last_otp(&irp, "9000000200").await;
+    let other = portal(
+        &irp,
+        "/portal/clients/verify",
+        None,
+        json!({"request_id": started["request_id"], "otp": otp}),
+    )
+    .await;
+    let started = portal(&irp, "/portal/api-users/send-otp", Some(&token), json!({})).await;
+    let otp = last_otp(&irp, "9000000001").await;
+    portal(
+        &irp,
+        "/portal/api-users",
+        Some(&token),
+        json!({"request_id": started["request_id"], "otp": otp, "mode": "GSP", "gsp_client_id": other["client_id"], "username": "otheruser1", "password": "Other@123"}),
+    )
+    .await;
+    let not_mapped = store(&app, &owner, "otheruser1", "Other@123", true).await;
+    assert_eq!(not_mapped["verification"]["status"], "NOT_MAPPED_TO_GSP");
+    assert!(not_mapped["verification"]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("another GSP"));
+
+    // A frozen API user: 1014.
+    portal(
+        &irp,
+        "/portal/api-users/demouser01/freeze",
+        Some(&token),
+        json!({}),
+    )
+    .await;
+    let frozen = store(&app, &owner, "demouser01", "Demo@1234", true).await;
+    assert_eq!(frozen["verification"]["status"], "GSTIN_NOT_ENABLED");
+    let got = app.get_nic_credentials(None, owner, DEMO).await;
+    assert_eq!(got.body["status"], "GSTIN_NOT_ENABLED");
+    assert!(got.body["last_error"].as_str().unwrap().contains("frozen"));
+}
+on_both_backends!(verification_reports_each_status, statuses);
+
+async fn single_flight(db: Db) {
+    let Some(app) = TestApp::spawn(db, Options::mode("sandbox")).await else {
+        return;
+    };
+    let irp = irp_base(&app);
+    let owner = Uuid::new_v4();
+    store(&app, &owner, "demouser01", "Demo@1234", false).await;
+    let mut calls = Vec::new();
+    for _ in 0..50 {
+        let client = app.client.clone();
+        let url = app.url("/v2/nic_credentials/verify");
+        calls.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .header("owner_id", owner.to_string())
+                .json(&json!({"gstin": DEMO}))
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }));
+    }
+    for call in calls {
+        assert_eq!(call.await.unwrap(), "VERIFIED");
+    }
+    assert_eq!(
+        auth_calls(&irp).await,
+        1,
+        "concurrent checks share one auth call"
+    );
+}
+on_both_backends!(concurrent_checks_make_one_auth_call, single_flight);
+
+async fn unavailable(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = irp_protocol::crypto::RsaPrivateKey::generate().unwrap();
+    let key_file = dir.path().join("irp.pem");
+    std::fs::write(&key_file, key.public_key().to_pem().unwrap()).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let irp = gateway::irp::IrpSettings {
+        base_url: format!("http://{closed}"),
+        public_key_file: key_file,
+        signing_certificate_file: None,
+        client_id: "AAGCEXXXXXXXXXX".into(),
+        client_secret: secrecy::SecretString::from("not-used".to_string()),
+    };
+    let Some(app) = TestApp::spawn(
+        db,
+        Options {
+            irp: Some(irp),
+            ..Options::mode("sandbox")
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let owner = Uuid::new_v4();
+    let stored = store(&app, &owner, "demouser01", "Demo@1234", true).await;
+    assert_eq!(stored["verification"]["status"], "IRP_UNAVAILABLE");
+    assert!(stored["verification"]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("did not answer"));
+}
+on_both_backends!(an_unreachable_irp_is_reported_as_unavailable, unavailable);
+
+async fn sessions_survive_a_restart(db: Db) {
+    // A standalone IRP sandbox the gateway reaches by configuration.
+    let sandbox = irp_sandbox::Sandbox::open(irp_sandbox::SandboxConfig::default())
+        .await
+        .unwrap();
+    let (client_id, secret) = sandbox
+        .provision_demo("AAGCE4321K", DEMO, "demouser01", "Demo@1234")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("irp.pem");
+    std::fs::write(&key_file, &sandbox.keys.encryption_public_pem).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let irp_addr = listener.local_addr().unwrap();
+    let router = irp_sandbox::router(sandbox);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let irp_settings = gateway::irp::IrpSettings {
+        base_url: format!("http://{irp_addr}"),
+        public_key_file: key_file,
+        signing_certificate_file: None,
+        client_id,
+        client_secret: secrecy::SecretString::from(secret),
+    };
+    let Some(mut first) = TestApp::spawn(
+        db,
+        Options {
+            irp: Some(irp_settings.clone()),
+            ..Options::mode("sandbox")
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let owner = Uuid::new_v4();
+    let stored = store(&first, &owner, "demouser01", "Demo@1234", true).await;
+    assert_eq!(stored["verification"]["status"], "VERIFIED");
+    let irp_base = format!("http://{irp_addr}");
+    assert_eq!(auth_calls(&irp_base).await, 1);
+    first.stop().await;
+
+    // Same database and master key: the sealed session is reused, no new auth call.
+    let data_dir = std::mem::replace(&mut first.data_dir, tempfile::tempdir().unwrap());
+    let options = Options {
+        irp: Some(irp_settings),
+        database_url: Some(first.database_url.clone()),
+        data_dir: Some(data_dir),
+        master_key: Some(first.master_key.clone()),
+        ..Options::mode("sandbox")
+    };
+    let second = TestApp::spawn(db, options).await.unwrap();
+    assert_eq!(verify(&second, &owner).await["status"], "VERIFIED");
+    assert_eq!(
+        auth_calls(&irp_base).await,
+        1,
+        "the restarted gateway authenticated again"
+    );
+    // The persisted session is sealed: its token is not in the database in the clear.
+    let sealed = second
+        .state
+        .store
+        .get_irp_session(&gateway::storage::IrpSessionKey {
+            client_id: second
+                .state
+                .irp
+                .as_ref()
+                .unwrap()
+                .client
+                .client_id()
+                .to_string(),
+            gstin: DEMO.into(),
+            username: "demouser01".into(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&sealed.0).contains("\"token\""));
+}
+on_both_backends!(
+    sessions_are_sealed_and_survive_a_restart,
+    sessions_survive_a_restart
+);
