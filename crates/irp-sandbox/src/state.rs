@@ -268,6 +268,26 @@ impl Inner {
     }
 }
 
+/// Removes the state files of sandboxes whose process is gone (a crash skips their cleanup).
+fn remove_stale_state(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("irp-sandbox-") else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        if !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && !std::path::Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Hashes a secret (client secret, password) with a random salt: `salt$sha256`.
 pub fn hash_secret(secret: &str) -> String {
     use rand::RngCore;

@@ -270,8 +270,40 @@ async fn canary_secrets_never_reach_the_database_files_or_trace_logs() {
         .unwrap();
     assert!(!shown.contains(&nic_password));
 
+    // A verified demo user gives the gateway a live IRP session (AuthToken and Sek).
+    let demo_owner = client
+        .post(server.url("/v2/owners"))
+        .header("X-Cleartax-Auth-Token", &token)
+        .json(&json!({"kind": "GSTIN", "gstin": "29AAFCD5862R000"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let verified: serde_json::Value = client
+        .post(server.url("/v2/nic_credentials/store_nic_credentials?verify=true"))
+        .header("X-Cleartax-Auth-Token", &token)
+        .header("owner_id", &demo_owner)
+        .json(
+            &json!({"gstin": "29AAFCD5862R000", "username": "demouser01", "password": "Demo@1234"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["verification"]["status"], "VERIFIED", "{verified}");
+
     // Crash it (no graceful close): WAL and SHM stay on disk for the scan.
+    let pid = server.pid();
     let logs = server.kill();
+    // The embedded IRP sandbox's own state (left behind by the crash) names the session.
+    let (irp_token, sek) = process::irp_session_of(pid).await;
     let files = files_in(dir.path());
     let names: Vec<String> = files
         .iter()
@@ -283,11 +315,22 @@ async fn canary_secrets_never_reach_the_database_files_or_trace_logs() {
         logs.contains("TRACE"),
         "logs were not captured at trace level"
     );
+    let sek_b64 = base64_standard(&sek);
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(
+            !bytes.windows(sek.len()).any(|w| w == sek.as_slice()),
+            "raw session key in {}",
+            file.display()
+        );
+    }
     for secret in [
         &nic_password,
         &user_password,
         &token,
         &token[5..].to_string(),
+        &irp_token,
+        &sek_b64,
     ] {
         assert!(!scan(logs.as_bytes(), secret), "secret in logs");
         for file in &files {
@@ -321,6 +364,27 @@ async fn canary_secrets_never_reach_the_database_files_or_trace_logs() {
         process::reveal(dir.path(), &owner, "29AAFCD5862R000").await,
         nic_password
     );
+}
+
+fn base64_standard(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn uuid_like() -> String {

@@ -76,6 +76,11 @@ impl Server {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no graceful close. Returns everything it logged.
     pub fn kill(mut self) -> String {
         self.child.kill().unwrap();
@@ -126,4 +131,37 @@ pub async fn reveal(data_dir: &Path, owner: &str, gstin: &str) -> String {
         .unwrap();
     state.store.close().await;
     secret.expose_secret().to_string()
+}
+
+/// The AuthToken and Sek of the session an embedded IRP sandbox issued, read from its state
+/// file (left in /dev/shm by a crashed gateway), which is then removed.
+pub async fn irp_session_of(pid: u32) -> (String, Vec<u8>) {
+    use sqlx::Connection;
+    let dir = if Path::new("/dev/shm").is_dir() {
+        std::path::PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let prefix = format!("irp-sandbox-{pid}-");
+    let db = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with(&prefix) && name.ends_with(".db")
+        })
+        .expect("the embedded sandbox's state file");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let (token, sek): (String, Vec<u8>) =
+        sqlx::query_as("SELECT auth_token, sek FROM sessions LIMIT 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    conn.close().await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    (token, sek)
 }
