@@ -114,6 +114,7 @@ impl Sandbox {
                 } else {
                     std::env::temp_dir()
                 };
+                remove_stale_state(&dir);
                 (
                     dir.join(format!(
                         "irp-sandbox-{}-{}.db",
