@@ -130,7 +130,9 @@ fn explain(e: ServiceError) -> anyhow::Error {
         | ServiceError::Forbidden(f)
         | ServiceError::NotFound(f)
         | ServiceError::Conflict(f) => anyhow!("{}: {}", f.field.unwrap_or_default(), f.message),
-        ServiceError::Throttled { error, .. } => anyhow!("{}", error.message),
+        ServiceError::Throttled { error, .. } | ServiceError::Unavailable { error, .. } => {
+            anyhow!("{}", error.message)
+        }
         ServiceError::Invalid(errors) => anyhow!(errors
             .iter()
             .map(|f| format!("{}: {}", f.field.clone().unwrap_or_default(), f.message))

@@ -59,6 +59,9 @@ pub struct SettingsArgs {
     /// File holding our GSP client secret (or set EINVOICE_IRP_CLIENT_SECRET).
     #[arg(long, env = "EINVOICE_IRP_CLIENT_SECRET_FILE")]
     pub irp_client_secret_file: Option<PathBuf>,
+    /// Keep signed invoices and QR codes this many days (default 0: metadata only).
+    #[arg(long, env = "EINVOICE_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
 }
 
 impl SettingsArgs {
@@ -85,6 +88,7 @@ impl SettingsArgs {
             irp_signing_certificate_file: self.irp_signing_certificate_file.clone(),
             irp_client_id: self.irp_client_id.clone(),
             irp_client_secret_file: self.irp_client_secret_file.clone(),
+            retention_days: self.retention_days,
             irp_client_secret: std::env::var("EINVOICE_IRP_CLIENT_SECRET")
                 .ok()
                 .filter(|v| !v.is_empty())

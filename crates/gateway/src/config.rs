@@ -98,6 +98,8 @@ pub struct SettingsLayer {
     /// Our GSP client secret; only from the environment (`EINVOICE_IRP_CLIENT_SECRET`).
     #[serde(skip)]
     pub irp_client_secret: Option<SecretString>,
+    /// Keep signed invoices and QR codes this many days (default 0: metadata only).
+    pub retention_days: Option<u32>,
 }
 
 impl SettingsLayer {
@@ -133,6 +135,7 @@ impl SettingsLayer {
             irp_client_id: self.irp_client_id.or(lower.irp_client_id),
             irp_client_secret_file: self.irp_client_secret_file.or(lower.irp_client_secret_file),
             irp_client_secret: self.irp_client_secret.or(lower.irp_client_secret),
+            retention_days: self.retention_days.or(lower.retention_days),
         }
     }
 }
@@ -173,6 +176,8 @@ pub struct Settings {
     pub token_failure_limit: u32,
     /// A configured IRP; `None` means the embedded sandbox (sandbox mode) or no IRP.
     pub irp: Option<crate::irp::IrpSettings>,
+    /// Days to keep signed outputs (0: never stored).
+    pub retention_days: u32,
 }
 
 impl Settings {
@@ -232,6 +237,7 @@ impl Settings {
             log_format,
             login_failure_limit: layer.login_failure_limit.unwrap_or(5),
             token_failure_limit: layer.token_failure_limit.unwrap_or(20),
+            retention_days: layer.retention_days.unwrap_or(0),
             irp: resolve_irp(
                 layer.irp_base_url,
                 layer.irp_public_key_file,
@@ -282,6 +288,7 @@ fn resolve_irp(
         signing_certificate_file,
         client_id: client_id.ok_or_else(|| missing("the IRP client id"))?,
         client_secret,
+        breaker_cooldown_ms: 30_000,
     }))
 }
 

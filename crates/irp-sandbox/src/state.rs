@@ -354,6 +354,20 @@ impl Sandbox {
             })?;
         Ok((client_id, client_secret))
     }
+
+    /// Provisions, without OTPs, another API user for `gstin` mapped to an existing client.
+    pub async fn provision_api_user(
+        &self,
+        client_id: &str,
+        gstin: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(), SandboxError> {
+        crate::portal::api_users::insert_api_user(self, gstin, client_id, username, password)
+            .await
+            .map(|_| ())
+            .map_err(|e| SandboxError::Keys(format!("provisioning an API user: {}", e.message)))
+    }
 }
 
 #[cfg(test)]

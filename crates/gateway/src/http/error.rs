@@ -101,6 +101,13 @@ impl From<ServiceError> for ApiError {
                 retry_after_secs: Some(retry_after_secs),
                 ..Self::from_fields(StatusCode::TOO_MANY_REQUESTS, vec![error])
             },
+            ServiceError::Unavailable {
+                error,
+                retry_after_secs,
+            } => ApiError {
+                retry_after_secs: Some(retry_after_secs),
+                ..Self::from_fields(StatusCode::SERVICE_UNAVAILABLE, vec![error])
+            },
             ServiceError::Internal(message) => {
                 tracing::error!(error = %message, "internal error");
                 Self::new(

@@ -175,6 +175,30 @@ impl<S: Send + Sync> FromRequestParts<S> for OwnerIdHeader {
     }
 }
 
+/// The mandatory `gstin` header of the e-invoice calls.
+pub struct GstinHeader(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for GstinHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .headers
+            .get("gstin")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_ascii_uppercase())
+            .filter(|v| v.len() == 15)
+            .map(GstinHeader)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "missing_header",
+                    "the gstin header is required (the seller GSTIN, 15 characters)",
+                    Some("gstin"),
+                )
+            })
+    }
+}
+
 /// The request id set by the middleware.
 pub struct RequestId(pub Option<String>);
 

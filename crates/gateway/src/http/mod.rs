@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -20,7 +20,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 use error::ApiError;
-use routes::{health, nic_credentials, owners, tokens};
+use routes::{einvoice, health, nic_credentials, owners, tokens};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -50,6 +50,12 @@ pub fn router(state: AppState) -> Router {
             get(nic_credentials::get_nic_credentials)
                 .delete(nic_credentials::delete_nic_credentials),
         )
+        .route("/v2/eInvoice/generate", put(einvoice::generate))
+        .route("/einv/v2/eInvoice/generate", put(einvoice::generate))
+        .route("/v2/eInvoice/cancel", put(einvoice::cancel))
+        .route("/einv/v2/eInvoice/cancel", put(einvoice::cancel))
+        .route("/v2/eInvoice/get", get(einvoice::get))
+        .route("/einv/v2/eInvoice/get", get(einvoice::get))
         .route(
             "/v2/auth/tokens",
             post(tokens::create_token).get(tokens::list_tokens),

@@ -3,7 +3,7 @@
 use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::routes::{health, nic_credentials, owners, tokens};
+use super::routes::{einvoice, health, nic_credentials, owners, tokens};
 
 /// Every endpoint and the error shape.
 #[derive(OpenApi)]
@@ -18,6 +18,9 @@ use super::routes::{health, nic_credentials, owners, tokens};
         nic_credentials::verify_nic_credentials,
         nic_credentials::get_nic_credentials,
         nic_credentials::delete_nic_credentials,
+        einvoice::generate,
+        einvoice::cancel,
+        einvoice::get,
         tokens::create_token,
         tokens::list_tokens,
         tokens::revoke_token,

@@ -2,6 +2,7 @@
 //! per (client, GSTIN, API user). In sandbox mode without an IRP configured, an IRP sandbox
 //! runs in this process on a port of its own, and the gateway talks to it over real HTTP.
 
+pub mod breaker;
 pub mod sessions;
 
 use std::net::SocketAddr;
@@ -30,6 +31,8 @@ pub struct IrpContext {
     pub sessions: SessionManager,
     /// Where the embedded sandbox listens, in sandbox mode.
     pub embedded_sandbox: Option<SocketAddr>,
+    /// Fails fast while the IRP is down.
+    pub breaker: breaker::CircuitBreaker,
 }
 
 /// Why the IRP connection could not be set up.
@@ -56,6 +59,8 @@ pub struct IrpSettings {
     pub client_id: String,
     /// Our GSP client secret.
     pub client_secret: SecretString,
+    /// How long the circuit breaker stays open (ms).
+    pub breaker_cooldown_ms: i64,
 }
 
 fn client(
@@ -105,6 +110,7 @@ impl IrpContext {
             signing_public_key,
             sessions: SessionManager::default(),
             embedded_sandbox: None,
+            breaker: breaker::CircuitBreaker::new(settings.breaker_cooldown_ms),
         })
     }
 
@@ -155,6 +161,7 @@ impl IrpContext {
             signing_public_key: Some(signing_public_key),
             sessions: SessionManager::default(),
             embedded_sandbox: Some(addr),
+            breaker: breaker::CircuitBreaker::new(30_000),
         })
     }
 }

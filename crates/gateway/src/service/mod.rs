@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod credentials;
+pub mod einvoice;
 pub mod owners;
 pub mod verify;
 
@@ -64,6 +65,14 @@ pub enum ServiceError {
     /// Too many failures; retry after the given seconds (429).
     #[error("throttled")]
     Throttled {
+        /// The error to show.
+        error: FieldError,
+        /// Seconds until a retry can succeed.
+        retry_after_secs: u64,
+    },
+    /// A dependency (the IRP) is unavailable; retry after the given seconds (503).
+    #[error("unavailable")]
+    Unavailable {
         /// The error to show.
         error: FieldError,
         /// Seconds until a retry can succeed.

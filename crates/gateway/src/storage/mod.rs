@@ -197,6 +197,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError>;
     /// Deletes the IRP sessions of a GSTIN (all users, all clients).
     async fn delete_irp_sessions(&self, gstin: &str) -> Result<(), StoreError>;
+    /// Records an e-invoice (or replaces the record of the same IRN).
+    async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError>;
+    /// An e-invoice of the account by IRN.
+    async fn get_einvoice(
+        &self,
+        account_id: Uuid,
+        irn: &str,
+    ) -> Result<Option<EinvoiceRecord>, StoreError>;
+    /// Marks an e-invoice cancelled.
+    async fn mark_einvoice_cancelled(
+        &self,
+        account_id: Uuid,
+        irn: &str,
+        at: i64,
+    ) -> Result<bool, StoreError>;
     /// How many credentials are stored.
     async fn count_credentials(&self) -> Result<i64, StoreError>;
 

@@ -494,6 +494,80 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+            ON CONFLICT (irn) DO UPDATE SET status = excluded.status, signed_invoice = COALESCE(excluded.signed_invoice, einvoices.signed_invoice), \
+            signed_qr_code = COALESCE(excluded.signed_qr_code, einvoices.signed_qr_code), retain_until = COALESCE(excluded.retain_until, einvoices.retain_until)")
+            .bind(&record.irn)
+            .bind(record.account_id)
+            .bind(record.owner_id)
+            .bind(&record.gstin)
+            .bind(&record.doc_type)
+            .bind(&record.doc_no)
+            .bind(&record.doc_date)
+            .bind(record.ack_no)
+            .bind(&record.ack_dt)
+            .bind(&record.status)
+            .bind(&record.request_hash)
+            .bind(&record.signed_invoice)
+            .bind(&record.signed_qr_code)
+            .bind(record.retain_until)
+            .bind(record.created_at)
+            .bind(record.cancelled_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_einvoice(
+        &self,
+        account_id: Uuid,
+        irn: &str,
+    ) -> Result<Option<EinvoiceRecord>, StoreError> {
+        let row = sqlx::query("SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at FROM einvoices WHERE irn = $1 AND account_id = $2")
+            .bind(irn)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(EinvoiceRecord {
+                irn: row.try_get("irn")?,
+                account_id: row.try_get("account_id")?,
+                owner_id: row.try_get("owner_id")?,
+                gstin: row.try_get("gstin")?,
+                doc_type: row.try_get("doc_type")?,
+                doc_no: row.try_get("doc_no")?,
+                doc_date: row.try_get("doc_date")?,
+                ack_no: row.try_get("ack_no")?,
+                ack_dt: row.try_get("ack_dt")?,
+                status: row.try_get("status")?,
+                request_hash: row.try_get("request_hash")?,
+                signed_invoice: row.try_get("signed_invoice")?,
+                signed_qr_code: row.try_get("signed_qr_code")?,
+                retain_until: row.try_get("retain_until")?,
+                created_at: row.try_get("created_at")?,
+                cancelled_at: row.try_get("cancelled_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn mark_einvoice_cancelled(
+        &self,
+        account_id: Uuid,
+        irn: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE einvoices SET status = 'CNL', cancelled_at = $1 WHERE irn = $2 AND account_id = $3")
+            .bind(at)
+            .bind(irn)
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn count_credentials(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials")
             .fetch_one(&self.pool)

@@ -204,3 +204,41 @@ pub struct AuditEvent {
     /// When.
     pub at: i64,
 }
+
+/// What the gateway keeps of an e-invoice: metadata, and the signed outputs only while an
+/// opt-in retention lasts.
+#[derive(Debug, Clone)]
+pub struct EinvoiceRecord {
+    /// The IRN.
+    pub irn: String,
+    /// The account.
+    pub account_id: Uuid,
+    /// The owner it was generated for.
+    pub owner_id: Uuid,
+    /// Seller GSTIN.
+    pub gstin: String,
+    /// INV, CRN or DBN.
+    pub doc_type: String,
+    /// Document number.
+    pub doc_no: String,
+    /// dd/mm/yyyy.
+    pub doc_date: String,
+    /// Acknowledgement number.
+    pub ack_no: i64,
+    /// Acknowledgement date, NIC format.
+    pub ack_dt: String,
+    /// `ACT` or `CNL`.
+    pub status: String,
+    /// SHA-256 of the request document.
+    pub request_hash: Vec<u8>,
+    /// The signed invoice, while retained.
+    pub signed_invoice: Option<String>,
+    /// The signed QR code, while retained.
+    pub signed_qr_code: Option<String>,
+    /// Retention end (Unix ms).
+    pub retain_until: Option<i64>,
+    /// When recorded.
+    pub created_at: i64,
+    /// When cancelled.
+    pub cancelled_at: Option<i64>,
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod conformance;
+mod einvoice;
 mod helpers;
 mod isolation;
 mod owners;

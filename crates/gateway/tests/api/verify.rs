@@ -248,6 +248,7 @@ async fn unavailable(db: Db) {
         signing_certificate_file: None,
         client_id: "AAGCEXXXXXXXXXX".into(),
         client_secret: secrecy::SecretString::from("not-used".to_string()),
+        breaker_cooldown_ms: 30_000,
     };
     let Some(app) = TestApp::spawn(
         db,
@@ -299,6 +300,7 @@ async fn sessions_survive_a_restart(db: Db) {
         signing_certificate_file: None,
         client_id,
         client_secret: secrecy::SecretString::from(secret),
+        breaker_cooldown_ms: 30_000,
     };
     let Some(mut first) = TestApp::spawn(
         db,

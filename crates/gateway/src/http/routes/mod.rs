@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+pub mod einvoice;
 pub mod health;
 pub mod nic_credentials;
 pub mod owners;

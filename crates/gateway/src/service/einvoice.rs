@@ -1,0 +1,642 @@
+//! E-invoices through the gateway: pre-validation with the shared INV-01 validator (an invalid
+//! document never reaches the IRP), generation with exactly-once rules (2150 resolved by
+//! fetching the existing IRN and comparing it; an unanswered request reconciled by document
+//! before any retry; only transient failures retried, with backoff and jitter), signature
+//! checks, a circuit breaker, and metadata-only records unless retention is switched on.
+
+use std::time::Duration;
+
+use irp_client::{IrpError, Session};
+use irp_protocol::keys::canonicalize;
+use irp_protocol::validate::{validate_canonical, Rules};
+use rand::Rng;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::credentials::load;
+use super::{Actor, FieldError, ServiceError};
+use crate::irp::IrpContext;
+use crate::state::AppState;
+use crate::storage::{EinvoiceRecord, IrpSessionKey};
+use crate::vault::CredentialSlot;
+
+/// Attempts for transient failures (2146, 2147, 5001, HTTP 5xx, no connection).
+const ATTEMPTS: u32 = 3;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// One error in a `govt_response`.
+#[derive(Debug, Clone)]
+pub struct OutcomeError {
+    /// NIC code, or the gateway's own code.
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+    /// `GATEWAY` or `GOVT`.
+    pub source: &'static str,
+}
+
+impl OutcomeError {
+    fn gateway(code: &str, message: impl Into<String>) -> Self {
+        OutcomeError {
+            code: code.to_string(),
+            message: message.into(),
+            source: "GATEWAY",
+        }
+    }
+
+    fn govt(error: &IrpError) -> Vec<Self> {
+        match error {
+            IrpError::Nic { errors, .. } => errors
+                .iter()
+                .map(|e| OutcomeError {
+                    code: e.error_code.clone(),
+                    message: e.error_message.clone(),
+                    source: "GOVT",
+                })
+                .collect(),
+            other => vec![Self::gateway("IRP_ERROR", other.to_string())],
+        }
+    }
+}
+
+/// The outcome for one document.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// `IRN_GENERATED`, `NOT_CREATED`, `DOCUMENT_VALIDATION`, `VALIDATED` (dry run),
+    /// `CANCELLED`, `FOUND`.
+    pub document_status: &'static str,
+    /// The IRP's data (AckNo, AckDt, Irn, SignedInvoice, …) on success.
+    pub data: Option<Value>,
+    /// Errors on failure.
+    pub errors: Vec<OutcomeError>,
+}
+
+impl Outcome {
+    fn failed(status: &'static str, errors: Vec<OutcomeError>) -> Self {
+        Outcome {
+            document_status: status,
+            data: None,
+            errors,
+        }
+    }
+}
+
+fn irp(state: &AppState) -> Result<&IrpContext, ServiceError> {
+    state
+        .irp
+        .as_deref()
+        .ok_or_else(|| ServiceError::Unavailable {
+            error: FieldError::general(
+                "irp_not_configured",
+                "the gateway has no IRP connection configured",
+            ),
+            retry_after_secs: 60,
+        })
+}
+
+/// Fails fast (503) while the circuit breaker is open.
+pub fn check_breaker(state: &AppState) -> Result<(), ServiceError> {
+    let irp = irp(state)?;
+    match irp.breaker.open_for(state.now()) {
+        Some(retry_after_secs) => Err(ServiceError::Unavailable {
+            error: FieldError::general(
+                "irp_unavailable",
+                format!("the IRP is not answering; retry in {retry_after_secs} s"),
+            ),
+            retry_after_secs,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn is_transient(error: &IrpError) -> bool {
+    match error {
+        IrpError::Nic { .. } => ["2146", "2147", "5001"].iter().any(|c| error.has_code(c)),
+        IrpError::Http(status) => *status >= 500,
+        IrpError::Connect(_) => true,
+        IrpError::NoAnswer(_) | IrpError::Protocol(_) => false,
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let base = 50u64 << attempt.min(5);
+    let jitter = rand::thread_rng().gen_range(0..=base);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
+
+struct Credentials {
+    key: IrpSessionKey,
+    password: secrecy::SecretString,
+}
+
+async fn credentials(
+    state: &AppState,
+    irp: &IrpContext,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+) -> Result<Credentials, Outcome> {
+    let record = load(state, actor, owner_id, gstin).await.map_err(|_| {
+        Outcome::failed("NOT_CREATED", vec![OutcomeError::gateway("NIC_CREDENTIALS_MISSING", format!("no NIC API credentials are stored for owner {owner_id} and GSTIN {gstin}; store them with store_nic_credentials"))])
+    })?;
+    let slot = CredentialSlot {
+        owner_id,
+        gstin: &record.gstin,
+        version: record.version,
+    };
+    let password = state
+        .vault
+        .open_secret(&record.password_ciphertext, slot)
+        .map_err(|_| {
+            Outcome::failed(
+                "NOT_CREATED",
+                vec![OutcomeError::gateway(
+                    "VAULT_ERROR",
+                    "the stored credentials could not be opened",
+                )],
+            )
+        })?;
+    Ok(Credentials {
+        key: IrpSessionKey {
+            client_id: irp.client.client_id().to_string(),
+            gstin: record.gstin,
+            username: record.username,
+        },
+        password,
+    })
+}
+
+async fn session(
+    state: &AppState,
+    irp: &IrpContext,
+    creds: &Credentials,
+) -> Result<Session, Outcome> {
+    irp.sessions
+        .session(state, irp, &creds.key, &creds.password)
+        .await
+        .map_err(|e| {
+            if is_transient(&e) || matches!(e, IrpError::NoAnswer(_)) {
+                irp.breaker.failure(state.now());
+            }
+            let (status, advice) = super::verify::classify(&e);
+            let mut errors = OutcomeError::govt(&e);
+            errors.push(OutcomeError::gateway(status, advice));
+            Outcome::failed("NOT_CREATED", errors)
+        })
+}
+
+/// Checks SignedInvoice and SignedQRCode against the IRP's certificate; returns the signed
+/// invoice's data.
+fn verified_invoice(irp: &IrpContext, data: &Value) -> Result<Value, OutcomeError> {
+    let signed = data
+        .get("SignedInvoice")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let qr = data
+        .get("SignedQRCode")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match &irp.signing_public_key {
+        Some(key) => {
+            let invoice = irp_protocol::jwt::verify(signed, key).map_err(|e| {
+                OutcomeError::gateway(
+                    "SIGNATURE_INVALID",
+                    format!("the signed invoice does not verify against the IRP certificate: {e}"),
+                )
+            })?;
+            irp_protocol::jwt::verify(qr, key).map_err(|e| {
+                OutcomeError::gateway(
+                    "SIGNATURE_INVALID",
+                    format!("the signed QR code does not verify against the IRP certificate: {e}"),
+                )
+            })?;
+            Ok(invoice.data)
+        }
+        None => irp_protocol::jwt::decode(signed)
+            .map(|d| d.data)
+            .map_err(|e| {
+                OutcomeError::gateway(
+                    "SIGNATURE_INVALID",
+                    format!("the signed invoice cannot be decoded: {e}"),
+                )
+            }),
+    }
+}
+
+fn text<'a>(doc: &'a Value, block: &str, field: &str) -> &'a str {
+    doc.get(block)
+        .and_then(|b| b.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn total(doc: &Value) -> f64 {
+    doc.get("ValDtls")
+        .and_then(|v| v.get("TotInvVal"))
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::NAN)
+}
+
+/// Whether an existing e-invoice is the same document: seller, buyer and total (±1).
+fn same_document(ours: &Value, theirs: &Value) -> bool {
+    text(ours, "SellerDtls", "Gstin").eq_ignore_ascii_case(text(theirs, "SellerDtls", "Gstin"))
+        && text(ours, "BuyerDtls", "Gstin").eq_ignore_ascii_case(text(theirs, "BuyerDtls", "Gstin"))
+        && (total(ours) - total(theirs)).abs() <= 1.0
+}
+
+/// Fetches the e-invoice of a document by its type, number and date: `Ok(None)` when the IRP
+/// has none (2154).
+async fn fetch_by_document(
+    irp: &IrpContext,
+    session: &Session,
+    doc: &Value,
+) -> Result<Option<Value>, IrpError> {
+    let result = irp
+        .client
+        .get_by_document(
+            session,
+            &text(doc, "DocDtls", "Typ").to_ascii_uppercase(),
+            text(doc, "DocDtls", "No"),
+            text(doc, "DocDtls", "Dt"),
+        )
+        .await;
+    match result {
+        Ok(data) => Ok(Some(data)),
+        Err(e) if e.has_code("2154") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Accepts an existing e-invoice for our document if it is the same document.
+fn adopt_existing(irp: &IrpContext, doc: &Value, existing: Value) -> Result<Value, Outcome> {
+    let theirs =
+        verified_invoice(irp, &existing).map_err(|e| Outcome::failed("NOT_CREATED", vec![e]))?;
+    if same_document(doc, &theirs) {
+        Ok(existing)
+    } else {
+        Err(Outcome::failed(
+            "NOT_CREATED",
+            vec![OutcomeError::gateway(
+                "DUPLICATE_CONFLICT",
+                "the IRP already has an e-invoice for this document number with a different buyer or total; use a new document number (or cancel the existing IRN)",
+            )],
+        ))
+    }
+}
+
+async fn record(state: &AppState, actor: Actor, owner_id: Uuid, doc: &Value, data: &Value) {
+    let now = state.now();
+    let retain = state.settings.retention_days > 0;
+    let record = EinvoiceRecord {
+        irn: data
+            .get("Irn")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        account_id: actor.account_id,
+        owner_id,
+        gstin: text(doc, "SellerDtls", "Gstin").to_ascii_uppercase(),
+        doc_type: text(doc, "DocDtls", "Typ").to_ascii_uppercase(),
+        doc_no: text(doc, "DocDtls", "No").to_string(),
+        doc_date: text(doc, "DocDtls", "Dt").to_string(),
+        ack_no: data.get("AckNo").and_then(Value::as_i64).unwrap_or(0),
+        ack_dt: data
+            .get("AckDt")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        status: data
+            .get("Status")
+            .and_then(Value::as_str)
+            .unwrap_or("ACT")
+            .to_string(),
+        request_hash: Sha256::digest(doc.to_string().as_bytes()).to_vec(),
+        signed_invoice: retain.then(|| {
+            data.get("SignedInvoice")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        }),
+        signed_qr_code: retain.then(|| {
+            data.get("SignedQRCode")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        }),
+        retain_until: retain.then(|| now + i64::from(state.settings.retention_days) * DAY_MS),
+        created_at: now,
+        cancelled_at: None,
+    };
+    if let Err(e) = state.store.record_einvoice(&record).await {
+        tracing::error!(irn = %record.irn, error = %e, "could not record an e-invoice");
+    }
+}
+
+/// Generates the e-invoice of one document (or only validates it, with `dry_run`).
+pub async fn generate(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+    document: Value,
+    dry_run: bool,
+) -> Outcome {
+    let doc = canonicalize(document);
+    let today =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(state.now()) * 1_000_000)
+            .map(|t| t.to_offset(time::macros::offset!(+5:30)).date())
+            .unwrap_or(time::Date::MIN);
+    let violations = validate_canonical(
+        &doc,
+        Rules {
+            today,
+            strict_gstin: !state.is_sandbox(),
+        },
+    );
+    if !violations.is_empty() {
+        let errors = violations
+            .into_iter()
+            .map(|v| OutcomeError::gateway(v.code, format!("{}: {}", v.path, v.message)))
+            .collect();
+        return Outcome::failed("DOCUMENT_VALIDATION", errors);
+    }
+    let seller = text(&doc, "SellerDtls", "Gstin").to_ascii_uppercase();
+    if !seller.eq_ignore_ascii_case(gstin) {
+        return Outcome::failed(
+            "DOCUMENT_VALIDATION",
+            vec![OutcomeError::gateway(
+                "SELLER_GSTIN_MISMATCH",
+                format!("SellerDtls.Gstin {seller} differs from the gstin header {gstin}"),
+            )],
+        );
+    }
+    if dry_run {
+        return Outcome {
+            document_status: "VALIDATED",
+            data: None,
+            errors: Vec::new(),
+        };
+    }
+    let Ok(irp) = irp(state) else {
+        return Outcome::failed(
+            "NOT_CREATED",
+            vec![OutcomeError::gateway(
+                "IRP_NOT_CONFIGURED",
+                "the gateway has no IRP connection configured",
+            )],
+        );
+    };
+    let creds = match credentials(state, irp, actor, owner_id, &seller).await {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
+    };
+    match generate_at_irp(state, irp, &creds, &doc).await {
+        Ok(data) => match verified_invoice(irp, &data) {
+            Ok(_) => {
+                record(state, actor, owner_id, &doc, &data).await;
+                Outcome {
+                    document_status: "IRN_GENERATED",
+                    data: Some(data),
+                    errors: Vec::new(),
+                }
+            }
+            Err(e) => Outcome::failed("NOT_CREATED", vec![e]),
+        },
+        Err(outcome) => outcome,
+    }
+}
+
+async fn generate_at_irp(
+    state: &AppState,
+    irp: &IrpContext,
+    creds: &Credentials,
+    doc: &Value,
+) -> Result<Value, Outcome> {
+    let mut reauthenticated = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let session = session(state, irp, creds).await?;
+        let result = irp.client.generate(&session, doc).await;
+        match result {
+            Ok(data) => {
+                irp.breaker.success();
+                return Ok(data);
+            }
+            Err(e) if e.has_code("1005") && !reauthenticated => {
+                irp.breaker.success();
+                irp.sessions.invalidate(state, &creds.key).await;
+                reauthenticated = true;
+            }
+            Err(e) if e.has_code("2150") => {
+                irp.breaker.success();
+                return match fetch_by_document(irp, &session, doc).await {
+                    Ok(Some(existing)) => adopt_existing(irp, doc, existing),
+                    Ok(None) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&e))),
+                    Err(fetch) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&fetch))),
+                };
+            }
+            Err(IrpError::NoAnswer(reason)) => {
+                // The IRP may have created the IRN: reconcile by document before any retry.
+                irp.breaker.failure(state.now());
+                tracing::warn!(%reason, "no answer to generate; reconciling by document");
+                match fetch_by_document(irp, &session, doc).await {
+                    Ok(Some(existing)) => return adopt_existing(irp, doc, existing),
+                    Ok(None) if attempt < ATTEMPTS => backoff(attempt).await,
+                    Ok(None) => return Err(unavailable()),
+                    Err(_) if attempt < ATTEMPTS => backoff(attempt).await,
+                    Err(_) => return Err(unavailable()),
+                }
+            }
+            Err(e) if is_transient(&e) => {
+                irp.breaker.failure(state.now());
+                if attempt >= ATTEMPTS || irp.breaker.open_for(state.now()).is_some() {
+                    let mut errors = OutcomeError::govt(&e);
+                    errors.push(unavailable_error());
+                    return Err(Outcome::failed("NOT_CREATED", errors));
+                }
+                backoff(attempt).await;
+            }
+            Err(e) => {
+                irp.breaker.success();
+                return Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&e)));
+            }
+        }
+    }
+}
+
+fn unavailable_error() -> OutcomeError {
+    OutcomeError::gateway(
+        "IRP_UNAVAILABLE",
+        "the IRP did not create the IRN after retries; it is safe to send the same document again",
+    )
+}
+
+fn unavailable() -> Outcome {
+    Outcome::failed("NOT_CREATED", vec![unavailable_error()])
+}
+
+/// Cancels an IRN (reason 1–4, remark up to 100 characters). An IRN already cancelled (9999)
+/// counts as cancelled.
+pub async fn cancel(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+    irn: &str,
+    reason: &str,
+    remark: &str,
+) -> Outcome {
+    let Ok(irp) = irp(state) else {
+        return Outcome::failed(
+            "NOT_CANCELLED",
+            vec![OutcomeError::gateway(
+                "IRP_NOT_CONFIGURED",
+                "the gateway has no IRP connection configured",
+            )],
+        );
+    };
+    let creds = match credentials(state, irp, actor, owner_id, gstin).await {
+        Ok(c) => c,
+        Err(outcome) => {
+            return Outcome {
+                document_status: "NOT_CANCELLED",
+                ..outcome
+            }
+        }
+    };
+    let mut reauthenticated = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let session = match session(state, irp, &creds).await {
+            Ok(s) => s,
+            Err(outcome) => {
+                return Outcome {
+                    document_status: "NOT_CANCELLED",
+                    ..outcome
+                }
+            }
+        };
+        match irp
+            .client
+            .cancel(&session, irp_ascii(irn).as_str(), reason, remark)
+            .await
+        {
+            Ok(data) => {
+                irp.breaker.success();
+                let _ = state
+                    .store
+                    .mark_einvoice_cancelled(actor.account_id, irn, state.now())
+                    .await;
+                return Outcome {
+                    document_status: "CANCELLED",
+                    data: Some(data),
+                    errors: Vec::new(),
+                };
+            }
+            Err(e) if e.has_code("9999") => {
+                irp.breaker.success();
+                let _ = state
+                    .store
+                    .mark_einvoice_cancelled(actor.account_id, irn, state.now())
+                    .await;
+                return Outcome {
+                    document_status: "CANCELLED",
+                    data: Some(json!({"Irn": irn, "CancelDate": null})),
+                    errors: OutcomeError::govt(&e),
+                };
+            }
+            Err(e) if e.has_code("1005") && !reauthenticated => {
+                irp.sessions.invalidate(state, &creds.key).await;
+                reauthenticated = true;
+            }
+            Err(e)
+                if (is_transient(&e) || matches!(e, IrpError::NoAnswer(_)))
+                    && attempt < ATTEMPTS =>
+            {
+                irp.breaker.failure(state.now());
+                backoff(attempt).await;
+            }
+            Err(e) => return Outcome::failed("NOT_CANCELLED", OutcomeError::govt(&e)),
+        }
+    }
+}
+
+fn irp_ascii(irn: &str) -> String {
+    irn.trim().to_ascii_lowercase()
+}
+
+/// An e-invoice by IRN: from the IRP, or from retention when the IRP no longer gives it.
+pub async fn get(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+    irn: &str,
+) -> Outcome {
+    let retained = state
+        .store
+        .get_einvoice(actor.account_id, &irp_ascii(irn))
+        .await
+        .ok()
+        .flatten();
+    let from_retention = |retained: &Option<EinvoiceRecord>| {
+        retained.as_ref().filter(|r| r.signed_invoice.is_some() && r.retain_until.is_some_and(|u| u > state.now())).map(|r| {
+            json!({"AckNo": r.ack_no, "AckDt": r.ack_dt, "Irn": r.irn, "SignedInvoice": r.signed_invoice, "SignedQRCode": r.signed_qr_code, "Status": r.status})
+        })
+    };
+    let Ok(irp) = irp(state) else {
+        return match from_retention(&retained) {
+            Some(data) => Outcome {
+                document_status: "FOUND",
+                data: Some(data),
+                errors: Vec::new(),
+            },
+            None => Outcome::failed(
+                "NOT_FOUND",
+                vec![OutcomeError::gateway(
+                    "IRP_NOT_CONFIGURED",
+                    "the gateway has no IRP connection configured",
+                )],
+            ),
+        };
+    };
+    let creds = match credentials(state, irp, actor, owner_id, gstin).await {
+        Ok(c) => c,
+        Err(outcome) => {
+            return Outcome {
+                document_status: "NOT_FOUND",
+                ..outcome
+            }
+        }
+    };
+    let session = match session(state, irp, &creds).await {
+        Ok(s) => s,
+        Err(outcome) => {
+            return Outcome {
+                document_status: "NOT_FOUND",
+                ..outcome
+            }
+        }
+    };
+    match irp.client.get_by_irn(&session, &irp_ascii(irn)).await {
+        Ok(data) => match verified_invoice(irp, &data) {
+            Ok(_) => Outcome {
+                document_status: "FOUND",
+                data: Some(data),
+                errors: Vec::new(),
+            },
+            Err(e) => Outcome::failed("NOT_FOUND", vec![e]),
+        },
+        Err(e) => match from_retention(&retained) {
+            Some(data) => Outcome {
+                document_status: "FOUND",
+                data: Some(data),
+                errors: Vec::new(),
+            },
+            None => Outcome::failed("NOT_FOUND", OutcomeError::govt(&e)),
+        },
+    }
+}
