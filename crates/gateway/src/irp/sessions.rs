@@ -27,10 +27,25 @@ struct Live {
 
 type Slot = Arc<tokio::sync::Mutex<Option<Live>>>;
 
+/// How long one replica may hold the right to authenticate a key.
+const LEASE_MS: i64 = 15_000;
+/// How often a replica waiting on another's auth call looks for the session it stores.
+const LEASE_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The sessions of this process.
-#[derive(Default)]
 pub struct SessionManager {
     slots: Mutex<HashMap<IrpSessionKey, Slot>>,
+    /// Names this process in auth leases.
+    holder: String,
+}
+
+impl Default for SessionManager {
+    fn default() -> Self {
+        SessionManager {
+            slots: Mutex::default(),
+            holder: uuid::Uuid::new_v4().to_string(),
+        }
+    }
 }
 
 fn ist_to_ms(text: &str) -> Option<i64> {
@@ -65,27 +80,48 @@ impl SessionManager {
                 return Ok(current.session.clone());
             }
         }
-        if live.is_none() {
+        // A restart or another replica may hold a fresher session; across replicas, one
+        // authenticates (it holds a lease) and the others wait for the session it stores.
+        let deadline = now + LEASE_MS;
+        loop {
+            let now = state.now();
+            let claimed = state
+                .store
+                .claim_auth_lease(key, &self.holder, now, now + LEASE_MS)
+                .await
+                .unwrap_or(true);
             if let Some(restored) = restore(state, key, now).await {
-                if restored.expires_at - now > REFRESH_WINDOW_MS {
+                let fresh = restored.expires_at - now > REFRESH_WINDOW_MS;
+                if fresh {
+                    if claimed {
+                        let _ = state.store.release_auth_lease(key, &self.holder).await;
+                    }
                     let session = restored.session.clone();
                     *live = Some(restored);
                     return Ok(session);
                 }
             }
+            if claimed || now >= deadline {
+                break;
+            }
+            tokio::time::sleep(LEASE_POLL).await;
         }
+        let now = state.now();
         let force = live.as_ref().is_some_and(|l| l.expires_at > now);
-        let session = irp
+        let result = irp
             .client
             .authenticate(&key.gstin, &key.username, password, force)
-            .await?;
-        let expires_at = ist_to_ms(&session.token_expiry).unwrap_or(now + 50 * 60 * 1000);
-        persist(state, key, &session, expires_at).await;
-        *live = Some(Live {
-            session: session.clone(),
-            expires_at,
-        });
-        Ok(session)
+            .await;
+        if let Ok(session) = &result {
+            let expires_at = ist_to_ms(&session.token_expiry).unwrap_or(now + 50 * 60 * 1000);
+            persist(state, key, session, expires_at).await;
+            *live = Some(Live {
+                session: session.clone(),
+                expires_at,
+            });
+        }
+        let _ = state.store.release_auth_lease(key, &self.holder).await;
+        result
     }
 
     /// Ends the session of one key (after the IRP said 1005).

@@ -197,6 +197,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError>;
     /// Deletes the IRP sessions of a GSTIN (all users, all clients).
     async fn delete_irp_sessions(&self, gstin: &str) -> Result<(), StoreError>;
+    /// Claims the right to authenticate for a key until `until` (Unix ms): true when no other
+    /// holder has a live lease.
+    async fn claim_auth_lease(
+        &self,
+        key: &IrpSessionKey,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError>;
+    /// Gives a lease back.
+    async fn release_auth_lease(&self, key: &IrpSessionKey, holder: &str)
+        -> Result<(), StoreError>;
     /// Records an e-invoice (or replaces the record of the same IRN).
     async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError>;
     /// An e-invoice of the account by IRN.

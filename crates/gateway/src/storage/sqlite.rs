@@ -637,6 +637,42 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn claim_auth_lease(
+        &self,
+        key: &IrpSessionKey,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, gstin, username, holder, until) VALUES ($1, $2, $3, $4, $5) \
+            ON CONFLICT (client_id, gstin, username) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+            WHERE irp_auth_leases.until < $6 OR irp_auth_leases.holder = excluded.holder")
+            .bind(&key.client_id)
+            .bind(&key.gstin)
+            .bind(&key.username)
+            .bind(holder)
+            .bind(until)
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_auth_lease(
+        &self,
+        key: &IrpSessionKey,
+        holder: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND gstin = $2 AND username = $3 AND holder = $4")
+            .bind(&key.client_id)
+            .bind(&key.gstin)
+            .bind(&key.username)
+            .bind(holder)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     async fn count_credentials(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials")
             .fetch_one(&self.reader)

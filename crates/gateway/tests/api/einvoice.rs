@@ -45,6 +45,7 @@ pub struct World {
     pub app: TestApp,
     pub irp: String,
     pub owners: Vec<Uuid>,
+    pub irp_settings: gateway::irp::IrpSettings,
 }
 
 pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
@@ -91,7 +92,7 @@ pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
     let app = TestApp::spawn(
         db,
         Options {
-            irp: Some(irp),
+            irp: Some(irp.clone()),
             ..Options::mode("sandbox")
         },
     )
@@ -110,6 +111,7 @@ pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
         app,
         irp: format!("http://{addr}"),
         owners,
+        irp_settings: irp,
     })
 }
 
@@ -456,4 +458,56 @@ async fn single_flight(db: Db) {
 on_both_backends!(
     a_thousand_concurrent_generates_make_ten_auth_calls,
     single_flight
+);
+
+async fn two_replicas(db: Db) {
+    let Some(w) = world(db, 30_000).await else {
+        return;
+    };
+    // A second gateway on the same database, the same master key and the same IRP.
+    let options = Options {
+        irp: Some(w.irp_settings.clone()),
+        database_url: Some(w.app.database_url.clone()),
+        master_key: Some(w.app.master_key.clone()),
+        ..Options::mode("sandbox")
+    };
+    let second = std::sync::Arc::new(TestApp::spawn(db, options).await.unwrap());
+    let w = std::sync::Arc::new(w);
+    let mut tasks = Vec::new();
+    for n in 0..400 {
+        let w = w.clone();
+        let second = second.clone();
+        tasks.push(tokio::spawn(async move {
+            let seller = n % 10;
+            let (s, b) = SELLERS[seller];
+            let app = if n % 2 == 0 { &w.app } else { &*second };
+            let body = json!([{"transaction": invoice(s, b, &format!("R/{n}"), 10.0)}]);
+            let r = app
+                .send(
+                    app.client
+                        .put(app.url("/v2/eInvoice/generate"))
+                        .header("owner_id", w.owners[seller].to_string())
+                        .header("gstin", s)
+                        .json(&body),
+                )
+                .await;
+            r.body[0]["document_status"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), "IRN_GENERATED");
+    }
+    let c = w.counters().await;
+    assert_eq!(c["irns_generated"], 400);
+    assert_eq!(
+        c["auth_calls_total"], 10,
+        "two replicas, one auth call per GSTIN: {c}"
+    );
+}
+on_both_backends!(
+    two_gateways_on_one_database_make_one_auth_call_per_gstin,
+    two_replicas
 );
