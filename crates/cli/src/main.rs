@@ -7,6 +7,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod admin;
 mod gstin;
+mod import;
 mod invoice;
 mod options;
 mod sandbox;
@@ -42,6 +43,11 @@ enum Command {
     Validate(invoice::ValidateArgs),
     /// Run the offline IRP sandbox (NIC's e-invoice system, simulated).
     Sandbox(sandbox::SandboxArgs),
+    /// Bulk operations on NIC credentials.
+    Credentials {
+        #[command(subcommand)]
+        command: import::CredentialsCommand,
+    },
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -108,6 +114,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Owners { command } => admin::owners(command).await,
         Command::Keys { command } => admin::keys(command).await,
         Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Credentials { command } => import::run(command).await,
         Command::Gstin { .. } | Command::Irn(_) | Command::Validate(_) => Ok(()),
     }
 }

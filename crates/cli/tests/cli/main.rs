@@ -165,6 +165,51 @@ async fn sandbox_command_serves_the_irp_and_stops_on_sigterm() {
     assert!(child.wait().unwrap().success());
 }
 
+#[test]
+fn credentials_import_reads_a_csv_and_writes_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("creds.csv");
+    std::fs::write(
+        &csv,
+        "gstin,username,password,owner_id\n29AAFCD5862R000,demouser01,\"Demo@1234,with comma\",\n24AAFCD5862R005,guj01,,\n07AAFCD5862R007,delhiuser1,Delhi@123,not-a-uuid\n02AMBPG7773M002,hpuser01,Hp@12345,6f1c2a7e-9d8b-4c3a-8e2f-1a2b3c4d5e6f\n",
+    )
+    .unwrap();
+    let out = einvoice()
+        .args(["credentials", "import", "--data-dir"])
+        .arg(dir.path())
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("4 rows: 2 stored, 2 refused"), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("4/4 rows"),
+        "no progress bar"
+    );
+    let report = std::fs::read_to_string(dir.path().join("creds.report.csv")).unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(
+        lines[0],
+        "row,gstin,owner_id,status,version,verification,message"
+    );
+    assert!(lines[1].contains(",STORED,1,"), "{report}");
+    assert!(
+        lines[2].contains(",ERROR,") && lines[2].contains("invalid_password"),
+        "{report}"
+    );
+    assert!(lines[3].contains("not a UUID"), "{report}");
+    assert!(
+        lines[4].contains("6f1c2a7e-9d8b-4c3a-8e2f-1a2b3c4d5e6f,STORED"),
+        "{report}"
+    );
+    assert!(!report.contains("Demo@1234"), "a password in the report");
+}
+
 fn scan(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())

@@ -42,6 +42,10 @@ pub fn router(state: AppState) -> Router {
             post(nic_credentials::verify_nic_credentials),
         )
         .route(
+            "/v2/nic_credentials/bulk",
+            post(nic_credentials::bulk_nic_credentials),
+        )
+        .route(
             "/einv/v2/nic_credentials/verify",
             post(nic_credentials::verify_nic_credentials),
         )

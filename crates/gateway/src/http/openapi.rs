@@ -16,6 +16,7 @@ use super::routes::{einvoice, health, nic_credentials, owners, tokens};
     paths(
         nic_credentials::store_nic_credentials,
         nic_credentials::verify_nic_credentials,
+        nic_credentials::bulk_nic_credentials,
         nic_credentials::get_nic_credentials,
         nic_credentials::delete_nic_credentials,
         einvoice::generate,

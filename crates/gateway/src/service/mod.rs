@@ -2,6 +2,7 @@
 //! the CLI) call these functions, so every rule exists once.
 
 pub mod auth;
+pub mod bulk;
 pub mod credentials;
 pub mod einvoice;
 pub mod owners;

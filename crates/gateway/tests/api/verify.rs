@@ -361,3 +361,67 @@ on_both_backends!(
     sessions_are_sealed_and_survive_a_restart,
     sessions_survive_a_restart
 );
+
+async fn bulk(db: Db) {
+    let Some(app) = TestApp::spawn(db, Options::mode("sandbox")).await else {
+        return;
+    };
+    let body = json!({
+        "verify": true,
+        "auth_per_second": 50,
+        "credentials": [
+            {"gstin": DEMO, "username": "demouser01", "password": "Demo@1234"},
+            {"gstin": "29AAFCD5862R00", "username": "demouser01", "password": "Demo@1234"},
+            {"gstin": "24AAFCD5862R005", "username": "gujuser01", "password": "Wrong@1234"},
+            {"gstin": "07AAFCD5862R007", "username": "x", "password": " pasted "},
+        ]
+    });
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/v2/nic_credentials/bulk"))
+                .json(&body),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["stored"], 2);
+    assert_eq!(r.body["errors"], 2);
+    let results = r.body["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], "STORED");
+    assert_eq!(results[0]["verification"], "VERIFIED");
+    assert_eq!(results[1]["status"], "ERROR");
+    assert!(results[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("invalid_gstin"));
+    assert_eq!(results[2]["status"], "STORED");
+    assert_eq!(results[2]["verification"], "UNKNOWN_USER");
+    assert_eq!(results[3]["status"], "ERROR");
+    assert!(results[3]["message"]
+        .as_str()
+        .unwrap()
+        .contains("invalid_username"));
+    // Owners were created for the stored rows only, and nothing was half-written.
+    let owners = app.list_owners(None).await;
+    assert_eq!(owners.body["owners"].as_array().unwrap().len(), 2);
+    assert_eq!(app.state.store.count_credentials().await.unwrap(), 2);
+    // A second import reuses the GSTIN owners.
+    let again = app.send(app.client.post(app.url("/v2/nic_credentials/bulk")).json(&json!({"credentials": [{"gstin": DEMO, "username": "demouser01", "password": "Demo@1234"}]}))).await;
+    assert_eq!(again.body["results"][0]["version"], 2);
+    assert_eq!(
+        app.list_owners(None).await.body["owners"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let empty = app
+        .send(
+            app.client
+                .post(app.url("/v2/nic_credentials/bulk"))
+                .json(&json!({"credentials": []})),
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+}
+on_both_backends!(bulk_import_stores_each_row_on_its_own, bulk);

@@ -13,7 +13,7 @@ use crate::clock::rfc3339;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ActorOrSandbox, ApiJson, ApiQuery, OwnerIdHeader, RequestId};
 use crate::service::credentials::{self, StoreRequest};
-use crate::service::verify;
+use crate::service::{bulk, verify};
 use crate::state::AppState;
 
 /// The body of `store_nic_credentials`.
@@ -254,4 +254,132 @@ pub async fn delete_nic_credentials(
 ) -> ApiResult<StatusCode> {
     credentials::delete(&state, actor, query.owner_id, &query.gstin, request_id.0).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// One row of a bulk import.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRow {
+    /// The GSTIN.
+    pub gstin: String,
+    /// The NIC API username.
+    pub username: String,
+    /// The NIC API password.
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    /// The owner (default: the account's GSTIN owner for this GSTIN, created if needed).
+    pub owner_id: Option<Uuid>,
+}
+
+/// A bulk import.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    /// Up to 500 rows.
+    pub credentials: Vec<BulkRow>,
+    /// Check each row at the IRP.
+    #[serde(default)]
+    pub verify: bool,
+    /// Auth calls a second when verifying (default 5).
+    pub auth_per_second: Option<u32>,
+}
+
+/// One row's result.
+#[derive(Serialize, ToSchema)]
+pub struct BulkRowResult {
+    /// 1-based row number.
+    pub row: usize,
+    /// The GSTIN.
+    pub gstin: String,
+    /// The owner used.
+    pub owner_id: Option<Uuid>,
+    /// `STORED` or `ERROR`.
+    pub status: String,
+    /// The new version.
+    pub version: Option<i64>,
+    /// The IRP's verdict, when verifying.
+    pub verification: Option<String>,
+    /// What went wrong, or what to do.
+    pub message: Option<String>,
+}
+
+/// The import's results.
+#[derive(Serialize, ToSchema)]
+pub struct BulkResult {
+    /// Rows stored.
+    pub stored: usize,
+    /// Rows refused.
+    pub errors: usize,
+    /// One entry per row, in order.
+    pub results: Vec<BulkRowResult>,
+}
+
+/// Store credentials for many GSTINs at once; each row on its own.
+#[utoipa::path(
+    post,
+    path = "/v2/nic_credentials/bulk",
+    tag = "nic_credentials",
+    request_body = BulkBody,
+    params(("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode")),
+    responses(
+        (status = 200, description = "Per-row results", body = BulkResult),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "More than 500 rows", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = ErrorBody),
+    )
+)]
+pub async fn bulk_nic_credentials(
+    State(state): State<AppState>,
+    ActorOrSandbox(actor): ActorOrSandbox,
+    request_id: RequestId,
+    ApiJson(body): ApiJson<BulkBody>,
+) -> ApiResult<Json<BulkResult>> {
+    if body.credentials.is_empty() || body.credentials.len() > 500 {
+        return Err(crate::http::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "batch_size",
+            "send 1 to 500 rows per request",
+            Some("credentials"),
+        ));
+    }
+    let rows = body
+        .credentials
+        .into_iter()
+        .map(|r| bulk::ImportRow {
+            gstin: r.gstin,
+            username: r.username,
+            password: r.password,
+            owner_id: r.owner_id,
+        })
+        .collect();
+    let results = bulk::import(
+        &state,
+        actor,
+        rows,
+        body.verify,
+        body.auth_per_second.unwrap_or(5),
+        request_id.0,
+        |_| {},
+    )
+    .await;
+    let stored = results.iter().filter(|r| r.status == "STORED").count();
+    Ok(Json(BulkResult {
+        stored,
+        errors: results.len() - stored,
+        results: results
+            .into_iter()
+            .map(|r| BulkRowResult {
+                row: r.row,
+                gstin: r.gstin,
+                owner_id: r.owner_id,
+                status: r.status.to_string(),
+                version: r.version,
+                verification: r.verification.map(str::to_string),
+                message: r.message,
+            })
+            .collect(),
+    }))
 }
