@@ -62,6 +62,9 @@ pub struct SettingsArgs {
     /// Keep signed invoices and QR codes this many days (default 0: metadata only).
     #[arg(long, env = "EINVOICE_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
+    /// Re-verify stored credentials at the IRP every this many seconds (default 0: off).
+    #[arg(long, env = "EINVOICE_VERIFY_INTERVAL_SECS")]
+    pub verify_interval_secs: Option<u64>,
 }
 
 impl SettingsArgs {
@@ -89,6 +92,7 @@ impl SettingsArgs {
             irp_client_id: self.irp_client_id.clone(),
             irp_client_secret_file: self.irp_client_secret_file.clone(),
             retention_days: self.retention_days,
+            verify_interval_secs: self.verify_interval_secs,
             irp_client_secret: std::env::var("EINVOICE_IRP_CLIENT_SECRET")
                 .ok()
                 .filter(|v| !v.is_empty())

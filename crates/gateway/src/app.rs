@@ -155,6 +155,23 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
+        let interval = self.state.settings.verify_interval_secs;
+        let checker = (interval > 0 && self.state.irp.is_some()).then(|| {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                let period = std::time::Duration::from_secs(interval);
+                let mut ticks = tokio::time::interval(period);
+                loop {
+                    ticks.tick().await;
+                    let max_age = i64::try_from(interval).unwrap_or(i64::MAX / 1000) * 1000;
+                    if let Err(e) =
+                        crate::service::verify::health_check_once(&state, max_age, 100).await
+                    {
+                        tracing::warn!(error = %e, "periodic credential check failed");
+                    }
+                }
+            })
+        });
         let router = crate::http::router(self.state);
         tracing::info!(addr = %self.local_addr, "listening");
         let result = axum::serve(
@@ -163,6 +180,9 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        if let Some(checker) = checker {
+            checker.abort();
+        }
         store.close().await;
         result
     }

@@ -100,6 +100,8 @@ pub struct SettingsLayer {
     pub irp_client_secret: Option<SecretString>,
     /// Keep signed invoices and QR codes this many days (default 0: metadata only).
     pub retention_days: Option<u32>,
+    /// Re-verify stored credentials at the IRP every this many seconds (default 0: off).
+    pub verify_interval_secs: Option<u64>,
 }
 
 impl SettingsLayer {
@@ -136,6 +138,7 @@ impl SettingsLayer {
             irp_client_secret_file: self.irp_client_secret_file.or(lower.irp_client_secret_file),
             irp_client_secret: self.irp_client_secret.or(lower.irp_client_secret),
             retention_days: self.retention_days.or(lower.retention_days),
+            verify_interval_secs: self.verify_interval_secs.or(lower.verify_interval_secs),
         }
     }
 }
@@ -178,6 +181,8 @@ pub struct Settings {
     pub irp: Option<crate::irp::IrpSettings>,
     /// Days to keep signed outputs (0: never stored).
     pub retention_days: u32,
+    /// Periodic re-verification interval (0: off).
+    pub verify_interval_secs: u64,
 }
 
 impl Settings {
@@ -238,6 +243,7 @@ impl Settings {
             login_failure_limit: layer.login_failure_limit.unwrap_or(5),
             token_failure_limit: layer.token_failure_limit.unwrap_or(20),
             retention_days: layer.retention_days.unwrap_or(0),
+            verify_interval_secs: layer.verify_interval_secs.unwrap_or(0),
             irp: resolve_irp(
                 layer.irp_base_url,
                 layer.irp_public_key_file,

@@ -118,3 +118,34 @@ pub async fn verify(
         verified_at: now,
     })
 }
+
+/// One round of the periodic health check: re-verifies up to `limit` credentials not checked
+/// within `max_age_ms`. A live session counts as verified, so no auth call is spent on it.
+/// Returns how many were checked.
+pub async fn health_check_once(
+    state: &AppState,
+    max_age_ms: i64,
+    limit: i64,
+) -> Result<usize, ServiceError> {
+    let due = state
+        .store
+        .credentials_due_for_check(state.now() - max_age_ms, limit)
+        .await?;
+    let mut checked = 0;
+    for (account_id, owner_id, gstin) in due {
+        let actor = Actor {
+            account_id,
+            token_id: None,
+        };
+        match verify(state, actor, owner_id, &gstin).await {
+            Ok(v) => {
+                checked += 1;
+                tracing::debug!(%owner_id, gstin = %v.gstin, status = v.status, "periodic credential check");
+            }
+            Err(e) => {
+                tracing::warn!(%owner_id, %gstin, error = %e, "periodic credential check failed")
+            }
+        }
+    }
+    Ok(checked)
+}

@@ -209,6 +209,12 @@ pub trait Store: Send + Sync + 'static {
     /// Gives a lease back.
     async fn release_auth_lease(&self, key: &IrpSessionKey, holder: &str)
         -> Result<(), StoreError>;
+    /// Credentials not checked since `before` (or never), oldest first: (account, owner, GSTIN).
+    async fn credentials_due_for_check(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<(Uuid, Uuid, String)>, StoreError>;
     /// Records an e-invoice (or replaces the record of the same IRN).
     async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError>;
     /// An e-invoice of the account by IRN.

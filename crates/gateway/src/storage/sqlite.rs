@@ -673,6 +673,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn credentials_due_for_check(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<(Uuid, Uuid, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT account_id, owner_id, gstin FROM nic_credentials WHERE last_verified_at IS NULL OR last_verified_at < $1 ORDER BY COALESCE(last_verified_at, 0) LIMIT $2")
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?)
+    }
+
     async fn count_credentials(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials")
             .fetch_one(&self.reader)

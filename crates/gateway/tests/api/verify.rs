@@ -425,3 +425,49 @@ async fn bulk(db: Db) {
     assert_eq!(empty.status, 422);
 }
 on_both_backends!(bulk_import_stores_each_row_on_its_own, bulk);
+
+async fn health_check(db: Db) {
+    let Some(app) = TestApp::spawn(db, Options::mode("sandbox")).await else {
+        return;
+    };
+    let irp = irp_base(&app);
+    let demo = Uuid::new_v4();
+    store(&app, &demo, "demouser01", "Demo@1234", false).await;
+    let other = Uuid::new_v4();
+    let r = app
+        .send(app.client.post(app.url("/v2/nic_credentials/store_nic_credentials")).header("owner_id", other.to_string()).json(&json!({"gstin": "24AAFCD5862R005", "username": "gujuser01", "password": "Guj@12345"})))
+        .await;
+    assert_eq!(r.status, 200);
+    let checked = gateway::service::verify::health_check_once(&app.state, 60_000, 100)
+        .await
+        .unwrap();
+    assert_eq!(checked, 2);
+    assert_eq!(
+        app.get_nic_credentials(None, demo, DEMO).await.body["status"],
+        "VERIFIED"
+    );
+    assert_eq!(
+        app.get_nic_credentials(None, other, "24AAFCD5862R005")
+            .await
+            .body["status"],
+        "UNKNOWN_USER"
+    );
+    let calls = auth_calls(&irp).await;
+    // Just checked: nothing is due within the hour.
+    assert_eq!(
+        gateway::service::verify::health_check_once(&app.state, 3_600_000, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    // Everything is due again, but the live session counts as verified: no new auth call for it.
+    let checked = gateway::service::verify::health_check_once(&app.state, -1, 100)
+        .await
+        .unwrap();
+    assert_eq!(checked, 2);
+    assert_eq!(auth_calls(&irp).await, calls);
+}
+on_both_backends!(
+    the_periodic_check_reverifies_without_needless_auth_calls,
+    health_check
+);
