@@ -87,7 +87,21 @@ async fn last_otp(http: &reqwest::Client, base: &str, mobile: &str) -> anyhow::R
 
 /// Walks the portal: registers the demo GSP and the Himachal taxpayer, creates an API user
 /// through the GSP, and returns a client and a session for it.
-pub async fn onboard(base: &str, username: &str) -> anyhow::Result<(Arc<IrpClient>, Session)> {
+/// What onboarding at the sandbox produced.
+pub struct Onboarded {
+    /// A client for the GSP.
+    pub client: Arc<IrpClient>,
+    /// A session for the API user.
+    pub session: Session,
+    /// The GSP's client id.
+    pub client_id: String,
+    /// The GSP's client secret.
+    pub client_secret: String,
+    /// The IRP's encryption key, PEM.
+    pub public_key_pem: String,
+}
+
+pub async fn onboard(base: &str, username: &str) -> anyhow::Result<Onboarded> {
     let http = reqwest::Client::new();
     let started = post(&http, format!("{base}/portal/clients/register"), None, json!({"kind": "GSP", "pan": irp_sandbox::seed::DEMO_GSP_PAN, "mobile": "9000000100", "email": "gsp@sandbox.test"})).await?;
     let otp = last_otp(&http, base, "9000000100").await?;
@@ -156,8 +170,8 @@ pub async fn onboard(base: &str, username: &str) -> anyhow::Result<(Arc<IrpClien
     let client = IrpClient::new(IrpConfig {
         base_url: base.to_string(),
         public_key: RsaPublicKey::from_pem(&pem)?,
-        client_id,
-        client_secret: SecretString::from(secret),
+        client_id: client_id.clone(),
+        client_secret: SecretString::from(secret.clone()),
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(30),
     })?;
@@ -169,7 +183,13 @@ pub async fn onboard(base: &str, username: &str) -> anyhow::Result<(Arc<IrpClien
             false,
         )
         .await?;
-    Ok((Arc::new(client), session))
+    Ok(Onboarded {
+        client: Arc::new(client),
+        session,
+        client_id,
+        client_secret: secret,
+        public_key_pem: pem,
+    })
 }
 
 /// Generates unique invoices at `concurrency` for `duration` (or `requests`).

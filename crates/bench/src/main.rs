@@ -6,6 +6,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod irn_direct;
+mod irn_gateway;
 mod stats;
 mod store_credentials;
 
@@ -22,6 +23,8 @@ enum Scenario {
     StoreCredentials,
     /// IRNs straight at the IRP sandbox, with NIC's full crypto; compared with the RSA limit.
     IrnDirect,
+    /// The same IRNs direct and through the gateway: added latency, throughput, auth calls.
+    IrnGateway,
 }
 
 /// Load generator for the e-invoicing gateway.
@@ -136,9 +139,10 @@ async fn irn_direct(args: &Args) -> anyhow::Result<()> {
     };
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     let username = format!("bench{}", &run_id[..8]);
-    let (client, session) = irn_direct::onboard(&base, &username)
+    let onboarded = irn_direct::onboard(&base, &username)
         .await
         .context("onboarding at the sandbox")?;
+    let (client, session) = (onboarded.client, onboarded.session);
     let prefix = format!("B{}/", &run_id[..4]);
     let concurrency = args.concurrency.max(1);
     if args.warmup > 0 {
@@ -195,8 +199,21 @@ async fn irn_direct(args: &Args) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if let Scenario::IrnDirect = args.scenario {
-        return irn_direct(&args).await;
+    match args.scenario {
+        Scenario::IrnDirect => return irn_direct(&args).await,
+        Scenario::IrnGateway => {
+            let sequential = args.requests.unwrap_or(1000);
+            let duration = Duration::from_secs(args.duration);
+            return irn_gateway::run(
+                args.target.clone(),
+                sequential,
+                args.concurrency.max(1),
+                duration,
+                args.json,
+            )
+            .await;
+        }
+        Scenario::StoreCredentials => {}
     }
     let target = match &args.target {
         Some(url) => Target {
