@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod http;
 pub mod irp;
 pub mod service;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod controls;
 pub mod error;
 pub mod keys;
+pub mod pages;
 pub mod portal;
 pub mod seed;
 pub mod state;
@@ -167,7 +168,8 @@ pub fn router(sandbox: Sandbox) -> Router {
         )
         .route("/portal/api-users/{username}/block", post(api_users::block))
         .route("/portal/outbox", get(portal::outbox))
-        .route("/metrics", get(controls::metrics));
+        .route("/metrics", get(controls::metrics))
+        .merge(pages::router());
     if sandbox.config.test_controls {
         router = router
             .route(

@@ -88,7 +88,8 @@ fn normalise_email(email: &str) -> Result<String, ServiceError> {
     }
 }
 
-fn check_label(label: &str) -> Result<String, ServiceError> {
+/// Checks a token label: 1 to 100 printable characters.
+pub fn check_label(label: &str) -> Result<String, ServiceError> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
         return Err(ServiceError::Invalid(vec![FieldError::new(
@@ -109,6 +110,18 @@ pub async fn login_for_token(
     label: &str,
 ) -> Result<IssuedToken, ServiceError> {
     let label = check_label(label)?;
+    let user = check_login(state, email, password).await?;
+    issue_token(state, user.account_id, Some(user.id), &label).await
+}
+
+/// Checks an email and password (for a token or a console login). Repeated failures for one
+/// email are throttled; an unknown email takes as long as a wrong password and gets the same
+/// answer.
+pub async fn check_login(
+    state: &AppState,
+    email: &str,
+    password: &SecretString,
+) -> Result<UserRecord, ServiceError> {
     let key = format!("login:{}", email.trim().to_ascii_lowercase());
     let now = state.now();
     if let Some(retry_after_secs) = state.login_throttle.check(&key, now) {
@@ -132,18 +145,19 @@ pub async fn login_for_token(
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let user = match (user, verified) {
-        (Some(user), true) => user,
+    match (user, verified) {
+        (Some(user), true) => {
+            state.login_throttle.record_success(&key);
+            Ok(user)
+        }
         _ => {
             state.login_throttle.record_failure(&key, now);
-            return Err(ServiceError::Unauthenticated(FieldError::general(
+            Err(ServiceError::Unauthenticated(FieldError::general(
                 "invalid_login",
                 "email or password is wrong",
-            )));
+            )))
         }
-    };
-    state.login_throttle.record_success(&key);
-    issue_token(state, user.account_id, Some(user.id), &label).await
+    }
 }
 
 /// Issues a token for an account (the CLI's `tokens create`, and logins).

@@ -233,6 +233,30 @@ pub trait Store: Send + Sync + 'static {
     /// How many credentials are stored.
     async fn count_credentials(&self) -> Result<i64, StoreError>;
 
+    /// Every credential stored under the account's owners (for overviews), by GSTIN.
+    async fn list_credentials(&self, account_id: Uuid)
+        -> Result<Vec<CredentialRecord>, StoreError>;
+    /// A user by id.
+    async fn get_user(&self, user_id: Uuid) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Records a console login.
+    async fn insert_web_session(&self, session: &WebSessionRecord) -> Result<(), StoreError>;
+    /// A console session (live or not) by the SHA-256 of its cookie value, with its user's email.
+    async fn find_web_session(
+        &self,
+        secret_hash: &[u8],
+    ) -> Result<Option<WebSessionRecord>, StoreError>;
+    /// A console session of the account by id, with its user's email (to name an actor).
+    async fn get_web_session(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<WebSessionRecord>, StoreError>;
+    /// Records activity on a session.
+    async fn touch_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError>;
+    /// Ends a session (logout).
+    async fn end_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError>;
+
     /// Audit events for one owner and GSTIN (or all of the owner's when `gstin` is `None`), oldest first.
     async fn list_audit_events(
         &self,

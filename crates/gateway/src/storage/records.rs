@@ -242,3 +242,38 @@ pub struct EinvoiceRecord {
     /// When cancelled.
     pub cancelled_at: Option<i64>,
 }
+
+/// A console login; only the SHA-256 of the cookie value is kept.
+#[derive(Clone)]
+pub struct WebSessionRecord {
+    /// Session id (recorded as the actor of what the session changes).
+    pub id: Uuid,
+    /// The account acted for.
+    pub account_id: Uuid,
+    /// The user who logged in.
+    pub user_id: Uuid,
+    /// The user's email (read back with the session).
+    pub email: String,
+    /// SHA-256 of the cookie value.
+    pub secret_hash: Vec<u8>,
+    /// Login time.
+    pub created_at: i64,
+    /// Last request.
+    pub last_seen_at: i64,
+    /// Absolute expiry.
+    pub expires_at: i64,
+    /// Logout time.
+    pub ended_at: Option<i64>,
+}
+
+impl std::fmt::Debug for WebSessionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSessionRecord")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("email", &self.email)
+            .field("secret_hash", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}

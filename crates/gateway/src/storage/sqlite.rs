@@ -122,6 +122,25 @@ fn credential_from_row(row: &SqliteRow) -> Result<CredentialRecord, StoreError> 
     })
 }
 
+pub(super) const SELECT_WEB_SESSION: &str =
+    "SELECT s.id, s.account_id, s.user_id, u.email, s.secret_hash, \
+    s.created_at, s.last_seen_at, s.expires_at, s.ended_at \
+    FROM web_sessions s JOIN users u ON u.id = s.user_id";
+
+fn web_session_from_row(row: &SqliteRow) -> Result<WebSessionRecord, StoreError> {
+    Ok(WebSessionRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        user_id: row.try_get("user_id")?,
+        email: row.try_get("email")?,
+        secret_hash: row.try_get("secret_hash")?,
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        expires_at: row.try_get("expires_at")?,
+        ended_at: row.try_get("ended_at")?,
+    })
+}
+
 fn audit_from_row(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
     Ok(AuditEvent {
         account_id: row.try_get("account_id")?,
@@ -689,6 +708,96 @@ impl Store for SqliteStore {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials")
             .fetch_one(&self.reader)
             .await?)
+    }
+
+    async fn list_credentials(
+        &self,
+        account_id: Uuid,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_CREDENTIAL} WHERE owner_id IN (SELECT id FROM owners WHERE account_id = $1) ORDER BY gstin, owner_id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(credential_from_row).collect()
+    }
+
+    async fn get_user(&self, user_id: Uuid) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, account_id, email, password_hash, created_at FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(UserRecord {
+                id: row.try_get("id")?,
+                account_id: row.try_get("account_id")?,
+                email: row.try_get("email")?,
+                password_hash: row.try_get("password_hash")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_web_session(&self, session: &WebSessionRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO web_sessions (id, account_id, user_id, secret_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(session.id)
+            .bind(session.account_id)
+            .bind(session.user_id)
+            .bind(&session.secret_hash)
+            .bind(session.created_at)
+            .bind(session.last_seen_at)
+            .bind(session.expires_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn find_web_session(
+        &self,
+        secret_hash: &[u8],
+    ) -> Result<Option<WebSessionRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_WEB_SESSION} WHERE s.secret_hash = $1"))
+            .bind(secret_hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(web_session_from_row).transpose()
+    }
+
+    async fn get_web_session(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<WebSessionRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_WEB_SESSION} WHERE s.id = $1 AND s.account_id = $2"
+        ))
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(web_session_from_row).transpose()
+    }
+
+    async fn touch_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE web_sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn end_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE web_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     async fn list_audit_events(

@@ -23,6 +23,9 @@ pub struct StartRegistration {
     pub gstin: String,
     /// Its registered mobile.
     pub mobile: String,
+    /// Its registered email (checked when given).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Create the portal user after the OTP.
@@ -83,6 +86,17 @@ pub async fn send_otp(
             StatusCode::UNPROCESSABLE_ENTITY,
             "mobile_mismatch",
             "this is not the mobile registered for the GSTIN",
+        ));
+    }
+    if body
+        .email
+        .as_deref()
+        .is_some_and(|e| !e.trim().eq_ignore_ascii_case(&email))
+    {
+        return Err(PortalError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email_mismatch",
+            "this is not the email registered for the GSTIN",
         ));
     }
     let exists: Option<String> = sqlx::query_scalar(

@@ -1,0 +1,207 @@
+//! The console's page frame (header, user menu with Settings at the top right, main area),
+//! status badges and small form helpers, as compiled, auto-escaping maud templates.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup, DOCTYPE};
+
+use crate::clock::rfc3339;
+use crate::service::FieldError;
+
+use super::session::ConsoleSession;
+
+/// Which part of the console a page belongs to (for the navigation).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The GSTIN overview.
+    Overview,
+    /// Settings → Business Settings.
+    Business,
+    /// Settings → Integrations.
+    Integrations,
+    /// Pages outside the navigation (login, errors).
+    None,
+}
+
+/// Renders markup as an HTML response with the given status.
+pub fn respond(status: StatusCode, markup: Markup) -> Response {
+    let mut response = (status, markup.into_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+fn head(title: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · einvoice console" }
+            link rel="stylesheet" href="/console/assets/console.css";
+            script src="/console/assets/console.js" defer {}
+        }
+    }
+}
+
+/// A full page for a logged-in user.
+pub fn page(session: &ConsoleSession, section: Section, title: &str, body: Markup) -> Markup {
+    html! {
+        html lang="en" {
+            (head(title))
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.topbar {
+                    a.brand href="/console/overview" { "einvoice" }
+                    nav aria-label="Main" {
+                        a href="/console/overview" aria-current=[(section == Section::Overview).then_some("page")] { "GSTIN overview" }
+                    }
+                    details.user-menu {
+                        summary { span.user-name { (session.record.email) } }
+                        div.menu {
+                            a href="/console/settings/business" { "Settings" }
+                            form method="post" action="/console/logout" {
+                                (csrf_field(&session.csrf))
+                                button.link type="submit" { "Log out" }
+                            }
+                        }
+                    }
+                }
+                main #main {
+                    @if matches!(section, Section::Business | Section::Integrations) {
+                        h1 { "Settings" }
+                        nav.tabs aria-label="Settings" {
+                            a href="/console/settings/business" aria-current=[(section == Section::Business).then_some("page")] { "Business Settings" }
+                            a href="/console/settings/integrations" aria-current=[(section == Section::Integrations).then_some("page")] { "Integrations" }
+                        }
+                    }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// A page for someone not logged in (login, errors).
+pub fn bare_page(title: &str, body: Markup) -> Markup {
+    html! {
+        html lang="en" {
+            (head(title))
+            body {
+                header.topbar { a.brand href="/console/overview" { "einvoice" } }
+                main #main.narrow { (body) }
+            }
+        }
+    }
+}
+
+/// An error page a person can act on.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    respond(
+        status,
+        bare_page(
+            title,
+            html! {
+                h1 { (title) }
+                p.error role="alert" { (message) }
+                p { a href="/console/overview" { "Back to the console" } }
+            },
+        ),
+    )
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// The messages of `errors` that concern `field`, shown under it.
+pub fn field_errors(errors: &[FieldError], field: &str, id: &str) -> Markup {
+    let messages: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.field.as_deref() == Some(field))
+        .map(|e| e.message.as_str())
+        .collect();
+    html! {
+        @if !messages.is_empty() {
+            p.field-error id=(id) role="alert" {
+                @for (i, m) in messages.iter().enumerate() {
+                    @if i > 0 { br; }
+                    (m)
+                }
+            }
+        }
+    }
+}
+
+/// The messages of `errors` that concern no field shown in the form.
+pub fn general_errors(errors: &[FieldError], shown_fields: &[&str]) -> Markup {
+    let messages: Vec<&str> = errors
+        .iter()
+        .filter(|e| {
+            e.field
+                .as_deref()
+                .is_none_or(|f| !shown_fields.contains(&f))
+        })
+        .map(|e| e.message.as_str())
+        .collect();
+    html! {
+        @if !messages.is_empty() {
+            div.error role="alert" {
+                @for m in &messages { p { (m) } }
+            }
+        }
+    }
+}
+
+/// Whether `field` has an error (for `aria-invalid`).
+pub fn has_error(errors: &[FieldError], field: &str) -> bool {
+    errors.iter().any(|e| e.field.as_deref() == Some(field))
+}
+
+/// The plain-language label of a verification status (`None`: no credentials stored).
+pub fn status_label(status: Option<&str>) -> &'static str {
+    match status {
+        None => "Missing",
+        Some("VERIFIED") => "Verified",
+        Some("WRONG_PASSWORD") => "Wrong password",
+        Some("UNKNOWN_USER") => "Unknown API user",
+        Some("NOT_MAPPED_TO_GSP") => "Not mapped to our GSP",
+        Some("GSTIN_NOT_ENABLED") => "GSTIN not enabled",
+        Some("BLOCKED") => "Blocked",
+        Some("IRP_UNAVAILABLE") => "IRP unavailable",
+        Some(_) => "Unverified",
+    }
+}
+
+/// Whether a status needs someone's attention.
+pub fn needs_attention(status: Option<&str>) -> bool {
+    status != Some("VERIFIED")
+}
+
+/// A status badge.
+pub fn status_badge(status: Option<&str>) -> Markup {
+    let class = match status {
+        Some("VERIFIED") => "badge ok",
+        None | Some("UNVERIFIED") => "badge neutral",
+        Some("IRP_UNAVAILABLE") => "badge warn",
+        Some(_) => "badge bad",
+    };
+    html! { span class=(class) data-status=(status.unwrap_or("MISSING")) { (status_label(status)) } }
+}
+
+/// A time for people: `2026-11-22 10:04 UTC`.
+pub fn human_time(ms: i64) -> String {
+    let text = rfc3339(ms);
+    match (text.get(..10), text.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => text,
+    }
+}
+
+/// A date for people: `2026-11-22`.
+pub fn human_date(ms: i64) -> String {
+    rfc3339(ms).get(..10).unwrap_or_default().to_string()
+}

@@ -1,0 +1,536 @@
+//! Pages for a logged-in taxpayer: login, the dashboard, API Registration → Create API User
+//! (OTP, "Through GSP" or direct, username and password, acknowledgment), and User Management
+//! (change an API user's password with an OTP, freeze, unfreeze).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{cookie, error_box, error_status, respond, PORTAL_COOKIE};
+use crate::error::PortalError;
+use crate::portal::api_users::{self, ChangePassword, CreateApiUser};
+use crate::portal::clients;
+use crate::portal::taxpayers::{self, Login};
+use crate::portal::{portal_user, PortalUser};
+use crate::state::Sandbox;
+use crate::PortalJson;
+
+/// The headers the JSON handlers expect from a logged-in user.
+fn bearer(headers: &HeaderMap) -> Option<HeaderMap> {
+    let token = cookie(headers, PORTAL_COOKIE)?;
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).ok()?,
+    );
+    Some(out)
+}
+
+/// The logged-in user and the headers to act as them, or a redirect to the login page.
+async fn logged_in(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+) -> Result<(PortalUser, HeaderMap), Response> {
+    let Some(auth) = bearer(headers) else {
+        return Err(Redirect::to("/portal/ui/login").into_response());
+    };
+    match portal_user(sandbox, &auth).await {
+        Ok(user) => Ok((user, auth)),
+        Err(_) => Err(Redirect::to("/portal/ui/login").into_response()),
+    }
+}
+
+fn login_page(user_id: &str, error: Option<Markup>) -> Markup {
+    html! {
+        h1 { "Login" }
+        @if let Some(e) = error { (e) }
+        form.card method="post" action="/portal/ui/login" {
+            label for="login-user" { "User id" }
+            input #login-user type="text" name="user_id" value=(user_id) required autocomplete="username";
+            label for="login-password" { "Password" }
+            input #login-password type="password" name="password" required autocomplete="current-password";
+            button #login type="submit" { "Login" }
+        }
+        p { "No user yet? " a href="/portal/ui/register" { "Register" } "." }
+    }
+}
+
+/// `GET /portal/ui/login`.
+pub async fn login_form() -> Response {
+    respond(StatusCode::OK, "Login", login_page("", None))
+}
+
+/// The login form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /portal/ui/login`: the portal session token goes into an `HttpOnly` cookie.
+pub async fn login(State(sandbox): State<Sandbox>, Form(form): Form<LoginForm>) -> Response {
+    let answer = taxpayers::login(
+        State(sandbox),
+        PortalJson(Login {
+            user_id: form.user_id.trim().to_string(),
+            password: form.password,
+        }),
+    )
+    .await;
+    match answer {
+        Ok(Json(value)) => {
+            let token = value["token"].as_str().unwrap_or("");
+            let mut response = Redirect::to("/portal/ui/home").into_response();
+            if let Ok(cookie) = HeaderValue::from_str(&format!(
+                "{PORTAL_COOKIE}={token}; Path=/portal/ui; HttpOnly; SameSite=Strict; Max-Age=1800"
+            )) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(e) => respond(
+            error_status(&e),
+            "Login",
+            login_page(&form.user_id, Some(error_box(&e))),
+        ),
+    }
+}
+
+/// `POST /portal/ui/logout`.
+pub async fn logout() -> Response {
+    let mut response = Redirect::to("/portal/ui/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "irp_portal=; Path=/portal/ui; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    response
+}
+
+fn menu(user: &PortalUser) -> Markup {
+    html! {
+        nav.menu aria-label="Account" {
+            span { "Logged in as " strong { (user.user_id) } " · GSTIN " strong #current-gstin { (user.gstin) } }
+            a href="/portal/ui/home" { "Dashboard" }
+            a href="/portal/ui/api-registration" { "API Registration" }
+            a href="/portal/ui/users" { "User Management" }
+            form.inline method="post" action="/portal/ui/logout" { button.link type="submit" { "Logout" } }
+        }
+    }
+}
+
+/// `GET /portal/ui/home`.
+pub async fn dashboard(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
+    let (user, _) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    respond(
+        StatusCode::OK,
+        "Dashboard",
+        html! {
+            (menu(&user))
+            h1 { "Dashboard" }
+            ul.choices {
+                li { a href="/portal/ui/api-registration" { "API Registration → Create API User" } }
+                li { a href="/portal/ui/users" { "User Management" } ": change an API user's password, freeze or unfreeze it" }
+            }
+        },
+    )
+}
+
+/// `GET /portal/ui/api-registration`.
+pub async fn api_registration(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
+    let (user, _) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    respond(
+        StatusCode::OK,
+        "API Registration",
+        html! {
+            (menu(&user))
+            h1 { "API Registration" }
+            div.card {
+                h2 { "Create API User" }
+                p { "An API user lets a GSP or your own ERP call the e-invoice API for GSTIN " (user.gstin) ". An OTP is sent to the registered mobile first." }
+                form method="post" action="/portal/ui/api-users/send-otp" {
+                    button #api-send-otp type="submit" { "Send OTP" }
+                }
+            }
+        },
+    )
+}
+
+async fn gsps(sandbox: &Sandbox) -> Vec<(String, String)> {
+    match clients::list_gsps(State(sandbox.clone())).await {
+        Ok(Json(value)) => value["gsps"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|g| {
+                        (
+                            g["client_id"].as_str().unwrap_or("").to_string(),
+                            g["name"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The create-API-user form.
+#[derive(Deserialize, Default)]
+pub struct ApiUserForm {
+    #[serde(default)]
+    request_id: String,
+    #[serde(default)]
+    otp: String,
+    #[serde(default)]
+    mode: String,
+    #[serde(default)]
+    gsp_client_id: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn api_user_form(
+    user: &PortalUser,
+    gsps: &[(String, String)],
+    form: &ApiUserForm,
+    error: Option<Markup>,
+) -> Markup {
+    let through_gsp = form.mode != "DIRECT";
+    html! {
+        (menu(user))
+        h1 { "Create API User" }
+        p { "An OTP was sent to the mobile registered for " (user.gstin) ". In the sandbox, read it in the " a href="/portal/ui/outbox" target="_blank" { "outbox" } "." }
+        @if let Some(e) = error { (e) }
+        form.card method="post" action="/portal/ui/api-users" {
+            input type="hidden" name="request_id" value=(form.request_id);
+            label for="api-otp" { "OTP" }
+            input #api-otp type="text" name="otp" inputmode="numeric" maxlength="6" required autocomplete="one-time-code";
+            fieldset {
+                legend { "How will you use the API?" }
+                label.radio { input #mode-gsp type="radio" name="mode" value="GSP" checked[through_gsp]; " Through GSP" }
+                label.radio { input #mode-direct type="radio" name="mode" value="DIRECT" checked[!through_gsp]; " Direct (your own client credentials)" }
+            }
+            label for="api-gsp" { "GSP" }
+            select #api-gsp name="gsp_client_id" {
+                @for (id, name) in gsps {
+                    option value=(id) selected[form.gsp_client_id == *id] { (name) " (" (id) ")" }
+                }
+            }
+            label for="api-username" { "API username" }
+            input #api-username type="text" name="username" value=(form.username) maxlength="15" required autocomplete="off";
+            label for="api-password" { "API password" }
+            input #api-password type="password" name="password" maxlength="15" required autocomplete="new-password";
+            button #create-api-user type="submit" { "Create API user" }
+        }
+    }
+}
+
+/// `POST /portal/ui/api-users/send-otp`.
+pub async fn api_user_otp(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
+    let (user, auth) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    match api_users::send_otp(State(sandbox.clone()), auth).await {
+        Ok(Json(value)) => {
+            let form = ApiUserForm {
+                request_id: value["request_id"].as_str().unwrap_or("").to_string(),
+                mode: "GSP".into(),
+                ..ApiUserForm::default()
+            };
+            respond(
+                StatusCode::OK,
+                "Create API User",
+                api_user_form(&user, &gsps(&sandbox).await, &form, None),
+            )
+        }
+        Err(e) => respond(
+            error_status(&e),
+            "API Registration",
+            html! { (menu(&user)) (error_box(&e)) },
+        ),
+    }
+}
+
+/// `POST /portal/ui/api-users`: creates the API user and shows the acknowledgment.
+pub async fn create_api_user(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Form(form): Form<ApiUserForm>,
+) -> Response {
+    let (user, auth) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    let answer = api_users::create(
+        State(sandbox.clone()),
+        auth,
+        PortalJson(CreateApiUser {
+            request_id: form.request_id.clone(),
+            otp: form.otp.trim().to_string(),
+            mode: form.mode.clone(),
+            gsp_client_id: Some(form.gsp_client_id.clone()).filter(|g| !g.is_empty()),
+            username: form.username.trim().to_string(),
+            password: form.password.clone(),
+        }),
+    )
+    .await;
+    match answer {
+        Ok(Json(value)) => respond(
+            StatusCode::OK,
+            "Acknowledgment",
+            acknowledgment(&user, &value),
+        ),
+        Err(e) => respond(
+            error_status(&e),
+            "Create API User",
+            api_user_form(&user, &gsps(&sandbox).await, &form, Some(error_box(&e))),
+        ),
+    }
+}
+
+fn acknowledgment(user: &PortalUser, value: &Value) -> Markup {
+    html! {
+        (menu(user))
+        h1 { "Acknowledgment" }
+        div.card.success role="status" #acknowledgment {
+            p { "The API user is created." }
+            dl.facts {
+                dt { "Acknowledgment number" } dd.mono #ack-no { (value["ack_no"].as_str().unwrap_or("")) }
+                dt { "GSTIN" } dd.mono { (value["gstin"].as_str().unwrap_or("")) }
+                dt { "API username" } dd.mono #ack-username { (value["username"].as_str().unwrap_or("")) }
+                dt { "Client" } dd.mono { (value["client_id"].as_str().unwrap_or("")) }
+            }
+            p { "Give the API username and password to your GSP or enter them in your ERP." }
+        }
+    }
+}
+
+async fn users_page(
+    sandbox: &Sandbox,
+    user: &PortalUser,
+    auth: HeaderMap,
+    status: StatusCode,
+    notice: Option<Markup>,
+) -> Response {
+    let list = match api_users::list(State(sandbox.clone()), auth).await {
+        Ok(Json(value)) => value["api_users"].as_array().cloned().unwrap_or_default(),
+        Err(e) => return respond(error_status(&e), "User Management", error_box(&e)),
+    };
+    respond(
+        status,
+        "User Management",
+        html! {
+            (menu(user))
+            h1 { "User Management" }
+            @if let Some(n) = notice { (n) }
+            @if list.is_empty() { p { "No API users yet." } }
+            @else {
+                table #api-users {
+                    thead { tr { th scope="col" { "API username" } th scope="col" { "Client" } th scope="col" { "Status" } th scope="col" { "Actions" } } }
+                    tbody {
+                        @for u in &list {
+                            @let name = u["username"].as_str().unwrap_or("");
+                            @let state = u["status"].as_str().unwrap_or("");
+                            tr data-username=(name) {
+                                td.mono { (name) }
+                                td { (u["client_name"].as_str().unwrap_or("")) " (" (u["client_id"].as_str().unwrap_or("")) ")" }
+                                td.status { (state) }
+                                td.actions {
+                                    @if state == "ACTIVE" {
+                                        form.inline method="post" action={ "/portal/ui/users/" (name) "/freeze" } { button.secondary type="submit" aria-label={ "Freeze " (name) } { "Freeze" } }
+                                    } @else if state == "FROZEN" {
+                                        form.inline method="post" action={ "/portal/ui/users/" (name) "/unfreeze" } { button.secondary type="submit" aria-label={ "Unfreeze " (name) } { "Unfreeze" } }
+                                    }
+                                    @if state != "BLOCKED" {
+                                        form.inline method="post" action={ "/portal/ui/users/" (name) "/password/send-otp" } { button.secondary type="submit" aria-label={ "Change the password of " (name) } { "Change password" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// `GET /portal/ui/users`.
+pub async fn users(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
+    match logged_in(&sandbox, &headers).await {
+        Ok((user, auth)) => users_page(&sandbox, &user, auth, StatusCode::OK, None).await,
+        Err(redirect) => redirect,
+    }
+}
+
+async fn after_change(
+    sandbox: &Sandbox,
+    user: &PortalUser,
+    auth: HeaderMap,
+    result: Result<Json<Value>, PortalError>,
+    done: &str,
+) -> Response {
+    match result {
+        Ok(_) => {
+            let notice = html! { p.success role="status" { (done) } };
+            users_page(sandbox, user, auth, StatusCode::OK, Some(notice)).await
+        }
+        Err(e) => users_page(sandbox, user, auth, error_status(&e), Some(error_box(&e))).await,
+    }
+}
+
+/// `POST /portal/ui/users/{username}/freeze`.
+pub async fn freeze(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Response {
+    let (user, auth) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    let result =
+        api_users::freeze(State(sandbox.clone()), auth.clone(), Path(username.clone())).await;
+    after_change(
+        &sandbox,
+        &user,
+        auth,
+        result,
+        &format!("{username} is frozen."),
+    )
+    .await
+}
+
+/// `POST /portal/ui/users/{username}/unfreeze`.
+pub async fn unfreeze(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Response {
+    let (user, auth) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    let result =
+        api_users::unfreeze(State(sandbox.clone()), auth.clone(), Path(username.clone())).await;
+    after_change(
+        &sandbox,
+        &user,
+        auth,
+        result,
+        &format!("{username} is active again."),
+    )
+    .await
+}
+
+fn password_form(
+    user: &PortalUser,
+    username: &str,
+    request_id: &str,
+    error: Option<Markup>,
+) -> Markup {
+    html! {
+        (menu(user))
+        h1 { "Change the password of " (username) }
+        p { "An OTP was sent to the registered mobile. In the sandbox, read it in the " a href="/portal/ui/outbox" target="_blank" { "outbox" } "." }
+        @if let Some(e) = error { (e) }
+        form.card method="post" action={ "/portal/ui/users/" (username) "/password" } {
+            input type="hidden" name="request_id" value=(request_id);
+            label for="pw-otp" { "OTP" }
+            input #pw-otp type="text" name="otp" inputmode="numeric" maxlength="6" required autocomplete="one-time-code";
+            label for="pw-new" { "New password" }
+            input #pw-new type="password" name="new_password" maxlength="15" required autocomplete="new-password";
+            button #change-password type="submit" { "Change password" }
+        }
+    }
+}
+
+/// `POST /portal/ui/users/{username}/password/send-otp`.
+pub async fn password_otp(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> Response {
+    let (user, auth) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    match api_users::password_otp(State(sandbox.clone()), auth.clone(), Path(username.clone()))
+        .await
+    {
+        Ok(Json(value)) => respond(
+            StatusCode::OK,
+            "Change password",
+            password_form(
+                &user,
+                &username,
+                value["request_id"].as_str().unwrap_or(""),
+                None,
+            ),
+        ),
+        Err(e) => users_page(&sandbox, &user, auth, error_status(&e), Some(error_box(&e))).await,
+    }
+}
+
+/// The password change form.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    request_id: String,
+    #[serde(default)]
+    otp: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST /portal/ui/users/{username}/password`.
+pub async fn change_password(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let (user, auth) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    let result = api_users::change_password(
+        State(sandbox.clone()),
+        auth.clone(),
+        Path(username.clone()),
+        PortalJson(ChangePassword {
+            request_id: form.request_id.clone(),
+            otp: form.otp.trim().to_string(),
+            new_password: form.new_password,
+        }),
+    )
+    .await;
+    match result {
+        Ok(_) => {
+            let notice =
+                html! { p.success role="status" { "The password of " (username) " is changed." } };
+            users_page(&sandbox, &user, auth, StatusCode::OK, Some(notice)).await
+        }
+        Err(e) => respond(
+            error_status(&e),
+            "Change password",
+            password_form(&user, &username, &form.request_id, Some(error_box(&e))),
+        ),
+    }
+}
