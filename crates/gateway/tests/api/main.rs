@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod conformance;
+mod console;
 mod einvoice;
 mod helpers;
 mod isolation;
@@ -13,3 +15,4 @@ mod service;
 mod store_credentials;
 mod tokens;
 mod verify;
+mod webdriver;
