@@ -134,7 +134,12 @@ async fn serve(args: SettingsArgs) -> anyhow::Result<()> {
     // Further lines are for people; a reader that only wanted the address may have gone.
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "web console: http://{}/console", app.local_addr());
-    if let Some(sandbox) = app.state().irp.as_ref().and_then(|irp| irp.embedded_sandbox) {
+    if let Some(sandbox) = app
+        .state()
+        .irp
+        .as_ref()
+        .and_then(|irp| irp.embedded_sandbox)
+    {
         let _ = writeln!(
             stdout,
             "embedded IRP sandbox: http://{sandbox} (portal pages: http://{sandbox}/portal/ui)"

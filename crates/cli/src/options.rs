@@ -65,6 +65,12 @@ pub struct SettingsArgs {
     /// Re-verify stored credentials at the IRP every this many seconds (default 0: off).
     #[arg(long, env = "EINVOICE_VERIFY_INTERVAL_SECS")]
     pub verify_interval_secs: Option<u64>,
+    /// Seconds to wait for a connection to the IRP (default 5).
+    #[arg(long, env = "EINVOICE_IRP_CONNECT_TIMEOUT_SECS")]
+    pub irp_connect_timeout_secs: Option<u64>,
+    /// Seconds to wait for an IRP answer (default 30).
+    #[arg(long, env = "EINVOICE_IRP_REQUEST_TIMEOUT_SECS")]
+    pub irp_request_timeout_secs: Option<u64>,
 }
 
 impl SettingsArgs {
@@ -93,6 +99,8 @@ impl SettingsArgs {
             irp_client_secret_file: self.irp_client_secret_file.clone(),
             retention_days: self.retention_days,
             verify_interval_secs: self.verify_interval_secs,
+            irp_connect_timeout_secs: self.irp_connect_timeout_secs,
+            irp_request_timeout_secs: self.irp_request_timeout_secs,
             irp_client_secret: std::env::var("EINVOICE_IRP_CLIENT_SECRET")
                 .ok()
                 .filter(|v| !v.is_empty())

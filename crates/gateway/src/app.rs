@@ -101,9 +101,13 @@ pub async fn build_state(
 pub async fn connect_irp(
     settings: &Settings,
 ) -> Result<Option<crate::irp::IrpContext>, StartError> {
+    let timeouts = crate::irp::IrpTimeouts {
+        connect: settings.irp_connect_timeout,
+        request: settings.irp_request_timeout,
+    };
     Ok(match (&settings.irp, settings.mode) {
-        (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp)?),
-        (None, Mode::Sandbox) => Some(crate::irp::IrpContext::embedded_sandbox().await?),
+        (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, timeouts)?),
+        (None, Mode::Sandbox) => Some(crate::irp::IrpContext::embedded_sandbox(timeouts).await?),
         (None, Mode::Production) => None,
     })
 }

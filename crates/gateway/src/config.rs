@@ -102,6 +102,10 @@ pub struct SettingsLayer {
     pub retention_days: Option<u32>,
     /// Re-verify stored credentials at the IRP every this many seconds (default 0: off).
     pub verify_interval_secs: Option<u64>,
+    /// Seconds to wait for a connection to the IRP (default 5).
+    pub irp_connect_timeout_secs: Option<u64>,
+    /// Seconds to wait for an IRP answer (default 30).
+    pub irp_request_timeout_secs: Option<u64>,
 }
 
 impl SettingsLayer {
@@ -139,6 +143,12 @@ impl SettingsLayer {
             irp_client_secret: self.irp_client_secret.or(lower.irp_client_secret),
             retention_days: self.retention_days.or(lower.retention_days),
             verify_interval_secs: self.verify_interval_secs.or(lower.verify_interval_secs),
+            irp_connect_timeout_secs: self
+                .irp_connect_timeout_secs
+                .or(lower.irp_connect_timeout_secs),
+            irp_request_timeout_secs: self
+                .irp_request_timeout_secs
+                .or(lower.irp_request_timeout_secs),
         }
     }
 }
@@ -183,6 +193,10 @@ pub struct Settings {
     pub retention_days: u32,
     /// Periodic re-verification interval (0: off).
     pub verify_interval_secs: u64,
+    /// How long to wait for a connection to the IRP.
+    pub irp_connect_timeout: Duration,
+    /// How long to wait for an IRP answer.
+    pub irp_request_timeout: Duration,
 }
 
 impl Settings {
@@ -244,6 +258,16 @@ impl Settings {
             token_failure_limit: layer.token_failure_limit.unwrap_or(20),
             retention_days: layer.retention_days.unwrap_or(0),
             verify_interval_secs: layer.verify_interval_secs.unwrap_or(0),
+            irp_connect_timeout: irp_timeout(
+                layer.irp_connect_timeout_secs,
+                5,
+                "irp_connect_timeout_secs",
+            )?,
+            irp_request_timeout: irp_timeout(
+                layer.irp_request_timeout_secs,
+                30,
+                "irp_request_timeout_secs",
+            )?,
             irp: resolve_irp(
                 layer.irp_base_url,
                 layer.irp_public_key_file,
@@ -253,6 +277,15 @@ impl Settings {
                 layer.irp_client_secret_file,
             )?,
         })
+    }
+}
+
+fn irp_timeout(secs: Option<u64>, default: u64, name: &str) -> Result<Duration, ConfigError> {
+    match secs.unwrap_or(default) {
+        0 => Err(ConfigError::Invalid(format!(
+            "{name} must be at least 1 second"
+        ))),
+        secs => Ok(Duration::from_secs(secs)),
     }
 }
 
@@ -331,6 +364,29 @@ mod tests {
         let err = SettingsLayer::from_toml_file(&bad).unwrap_err().to_string();
         assert!(err.contains("mdoe"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn irp_timeouts_default_to_5_and_30_seconds_and_refuse_zero() {
+        let s = Settings::resolve(SettingsLayer::default()).unwrap();
+        assert_eq!(s.irp_connect_timeout, Duration::from_secs(5));
+        assert_eq!(s.irp_request_timeout, Duration::from_secs(30));
+        let set = Settings::resolve(SettingsLayer {
+            irp_connect_timeout_secs: Some(2),
+            irp_request_timeout_secs: Some(9),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(set.irp_connect_timeout, Duration::from_secs(2));
+        assert_eq!(set.irp_request_timeout, Duration::from_secs(9));
+        let zero = Settings::resolve(SettingsLayer {
+            irp_request_timeout_secs: Some(0),
+            ..Default::default()
+        });
+        assert!(zero
+            .unwrap_err()
+            .to_string()
+            .contains("irp_request_timeout_secs"));
     }
 
     #[test]

@@ -63,26 +63,48 @@ pub struct IrpSettings {
     pub breaker_cooldown_ms: i64,
 }
 
+/// How long the IRP client waits.
+#[derive(Debug, Clone, Copy)]
+pub struct IrpTimeouts {
+    /// For a connection.
+    pub connect: Duration,
+    /// For an answer.
+    pub request: Duration,
+}
+
+impl Default for IrpTimeouts {
+    fn default() -> Self {
+        IrpTimeouts {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(30),
+        }
+    }
+}
+
 fn client(
     base_url: String,
     public_key: RsaPublicKey,
     client_id: String,
     client_secret: SecretString,
+    timeouts: IrpTimeouts,
 ) -> Result<IrpClient, IrpSetupError> {
     IrpClient::new(IrpConfig {
         base_url,
         public_key,
         client_id,
         client_secret,
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(30),
+        connect_timeout: timeouts.connect,
+        request_timeout: timeouts.request,
     })
     .map_err(|e| IrpSetupError::Key(e.to_string()))
 }
 
 impl IrpContext {
     /// Connects to a configured IRP.
-    pub fn configured(settings: &IrpSettings) -> Result<Self, IrpSetupError> {
+    pub fn configured(
+        settings: &IrpSettings,
+        timeouts: IrpTimeouts,
+    ) -> Result<Self, IrpSetupError> {
         let read = |path: &std::path::Path| {
             std::fs::read_to_string(path)
                 .map_err(|e| IrpSetupError::Key(format!("{}: {e}", path.display())))
@@ -106,6 +128,7 @@ impl IrpContext {
                 public_key,
                 settings.client_id.clone(),
                 settings.client_secret.clone(),
+                timeouts,
             )?,
             signing_public_key,
             sessions: SessionManager::default(),
@@ -116,7 +139,7 @@ impl IrpContext {
 
     /// Starts an IRP sandbox in this process on 127.0.0.1 (a free port), provisions the
     /// gateway as a GSP client and the demo taxpayer's API user, and connects to it.
-    pub async fn embedded_sandbox() -> Result<Self, IrpSetupError> {
+    pub async fn embedded_sandbox(timeouts: IrpTimeouts) -> Result<Self, IrpSetupError> {
         let err = |e: &dyn std::fmt::Display| IrpSetupError::Sandbox(e.to_string());
         let sandbox = irp_sandbox::Sandbox::open(irp_sandbox::SandboxConfig::default())
             .await
@@ -157,6 +180,7 @@ impl IrpContext {
                 public_key,
                 client_id,
                 SecretString::from(client_secret),
+                timeouts,
             )?,
             signing_public_key: Some(signing_public_key),
             sessions: SessionManager::default(),

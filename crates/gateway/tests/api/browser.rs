@@ -45,11 +45,19 @@ async fn log_in(browser: &Browser, app: &TestApp) {
 /// Adds a GSTIN through Settings → Business Settings; returns the GSTIN page's URL.
 async fn add_gstin(browser: &Browser, gstin: &str) -> String {
     // Settings sits in the user menu at the top right, under the user name.
-    browser.find("details.user-menu summary").await.click().await;
-    browser.find("details.user-menu a[href='/console/settings/business']").await.click().await;
+    browser
+        .find("details.user-menu summary")
+        .await
+        .click()
+        .await;
+    browser
+        .click_and_wait("details.user-menu a[href='/console/settings/business']")
+        .await;
     browser.find("#new-gstin").await;
     fill(browser, "#new-gstin", gstin).await;
-    browser.find("form[action='/console/settings/business/gstins'] button").await.click().await;
+    browser
+        .click_and_wait("form[action='/console/settings/business/gstins'] button")
+        .await;
     browser.find("#nic-username").await;
     browser.url().await
 }
@@ -57,13 +65,13 @@ async fn add_gstin(browser: &Browser, gstin: &str) -> String {
 async fn save_credentials(browser: &Browser, username: &str, password: &str) {
     fill(browser, "#nic-username", username).await;
     fill(browser, "#nic-password", password).await;
-    browser.find("#save").await.click().await;
+    browser.click_and_wait("#save").await;
     let notice = browser.find("p.notice").await.text().await;
     assert_eq!(notice, "Saved.");
 }
 
 async fn verify_and_read_status(browser: &Browser) -> (String, String) {
-    browser.find("#verify").await.click().await;
+    browser.click_and_wait("#verify").await;
     browser.find("p.notice").await;
     let badge = browser.find("span.badge").await.text().await;
     let advice = if browser.exists("#last-error").await {
@@ -79,7 +87,9 @@ async fn console_and_portal_in_a_real_browser() {
     if !browser_available() {
         return;
     }
-    let app = TestApp::spawn(Db::Sqlite, Options::mode("sandbox")).await.unwrap();
+    let app = TestApp::spawn(Db::Sqlite, Options::mode("sandbox"))
+        .await
+        .unwrap();
     gateway::service::auth::create_user(
         &app.state,
         EMAIL,
@@ -96,10 +106,18 @@ async fn console_and_portal_in_a_real_browser() {
 
     // 1. Log in and add a GSTIN; a wrong one is explained inline first.
     log_in(&browser, &app).await;
-    browser.find("details.user-menu summary").await.click().await;
-    browser.find("details.user-menu a[href='/console/settings/business']").await.click().await;
-    fill(&browser, "#new-gstin", "99AAFCD5862R000").await;
-    browser.find("form[action='/console/settings/business/gstins'] button").await.click().await;
+    browser
+        .find("details.user-menu summary")
+        .await
+        .click()
+        .await;
+    browser
+        .click_and_wait("details.user-menu a[href='/console/settings/business']")
+        .await;
+    fill(&browser, "#new-gstin", "41AAFCD5862R000").await;
+    browser
+        .click_and_wait("form[action='/console/settings/business/gstins'] button")
+        .await;
     let inline = browser.find("#new-gstin-error").await.text().await;
     assert!(inline.contains("state code"), "inline error: {inline}");
     browser.assert_labelled().await;
@@ -108,16 +126,30 @@ async fn console_and_portal_in_a_real_browser() {
     let state_line = browser.find("#nic-password-state").await.text().await;
     assert_eq!(state_line, "No password stored yet.");
     assert_eq!(
-        browser.find("#nic-password").await.attribute("autocomplete").await.as_deref(),
+        browser
+            .find("#nic-password")
+            .await
+            .attribute("autocomplete")
+            .await
+            .as_deref(),
         Some("new-password")
     );
 
     // 2. Save NIC credentials and verify them: Verified.
     save_credentials(&browser, "demouser01", "Demo@1234").await;
-    assert_eq!(browser.find("#nic-password").await.property("value").await, "");
-    assert!(!browser.source().await.contains("Demo@1234"), "the password is in the page");
+    assert_eq!(
+        browser.find("#nic-password").await.property("value").await,
+        ""
+    );
+    assert!(
+        !browser.source().await.contains("Demo@1234"),
+        "the password is in the page"
+    );
     let state_line = browser.find("#nic-password-state").await.text().await;
-    assert!(state_line.starts_with("Password set on ") && state_line.contains("version 1"), "{state_line}");
+    assert!(
+        state_line.starts_with("Password set on ") && state_line.contains("version 1"),
+        "{state_line}"
+    );
     let (badge, _) = verify_and_read_status(&browser).await;
     assert_eq!(badge, "Verified");
     browser.screenshot("03-gstin-verified").await;
@@ -126,9 +158,19 @@ async fn console_and_portal_in_a_real_browser() {
     save_credentials(&browser, "demouser01", "Wrong@1234").await;
     let (badge, advice) = verify_and_read_status(&browser).await;
     assert_eq!(badge, "Wrong password");
-    assert!(advice.contains("password is wrong") && advice.contains("1019"), "{advice}");
-    let history = browser.find("#history-heading + .table-wrap").await.text().await;
-    assert!(history.contains(&format!("{EMAIL} (console)")) && history.contains("version 2"), "{history}");
+    assert!(
+        advice.contains("password is wrong") && advice.contains("1019"),
+        "{advice}"
+    );
+    let history = browser
+        .find("#history-heading + .table-wrap")
+        .await
+        .text()
+        .await;
+    assert!(
+        history.contains(&format!("{EMAIL} (console)")) && history.contains("version 2"),
+        "{history}"
+    );
     assert!(!browser.source().await.contains("Wrong@1234"));
     browser.screenshot("04-gstin-wrong-password").await;
     save_credentials(&browser, "demouser01", "Demo@1234").await;
@@ -136,10 +178,14 @@ async fn console_and_portal_in_a_real_browser() {
     assert_eq!(badge, "Verified");
 
     // 4. Create an API token in the console and use it for an API call.
-    browser.goto(&app.url("/console/settings/integrations")).await;
+    browser
+        .goto(&app.url("/console/settings/integrations"))
+        .await;
     browser.assert_labelled().await;
     fill(&browser, "#token-label", "ERP from the console").await;
-    browser.find("form[action='/console/settings/integrations/tokens'] button").await.click().await;
+    browser
+        .click_and_wait("form[action='/console/settings/integrations/tokens'] button")
+        .await;
     let token = browser.find("#new-token").await.property("value").await;
     let token = token.as_str().unwrap().to_string();
     assert!(token.starts_with("einv_"));
@@ -155,8 +201,13 @@ async fn console_and_portal_in_a_real_browser() {
         .await
         .unwrap();
     assert!(owners.to_string().contains("29AAFCD5862R000"), "{owners}");
-    browser.goto(&app.url("/console/settings/integrations")).await;
-    assert!(!browser.source().await.contains(&token), "the token is shown again");
+    browser
+        .goto(&app.url("/console/settings/integrations"))
+        .await;
+    assert!(
+        !browser.source().await.contains(&token),
+        "the token is shown again"
+    );
     let tokens = browser.find("#tokens").await.text().await;
     assert!(tokens.contains("ERP from the console"), "{tokens}");
 
@@ -170,22 +221,24 @@ async fn console_and_portal_in_a_real_browser() {
     let captcha = browser.find("span.captcha").await.text().await;
     fill(&browser, "#reg-captcha", &captcha).await;
     browser.screenshot("10-portal-registration").await;
-    browser.find("#send-otp").await.click().await;
+    browser.click_and_wait("#send-otp").await;
     browser.find("#otp").await;
     let otp = last_otp(&sandbox, "9000000002").await;
     fill(&browser, "#otp", &otp).await;
-    browser.find("#verify-otp").await.click().await;
+    browser.click_and_wait("#verify-otp").await;
     fill(&browser, "#user-id", "gjportal01").await;
     fill(&browser, "#user-password", "Gj@Portal1").await;
-    browser.find("#create-user").await.click().await;
+    browser.click_and_wait("#create-user").await;
     browser.find("#registered").await;
     browser.goto(&format!("{sandbox}/portal/ui/login")).await;
     fill(&browser, "#login-user", "gjportal01").await;
     fill(&browser, "#login-password", "Gj@Portal1").await;
-    browser.find("#login").await.click().await;
+    browser.click_and_wait("#login").await;
     browser.find("#current-gstin").await;
-    browser.find("a[href='/portal/ui/api-registration']").await.click().await;
-    browser.find("#api-send-otp").await.click().await;
+    browser
+        .click_and_wait("a[href='/portal/ui/api-registration']")
+        .await;
+    browser.click_and_wait("#api-send-otp").await;
     browser.find("#api-otp").await;
     let otp = last_otp(&sandbox, "9000000002").await;
     fill(&browser, "#api-otp", &otp).await;
@@ -202,25 +255,55 @@ async fn console_and_portal_in_a_real_browser() {
     fill(&browser, "#api-password", "GjApi@123").await;
     browser.assert_labelled().await;
     browser.screenshot("11-portal-create-api-user").await;
-    browser.find("#create-api-user").await.click().await;
+    browser.click_and_wait("#create-api-user").await;
     let ack = browser.find("#ack-no").await.text().await;
     assert!(ack.starts_with("ACK"), "{ack}");
     browser.screenshot("12-portal-acknowledgment").await;
     browser.goto(&format!("{sandbox}/portal/ui/users")).await;
-    assert!(browser.find("#api-users").await.text().await.contains("gjapiuser1"));
+    assert!(browser
+        .find("#api-users")
+        .await
+        .text()
+        .await
+        .contains("gjapiuser1"));
+    browser
+        .click_and_wait("tr[data-username='gjapiuser1'] form[action$='/freeze'] button")
+        .await;
+    browser
+        .wait_for_text("tr[data-username='gjapiuser1'] td.status", "FROZEN")
+        .await;
+    browser.assert_labelled().await;
+    browser.screenshot("14-portal-user-management").await;
     browser.goto(&format!("{sandbox}/portal/ui/outbox")).await;
     browser.screenshot("13-portal-outbox").await;
 
+    // A frozen API user reads "GSTIN not enabled" in the console, with its advice.
     browser.goto(&app.url("/console/overview")).await;
-    add_gstin(&browser, "24AAFCD5862R005").await;
+    let new_gstin_page = add_gstin(&browser, "24AAFCD5862R005").await;
     save_credentials(&browser, "gjapiuser1", "GjApi@123").await;
+    let (badge, advice) = verify_and_read_status(&browser).await;
+    assert_eq!(badge, "GSTIN not enabled");
+    assert!(advice.contains("frozen"), "{advice}");
+
+    // Unfrozen on the portal, the same credentials verify.
+    browser.goto(&format!("{sandbox}/portal/ui/users")).await;
+    browser
+        .click_and_wait("tr[data-username='gjapiuser1'] form[action$='/unfreeze'] button")
+        .await;
+    browser
+        .wait_for_text("tr[data-username='gjapiuser1'] td.status", "ACTIVE")
+        .await;
+    browser.goto(&new_gstin_page).await;
     let (badge, _) = verify_and_read_status(&browser).await;
     assert_eq!(badge, "Verified");
 
     // The overview flags what needs work.
     browser.goto(&app.url("/console/overview")).await;
     let summary = browser.find("#summary").await.text().await;
-    assert!(summary.starts_with("2 GSTINs: 2 verified, 0 need attention"), "{summary}");
+    assert!(
+        summary.starts_with("2 GSTINs: 2 verified, 0 need attention"),
+        "{summary}"
+    );
     browser.screenshot("06-overview").await;
     browser.goto(&app.url("/console/settings/business")).await;
     browser.screenshot("02-business-settings").await;
@@ -231,12 +314,17 @@ async fn console_and_portal_in_a_real_browser() {
     let overflow = browser
         .script("return document.documentElement.scrollWidth - window.innerWidth;")
         .await;
-    assert!(overflow.as_i64().unwrap() <= 0, "the page is wider than 375 px by {overflow}");
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "the page is wider than 375 px by {overflow}"
+    );
     browser.screenshot("07-gstin-375px").await;
     browser.resize(1280, 900).await;
 
     // 6. A form posted without its CSRF token is refused.
-    browser.goto(&app.url("/console/settings/integrations")).await;
+    browser
+        .goto(&app.url("/console/settings/integrations"))
+        .await;
     browser
         .script(
             "const f = document.createElement('form'); f.method = 'post';\
@@ -245,14 +333,28 @@ async fn console_and_portal_in_a_real_browser() {
              f.appendChild(i); document.body.appendChild(f); f.submit(); return true;",
         )
         .await;
-    let refused = browser.find("h1").await.text().await;
-    assert_eq!(refused, "This form could not be accepted");
-    browser.goto(&app.url("/console/settings/integrations")).await;
-    assert!(!browser.find("#tokens").await.text().await.contains("forged"));
+    browser
+        .wait_for_text("h1", "This form could not be accepted")
+        .await;
+    browser
+        .goto(&app.url("/console/settings/integrations"))
+        .await;
+    assert!(!browser
+        .find("#tokens")
+        .await
+        .text()
+        .await
+        .contains("forged"));
 
     // Logging out ends the session.
-    browser.find("details.user-menu summary").await.click().await;
-    browser.find("form[action='/console/logout'] button").await.click().await;
+    browser
+        .find("details.user-menu summary")
+        .await
+        .click()
+        .await;
+    browser
+        .click_and_wait("form[action='/console/logout'] button")
+        .await;
     browser.find("#email").await;
     browser.goto(&app.url("/console/overview")).await;
     browser.find("#email").await;

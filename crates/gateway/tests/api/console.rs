@@ -100,8 +100,11 @@ impl<'a> Console<'a> {
     /// Logs in through the form; returns the login response.
     async fn log_in(&mut self, password: &str) -> Page {
         let form = self.get("/console/login").await;
-        let login_cookie = form.cookie("einvoice_login").unwrap();
-        self.cookies = format!("einvoice_login={login_cookie}");
+        // A new login cookie, or the one this client already sent.
+        if let Some(login_cookie) = form.cookie("einvoice_login") {
+            self.cookies = format!("einvoice_login={login_cookie}");
+        }
+        assert!(self.cookies.starts_with("einvoice_login="));
         let csrf = form.csrf();
         let answer = self
             .post(
@@ -145,7 +148,10 @@ async fn login_and_security(db: Db) {
 
     // A login post without the login form's token is refused before the password is checked.
     let forged = console
-        .post("/console/login", &[("email", EMAIL), ("password", PASSWORD)])
+        .post(
+            "/console/login",
+            &[("email", EMAIL), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(forged.status, 403);
     assert!(forged.cookie("einvoice_session").is_none());
@@ -165,7 +171,10 @@ async fn login_and_security(db: Db) {
         .unwrap();
     assert!(session_cookie.contains("HttpOnly"));
     assert!(session_cookie.contains("SameSite=Strict"));
-    assert!(!session_cookie.contains("Secure"), "plain HTTP in sandbox mode");
+    assert!(
+        !session_cookie.contains("Secure"),
+        "plain HTTP in sandbox mode"
+    );
     let overview = console.get("/console/overview").await;
     assert_eq!(overview.status, 200);
     assert!(overview.body.contains(EMAIL));
@@ -208,7 +217,10 @@ async fn csrf_and_credentials(db: Db) {
 
     // Without the token, or with another session's token, nothing is written.
     let forged = console
-        .post("/console/settings/business/gstins", &[("gstin", "29AAFCD5862R000")])
+        .post(
+            "/console/settings/business/gstins",
+            &[("gstin", "29AAFCD5862R000")],
+        )
         .await;
     assert_eq!(forged.status, 403);
     let wrong = console
@@ -218,8 +230,21 @@ async fn csrf_and_credentials(db: Db) {
         )
         .await;
     assert_eq!(wrong.status, 403);
-    let account = app.state.store.find_user_by_email(EMAIL).await.unwrap().unwrap().account_id;
-    assert!(app.state.store.list_owners(account).await.unwrap().is_empty());
+    let account = app
+        .state
+        .store
+        .find_user_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .account_id;
+    assert!(app
+        .state
+        .store
+        .list_owners(account)
+        .await
+        .unwrap()
+        .is_empty());
 
     // An invalid GSTIN is explained next to its field.
     let invalid = console
@@ -230,12 +255,20 @@ async fn csrf_and_credentials(db: Db) {
         .await;
     assert_eq!(invalid.status, 422);
     assert!(invalid.body.contains("id=\"new-gstin-error\""));
-    assert!(invalid.body.contains("unknown state code 41"), "{}", invalid.body);
+    assert!(
+        invalid.body.contains("unknown state code 41"),
+        "{}",
+        invalid.body
+    );
 
     let added = console
         .post(
             "/console/settings/business/gstins",
-            &[("csrf", &csrf), ("gstin", "29AAFCD5862R000"), ("name", "Karnataka")],
+            &[
+                ("csrf", &csrf),
+                ("gstin", "29AAFCD5862R000"),
+                ("name", "Karnataka"),
+            ],
         )
         .await;
     assert_eq!(added.status, 303);
@@ -250,13 +283,23 @@ async fn csrf_and_credentials(db: Db) {
         )
         .await;
     assert_eq!(forged.status, 403);
-    assert!(app.state.store.get_credential(owner_id, "29AAFCD5862R000").await.unwrap().is_none());
+    assert!(app
+        .state
+        .store
+        .get_credential(owner_id, "29AAFCD5862R000")
+        .await
+        .unwrap()
+        .is_none());
 
     // A password with a trailing space is refused, naming the field, and is not echoed.
     let refused = console
         .post(
             &format!("{gstin_path}/credentials"),
-            &[("csrf", &csrf), ("username", "demouser01"), ("password", &format!("{canary} "))],
+            &[
+                ("csrf", &csrf),
+                ("username", "demouser01"),
+                ("password", &format!("{canary} ")),
+            ],
         )
         .await;
     assert_eq!(refused.status, 422);
@@ -267,7 +310,11 @@ async fn csrf_and_credentials(db: Db) {
     let saved = console
         .post(
             &format!("{gstin_path}/credentials"),
-            &[("csrf", &csrf), ("username", "demouser01"), ("password", &canary)],
+            &[
+                ("csrf", &csrf),
+                ("username", "demouser01"),
+                ("password", &canary),
+            ],
         )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
@@ -277,7 +324,10 @@ async fn csrf_and_credentials(db: Db) {
     assert!(!page.body.contains(&canary), "the password is in the page");
     assert!(page.body.contains("autocomplete=\"new-password\""));
     assert!(page.body.contains(", version 1."));
-    assert!(page.body.contains(&format!("{EMAIL} (console)")), "the history names the user");
+    assert!(
+        page.body.contains(&format!("{EMAIL} (console)")),
+        "the history names the user"
+    );
     let record = app
         .state
         .store
@@ -318,7 +368,13 @@ async fn session_expiry(db: Db) {
     let Some(app) = app_with_user(db, "sandbox").await else {
         return;
     };
-    let user = app.state.store.find_user_by_email(EMAIL).await.unwrap().unwrap();
+    let user = app
+        .state
+        .store
+        .find_user_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
     let now = app.state.now();
     let make = |value: &str, created_at: i64, last_seen_at: i64, expires_at: i64| {
         gateway::storage::WebSessionRecord {
@@ -335,9 +391,31 @@ async fn session_expiry(db: Db) {
     };
     let hour = 60 * 60 * 1000;
     let cases = [
-        ("live-session-value-000000000000000", make("live-session-value-000000000000000", now, now, now + hour), 200),
-        ("idle-session-value-000000000000000", make("idle-session-value-000000000000000", now - 2 * hour, now - hour, now + hour), 303),
-        ("past-session-value-000000000000000", make("past-session-value-000000000000000", now - 13 * hour, now, now - 1), 303),
+        (
+            "live-session-value-000000000000000",
+            make("live-session-value-000000000000000", now, now, now + hour),
+            200,
+        ),
+        (
+            "idle-session-value-000000000000000",
+            make(
+                "idle-session-value-000000000000000",
+                now - 2 * hour,
+                now - hour,
+                now + hour,
+            ),
+            303,
+        ),
+        (
+            "past-session-value-000000000000000",
+            make(
+                "past-session-value-000000000000000",
+                now - 13 * hour,
+                now,
+                now - 1,
+            ),
+            303,
+        ),
     ];
     for (value, record, expected) in cases {
         app.state.store.insert_web_session(&record).await.unwrap();

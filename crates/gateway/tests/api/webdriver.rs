@@ -184,6 +184,67 @@ impl Browser {
         }
     }
 
+    /// Clicks what `css` matches and waits until a new page has replaced this one.
+    pub async fn click_and_wait(&self, css: &str) {
+        self.script("window.__einvoiceOldPage = true; return true;")
+            .await;
+        self.find(css).await.click().await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = format!("{}/session/{}/execute/sync", self.base, self.session);
+            let answer: Value = self
+                .http
+                .post(url)
+                .json(&json!({"script": "return window.__einvoiceOldPage === undefined && document.readyState === 'complete';", "args": []}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if answer["value"] == json!(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} did not load a new page"
+            );
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Waits up to 10 s until the first element matching `css` reads `expected` (a click that
+    /// posts a form replaces the page, so an element found too early goes stale).
+    pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Some(id) = self.try_find(css).await {
+                let url = format!("{}/session/{}/element/{id}/text", self.base, self.session);
+                let answer: Value = self
+                    .http
+                    .get(url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if let Some(text) = answer["value"].as_str() {
+                    if text == expected {
+                        return;
+                    }
+                    last = text.to_string();
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!(
+            "{css} reads {last:?}, not {expected:?}, on {}",
+            self.url().await
+        );
+    }
+
     pub async fn exists(&self, css: &str) -> bool {
         self.try_find(css).await.is_some()
     }
