@@ -11,10 +11,10 @@ pub mod overview;
 pub mod session;
 
 use axum::extract::Request;
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use crate::state::AppState;
@@ -28,49 +28,143 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
     style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
     frame-ancestors 'none'; base-uri 'none'";
 
+/// Who may open a console page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageAccess {
+    /// Anyone: the login page, logout's redirect target, assets.
+    Public,
+    /// A logged-in user; anyone else is sent to the login page.
+    Session,
+}
+
+/// One console route.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path, with `{param}` placeholders.
+    pub path: &'static str,
+    /// Who may open it.
+    pub access: PageAccess,
+}
+
+fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
+    use PageAccess::{Public, Session};
+    let page = |method: Method, path: &'static str, access: PageAccess| Page {
+        method,
+        path,
+        access,
+    };
+    vec![
+        (page(Method::GET, "/console", Public), get(login::home)),
+        (page(Method::GET, "/console/", Public), get(login::home)),
+        (
+            page(Method::GET, "/console/login", Public),
+            get(login::show),
+        ),
+        (
+            page(Method::POST, "/console/login", Public),
+            post(login::submit),
+        ),
+        (
+            page(Method::POST, "/console/logout", Session),
+            post(login::logout),
+        ),
+        (
+            page(Method::GET, "/console/overview", Session),
+            get(overview::show),
+        ),
+        (
+            page(Method::GET, "/console/check/gstin", Session),
+            get(business::check_gstin),
+        ),
+        (
+            page(Method::GET, "/console/settings", Public),
+            get(settings_home),
+        ),
+        (
+            page(Method::GET, "/console/settings/business", Session),
+            get(business::show),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/business/businesses",
+                Session,
+            ),
+            post(business::add_business),
+        ),
+        (
+            page(Method::POST, "/console/settings/business/gstins", Session),
+            post(business::add_gstin),
+        ),
+        (
+            page(
+                Method::GET,
+                "/console/settings/business/gstins/{owner_id}",
+                Session,
+            ),
+            get(business::show_gstin),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/business/gstins/{owner_id}/credentials",
+                Session,
+            ),
+            post(business::save_credentials),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/business/gstins/{owner_id}/verify",
+                Session,
+            ),
+            post(business::verify_credentials),
+        ),
+        (
+            page(Method::GET, "/console/settings/integrations", Session),
+            get(integrations::show),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/integrations/tokens",
+                Session,
+            ),
+            post(integrations::create),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/integrations/tokens/{id}/revoke",
+                Session,
+            ),
+            post(integrations::revoke),
+        ),
+        (
+            page(Method::GET, "/console/assets/console.css", Public),
+            get(stylesheet),
+        ),
+        (
+            page(Method::GET, "/console/assets/console.js", Public),
+            get(script),
+        ),
+    ]
+}
+
+/// Every console route, for checks over all of them.
+pub fn endpoints() -> Vec<Page> {
+    console_routes().into_iter().map(|(p, _)| p).collect()
+}
+
 /// The console's routes under `/console`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/console", get(login::home))
-        .route("/console/", get(login::home))
-        .route("/console/login", get(login::show).post(login::submit))
-        .route("/console/logout", post(login::logout))
-        .route("/console/overview", get(overview::show))
-        .route("/console/check/gstin", get(business::check_gstin))
-        .route("/console/settings", get(settings_home))
-        .route("/console/settings/business", get(business::show))
-        .route(
-            "/console/settings/business/businesses",
-            post(business::add_business),
-        )
-        .route(
-            "/console/settings/business/gstins",
-            post(business::add_gstin),
-        )
-        .route(
-            "/console/settings/business/gstins/{owner_id}",
-            get(business::show_gstin),
-        )
-        .route(
-            "/console/settings/business/gstins/{owner_id}/credentials",
-            post(business::save_credentials),
-        )
-        .route(
-            "/console/settings/business/gstins/{owner_id}/verify",
-            post(business::verify_credentials),
-        )
-        .route("/console/settings/integrations", get(integrations::show))
-        .route(
-            "/console/settings/integrations/tokens",
-            post(integrations::create),
-        )
-        .route(
-            "/console/settings/integrations/tokens/{id}/revoke",
-            post(integrations::revoke),
-        )
-        .route("/console/assets/console.css", get(stylesheet))
-        .route("/console/assets/console.js", get(script))
-        .layer(middleware::from_fn(security_headers))
+    let mut router = Router::new();
+    for (page, handler) in console_routes() {
+        router = router.route(page.path, handler);
+    }
+    router.layer(middleware::from_fn(security_headers))
 }
 
 async fn settings_home() -> axum::response::Redirect {

@@ -9,10 +9,10 @@ pub mod routes;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -24,54 +24,139 @@ use routes::{einvoice, health, nic_credentials, owners, tokens};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (health, the OpenAPI document, and the token login, which checks a password).
+    Public,
+    /// An API token (in sandbox mode, the built-in sandbox account when there is none).
+    Token,
+}
+
+/// One API endpoint: the table the router is built from, so that checks over every endpoint
+/// (the OpenAPI aliases, the authorisation matrix) cannot miss one.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path, with `{param}` placeholders.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+/// The ClearTax prefix under which the `/v2/...` paths that ClearTax serves there are also
+/// reachable.
+pub const CLEARTAX_PREFIX: &str = "/einv";
+
+fn api_routes() -> Vec<(Endpoint, MethodRouter<AppState>)> {
+    use Access::{Public, Token};
+    let endpoint = |method: Method, path: &'static str, access: Access| Endpoint {
+        method,
+        path,
+        access,
+    };
+    let mut routes = Vec::new();
+    // Served under `/v2/...` and ClearTax's `/einv/v2/...`.
+    let mut both = |method: Method, paths: [&'static str; 2], handler: MethodRouter<AppState>| {
+        for path in paths {
+            routes.push((endpoint(method.clone(), path, Token), handler.clone()));
+        }
+    };
+    both(
+        Method::POST,
+        [
+            "/v2/nic_credentials/store_nic_credentials",
+            "/einv/v2/nic_credentials/store_nic_credentials",
+        ],
+        post(nic_credentials::store_nic_credentials),
+    );
+    both(
+        Method::POST,
+        [
+            "/v2/nic_credentials/verify",
+            "/einv/v2/nic_credentials/verify",
+        ],
+        post(nic_credentials::verify_nic_credentials),
+    );
+    both(
+        Method::PUT,
+        ["/v2/eInvoice/generate", "/einv/v2/eInvoice/generate"],
+        put(einvoice::generate),
+    );
+    both(
+        Method::PUT,
+        ["/v2/eInvoice/cancel", "/einv/v2/eInvoice/cancel"],
+        put(einvoice::cancel),
+    );
+    both(
+        Method::GET,
+        ["/v2/eInvoice/get", "/einv/v2/eInvoice/get"],
+        get(einvoice::get),
+    );
+    routes.extend([
+        (
+            endpoint(Method::POST, "/v2/nic_credentials/bulk", Token),
+            post(nic_credentials::bulk_nic_credentials),
+        ),
+        (
+            endpoint(Method::GET, "/v2/nic_credentials", Token),
+            get(nic_credentials::get_nic_credentials),
+        ),
+        (
+            endpoint(Method::DELETE, "/v2/nic_credentials", Token),
+            delete(nic_credentials::delete_nic_credentials),
+        ),
+        (
+            endpoint(Method::POST, "/v2/auth/tokens", Public),
+            post(tokens::create_token),
+        ),
+        (
+            endpoint(Method::GET, "/v2/auth/tokens", Token),
+            get(tokens::list_tokens),
+        ),
+        (
+            endpoint(Method::DELETE, "/v2/auth/tokens/{id}", Token),
+            delete(tokens::revoke_token),
+        ),
+        (
+            endpoint(Method::POST, "/v2/owners", Token),
+            post(owners::create_owner),
+        ),
+        (
+            endpoint(Method::GET, "/v2/owners", Token),
+            get(owners::list_owners),
+        ),
+        (
+            endpoint(Method::GET, "/healthz", Public),
+            get(health::healthz),
+        ),
+        (
+            endpoint(Method::GET, "/readyz", Public),
+            get(health::readyz),
+        ),
+        (
+            endpoint(Method::GET, "/openapi.json", Public),
+            get(openapi_json),
+        ),
+    ]);
+    routes
+}
+
+/// Every API endpoint (the console's pages are listed by [`crate::console::endpoints`]).
+pub fn endpoints() -> Vec<Endpoint> {
+    api_routes().into_iter().map(|(e, _)| e).collect()
+}
+
 /// Builds the gateway's router with all middleware.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
     let timeout = state.settings.request_timeout;
-    Router::new()
-        .route(
-            "/v2/nic_credentials/store_nic_credentials",
-            post(nic_credentials::store_nic_credentials),
-        )
-        .route(
-            "/einv/v2/nic_credentials/store_nic_credentials",
-            post(nic_credentials::store_nic_credentials),
-        )
-        .route(
-            "/v2/nic_credentials/verify",
-            post(nic_credentials::verify_nic_credentials),
-        )
-        .route(
-            "/v2/nic_credentials/bulk",
-            post(nic_credentials::bulk_nic_credentials),
-        )
-        .route(
-            "/einv/v2/nic_credentials/verify",
-            post(nic_credentials::verify_nic_credentials),
-        )
-        .route(
-            "/v2/nic_credentials",
-            get(nic_credentials::get_nic_credentials)
-                .delete(nic_credentials::delete_nic_credentials),
-        )
-        .route("/v2/eInvoice/generate", put(einvoice::generate))
-        .route("/einv/v2/eInvoice/generate", put(einvoice::generate))
-        .route("/v2/eInvoice/cancel", put(einvoice::cancel))
-        .route("/einv/v2/eInvoice/cancel", put(einvoice::cancel))
-        .route("/v2/eInvoice/get", get(einvoice::get))
-        .route("/einv/v2/eInvoice/get", get(einvoice::get))
-        .route(
-            "/v2/auth/tokens",
-            post(tokens::create_token).get(tokens::list_tokens),
-        )
-        .route("/v2/auth/tokens/{id}", delete(tokens::revoke_token))
-        .route(
-            "/v2/owners",
-            post(owners::create_owner).get(owners::list_owners),
-        )
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/openapi.json", get(openapi_json))
+    let mut router = Router::new();
+    for (endpoint, handler) in api_routes() {
+        router = router.route(endpoint.path, handler);
+    }
+    router
         .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -34,15 +34,15 @@ use super::routes::{einvoice, health, nic_credentials, owners, tokens};
 )]
 pub struct ApiDoc;
 
-/// The document, with the ClearTax `/einv/v2/...` aliases of the `/v2/...` paths they share.
+/// The document, with every ClearTax `/einv/v2/...` alias of a `/v2/...` path that the router
+/// serves.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    for path in [
-        "/v2/nic_credentials/store_nic_credentials",
-        "/v2/nic_credentials/verify",
-    ] {
-        if let Some(item) = doc.paths.paths.get(path).cloned() {
-            doc.paths.paths.insert(format!("/einv{path}"), item);
+    for endpoint in super::endpoints() {
+        if let Some(plain) = endpoint.path.strip_prefix(super::CLEARTAX_PREFIX) {
+            if let Some(item) = doc.paths.paths.get(plain).cloned() {
+                doc.paths.paths.insert(endpoint.path.to_string(), item);
+            }
         }
     }
     doc

@@ -69,6 +69,7 @@ pub struct Options {
     pub data_dir: Option<tempfile::TempDir>,
     pub master_key: Option<String>,
     pub irp: Option<gateway::irp::IrpSettings>,
+    pub token_failure_limit: Option<u32>,
 }
 
 impl Options {
@@ -80,6 +81,7 @@ impl Options {
             data_dir: None,
             master_key: None,
             irp: None,
+            token_failure_limit: None,
         }
     }
 }
@@ -148,6 +150,9 @@ impl TestApp {
             options.body_limit_bytes,
         );
         settings.irp = options.irp;
+        if let Some(limit) = options.token_failure_limit {
+            settings.token_failure_limit = limit;
+        }
         let app = Application::build(settings).await.unwrap();
         let addr = app.local_addr();
         let state = app.state().clone();
