@@ -176,7 +176,8 @@ pub async fn store(
     request: StoreRequest,
     request_id: Option<String>,
 ) -> Result<i64, ServiceError> {
-    tracing::trace!(%owner_id, gstin = %request.gstin, username = %request.username, "store NIC credentials requested");
+    // Not the username: before validation it may be a password typed into the wrong field.
+    tracing::trace!(%owner_id, gstin = %request.gstin, "store NIC credentials requested");
     let gstin = validate(state, &request)?;
     let owner = owner_for_store(state, actor, owner_id, &gstin).await?;
     if !owns_gstin(&owner, &gstin) {

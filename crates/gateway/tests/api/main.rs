@@ -12,6 +12,7 @@ mod helpers;
 mod isolation;
 mod owners;
 mod postgres_cluster;
+mod redaction;
 mod service;
 mod store_credentials;
 mod tokens;
