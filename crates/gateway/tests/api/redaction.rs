@@ -94,7 +94,11 @@ fn debug_of_every_secret_holding_type_is_redacted() {
 
     let master = gateway::vault::MasterKey::generate();
     let master_text = master.to_base64().expose_secret().to_string();
-    assert_redacted("MasterKey", &format!("{master:?}"), &[master_text.clone()]);
+    assert_redacted(
+        "MasterKey",
+        &format!("{master:?}"),
+        std::slice::from_ref(&master_text),
+    );
 
     let aes = irp_protocol::crypto::AesKey::from_slice(&CANARY_BYTES).unwrap();
     assert_redacted("AesKey", &format!("{aes:?}"), &bytes);
