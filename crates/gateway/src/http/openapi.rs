@@ -35,15 +35,67 @@ use super::routes::{einvoice, health, nic_credentials, owners, tokens};
 pub struct ApiDoc;
 
 /// The document, with every ClearTax `/einv/v2/...` alias of a `/v2/...` path that the router
-/// serves.
+/// serves, and the answers that middleware can give on any endpoint listed on each.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    for endpoint in super::endpoints() {
+    let endpoints = super::endpoints();
+    for endpoint in &endpoints {
         if let Some(plain) = endpoint.path.strip_prefix(super::CLEARTAX_PREFIX) {
             if let Some(item) = doc.paths.paths.get(plain).cloned() {
                 doc.paths.paths.insert(endpoint.path.to_string(), item);
             }
         }
     }
+    for endpoint in &endpoints {
+        let Some(item) = doc.paths.paths.get_mut(endpoint.path) else {
+            continue;
+        };
+        let operation = match endpoint.method.as_str() {
+            "GET" => item.get.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "POST" => item.post.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        let Some(operation) = operation else {
+            continue;
+        };
+        let has_body = operation.request_body.is_some();
+        let responses = &mut operation.responses.responses;
+        let mut add = |code: &str, description: &str| {
+            responses
+                .entry(code.to_string())
+                .or_insert_with(|| error_response(description));
+        };
+        add(
+            "503",
+            "Timed out, or a dependency is unavailable (see Retry-After)",
+        );
+        if endpoint.access == super::Access::Token {
+            add("401", "Missing or invalid token");
+            add("429", "Too many failed attempts (see Retry-After)");
+        }
+        if has_body {
+            add("400", "Malformed request");
+            add("413", "Body too large");
+            add("415", "Not application/json");
+        }
+    }
     doc
+}
+
+fn error_response(
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::response::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
 }

@@ -154,7 +154,8 @@ pub async fn import(
     request_id: Option<String>,
     mut progress: impl FnMut(&RowResult),
 ) -> Vec<RowResult> {
-    let pace = std::time::Duration::from_secs_f64(1.0 / f64::from(auth_per_second.max(1)));
+    let pace = std::time::Duration::from_secs_f64(1.0 / f64::from(auth_per_second.max(1)))
+        .max(std::time::Duration::from_millis(1));
     let mut ticker = tokio::time::interval(pace);
     let mut results = Vec::with_capacity(rows.len());
     for (i, row) in rows.into_iter().enumerate() {

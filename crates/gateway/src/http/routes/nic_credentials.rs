@@ -256,6 +256,9 @@ pub async fn delete_nic_credentials(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The fastest verification pace a bulk import may ask for.
+pub const MAX_AUTH_PER_SECOND: u32 = 50;
+
 /// One row of a bulk import.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -280,7 +283,8 @@ pub struct BulkBody {
     /// Check each row at the IRP.
     #[serde(default)]
     pub verify: bool,
-    /// Auth calls a second when verifying (default 5).
+    /// Auth calls a second when verifying (default 5, at most 50).
+    #[schema(minimum = 1, maximum = 50)]
     pub auth_per_second: Option<u32>,
 }
 
@@ -327,7 +331,7 @@ pub struct BulkResult {
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 422, description = "More than 500 rows", body = ErrorBody),
+        (status = 422, description = "No rows, more than 500, or auth_per_second out of 1-50", body = ErrorBody),
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
@@ -345,6 +349,15 @@ pub async fn bulk_nic_credentials(
             Some("credentials"),
         ));
     }
+    let auth_per_second = body.auth_per_second.unwrap_or(5);
+    if !(1..=MAX_AUTH_PER_SECOND).contains(&auth_per_second) {
+        return Err(crate::http::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_pace",
+            format!("auth_per_second is 1 to {MAX_AUTH_PER_SECOND}: NIC blocks clients that authenticate too often"),
+            Some("auth_per_second"),
+        ));
+    }
     let rows = body
         .credentials
         .into_iter()
@@ -360,7 +373,7 @@ pub async fn bulk_nic_credentials(
         actor,
         rows,
         body.verify,
-        body.auth_per_second.unwrap_or(5),
+        auth_per_second,
         request_id.0,
         |_| {},
     )
