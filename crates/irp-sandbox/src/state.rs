@@ -55,7 +55,7 @@ pub struct Inner {
     /// Injected faults.
     pub faults: Faults,
     /// Counters.
-    pub counters: Counters,
+    pub counters: Arc<Counters>,
     ack_sequence: AtomicU64,
     /// Clients by id.
     pub clients: std::sync::RwLock<std::collections::HashMap<String, CachedClient>>,
@@ -170,14 +170,15 @@ impl Sandbox {
                 )
             })
             .collect();
-        let writer = crate::writer::EinvoiceWriter::start(pool.clone());
+        let counters = Arc::new(Counters::default());
+        let writer = crate::writer::EinvoiceWriter::start(pool.clone(), counters.clone());
         Ok(Sandbox(Arc::new(Inner {
             config,
             pool,
             keys,
             clock: SandboxClock::default(),
             faults: Faults::default(),
-            counters: Counters::default(),
+            counters,
             ack_sequence: AtomicU64::new(sequence),
             writer,
             clients: Default::default(),

@@ -1,12 +1,16 @@
 //! Group commit of new e-invoices: concurrent generate calls hand their rows to one writer
 //! task, which inserts whatever has queued up in a single statement and tells each caller
 //! whether its row went in (or the document already had an IRN). The caller answers only
-//! after its row is committed.
+//! after its row is committed. The writer counts what it commits, so a caller that goes away
+//! (its client hung up) cannot leave an IRN uncounted.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::controls::Counters;
 
 /// Most rows in one statement (13 parameters each, far below SQLite's limit).
 const MAX_BATCH: usize = 128;
@@ -48,7 +52,7 @@ pub struct EinvoiceWriter {
 
 impl EinvoiceWriter {
     /// Starts the writer task on the current runtime.
-    pub fn start(pool: SqlitePool) -> Self {
+    pub fn start(pool: SqlitePool, counters: Arc<Counters>) -> Self {
         let (jobs, mut queue) = mpsc::channel::<Job>(4096);
         tokio::spawn(async move {
             while let Some(first) = queue.recv().await {
@@ -59,7 +63,7 @@ impl EinvoiceWriter {
                         Err(_) => break,
                     }
                 }
-                write_batch(&pool, batch).await;
+                write_batch(&pool, &counters, batch).await;
             }
         });
         EinvoiceWriter { jobs }
@@ -79,7 +83,7 @@ impl EinvoiceWriter {
     }
 }
 
-async fn write_batch(pool: &SqlitePool, batch: Vec<Job>) {
+async fn write_batch(pool: &SqlitePool, counters: &Counters, batch: Vec<Job>) {
     let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
         "INSERT INTO einvoices (irn, gstin, doc_type, doc_no, doc_key, doc_date, financial_year, ack_no, ack_dt, signed_invoice, signed_qr_code, status, created_at) ",
     );
@@ -103,6 +107,9 @@ async fn write_batch(pool: &SqlitePool, batch: Vec<Job>) {
     match result {
         Ok(inserted) => {
             let inserted: HashSet<i64> = inserted.into_iter().collect();
+            for _ in 0..inserted.len() {
+                counters.irn_generated();
+            }
             for (row, reply) in batch {
                 let _ = reply.send(Ok(inserted.contains(&row.ack_no)));
             }

@@ -6,44 +6,14 @@
 //! logs (which would hold any panic), any HTTP response body or header, or the OpenAPI
 //! document.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Stdio};
+use std::io::Read;
+use std::process::Stdio;
 
 use serde_json::{json, Value};
 
+use crate::external_irp::{invoice, GspClient, IrpProcess};
 use crate::process::{einvoice, Server};
 use crate::{base64_standard, files_in, scan, uuid_like};
-
-struct Sandbox {
-    child: Child,
-    base: String,
-}
-
-impl Sandbox {
-    fn start(db: &std::path::Path) -> Sandbox {
-        let mut child = einvoice()
-            .args(["sandbox", "--port", "0", "--taxpayers", "0", "--db"])
-            .arg(db)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line.trim().rsplit(' ').next().unwrap().to_string();
-        assert!(base.starts_with("http://"), "{line}");
-        Sandbox { child, base }
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Every answer the gateway gave, headers and body, for the scan.
 #[derive(Default)]
@@ -65,89 +35,22 @@ impl Transcript {
     }
 }
 
-async fn portal(base: &str, path: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let value: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {value}");
-    value
-}
-
-async fn last_otp(base: &str, mobile: &str) -> String {
-    let outbox: Value = reqwest::get(format!("{base}/portal/outbox?mobile={mobile}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    outbox["messages"][0]["message"].as_str().unwrap()[..6].to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_files_logs_responses_or_the_openapi_document() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let sandbox = Sandbox::start(&dir.path().join("irp.db"));
-    let irp = sandbox.base.clone();
-
+    let sandbox = IrpProcess::start(&dir.path().join("irp.db"), false);
     // Our GSP client, registered on the sandbox portal: its secret is the first canary.
-    let started = portal(
-        &irp,
-        "/portal/clients/register",
-        json!({"kind": "GSP", "pan": "AAGCE4321K", "mobile": "9000000100", "email": "gsp@sandbox.test"}),
-    )
-    .await;
-    let otp = last_otp(&irp, "9000000100").await;
-    let issued = portal(
-        &irp,
-        "/portal/clients/verify",
-        json!({"request_id": started["request_id"], "otp": otp}),
-    )
-    .await;
-    let client_id = issued["client_id"].as_str().unwrap().to_string();
-    let client_secret = issued["client_secret"].as_str().unwrap().to_string();
-    let gstin = portal(
-        &irp,
-        "/portal/clients/dummy-gstins",
-        json!({"client_id": client_id, "client_secret": client_secret, "state_code": "29"}),
-    )
-    .await["gstin"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let gsp = GspClient::register(&sandbox, dir.path()).await;
+    let client_id = gsp.client_id.clone();
+    let client_secret = gsp.client_secret.clone();
     let unique = uuid_like();
     let nic_password = format!("Cn@{}", &unique[unique.len() - 10..]);
     let nic_username = "canaryapi01";
-    portal(
-        &irp,
-        "/portal/clients/api-users",
-        json!({"client_id": client_id, "client_secret": client_secret, "gstin": gstin,
-               "username": nic_username, "password": nic_password}),
-    )
-    .await;
-    let fetch = |path: &'static str| {
-        let irp = irp.clone();
-        async move {
-            reqwest::get(format!("{irp}{path}"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
-    };
-    let key_file = dir.path().join("irp-key.pem");
-    std::fs::write(&key_file, fetch("/keys/encryption-public-key.pem").await).unwrap();
-    let cert_file = dir.path().join("irp-cert.pem");
-    std::fs::write(&cert_file, fetch("/keys/signing-certificate.pem").await).unwrap();
-    let secret_file = dir.path().join("client-secret");
-    std::fs::write(&secret_file, &client_secret).unwrap();
+    let gstin = gsp
+        .dummy_gstin_with_user("29", nic_username, &nic_password)
+        .await;
 
     // A console user, in the sandbox account.
     let user_password = format!("user-canary-{}", uuid_like());
@@ -165,22 +68,10 @@ async fn no_secret_reaches_files_logs_responses_or_the_openapi_document() {
     writeln!(add.stdin.take().unwrap(), "{user_password}").unwrap();
     assert!(add.wait().unwrap().success());
 
-    let key_path = key_file.display().to_string();
-    let cert_path = cert_file.display().to_string();
-    let secret_path = secret_file.display().to_string();
-    let server = Server::start(
-        &data,
-        &[
-            ("RUST_LOG", "trace"),
-            ("EINVOICE_IRP_BASE_URL", irp.as_str()),
-            ("EINVOICE_IRP_PUBLIC_KEY_FILE", key_path.as_str()),
-            ("EINVOICE_IRP_SIGNING_CERTIFICATE_FILE", cert_path.as_str()),
-            ("EINVOICE_IRP_CLIENT_ID", client_id.as_str()),
-            ("EINVOICE_IRP_CLIENT_SECRET_FILE", secret_path.as_str()),
-        ],
-        &[],
-    )
-    .await;
+    let mut env: Vec<(&str, String)> = gsp.gateway_env();
+    env.push(("RUST_LOG", "trace".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start(&data, &env, &[]).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -293,15 +184,7 @@ async fn no_secret_reaches_files_logs_responses_or_the_openapi_document() {
     .await;
 
     // An e-invoice: generate, get, cancel.
-    let invoice = json!([{"transaction": {
-        "Version": "1.1",
-        "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B"},
-        "DocDtls": {"Typ": "INV", "No": "CANARY/1", "Dt": "01/11/2026"},
-        "SellerDtls": {"Gstin": gstin, "LglNm": "Seller", "Addr1": "Road", "Loc": "City", "Pin": 560001, "Stcd": "29"},
-        "BuyerDtls": {"Gstin": "36AAECF1151A1ZC", "LglNm": "Buyer", "Pos": "36", "Addr1": "Road", "Loc": "City", "Pin": 500001, "Stcd": "36"},
-        "ItemList": [{"SlNo": "1", "IsServc": "N", "HsnCd": "84713010", "Qty": 1, "Unit": "NOS", "UnitPrice": 100, "TotAmt": 100, "AssAmt": 100, "GstRt": 18, "IgstAmt": 18, "TotItemVal": 118}],
-        "ValDtls": {"AssVal": 100, "IgstVal": 18, "TotInvVal": 118}
-    }}]);
+    let invoice = json!([invoice(&gstin, "CANARY/1")]);
     let (status, body) = seen
         .record(
             api(reqwest::Method::PUT, "/v2/eInvoice/generate")

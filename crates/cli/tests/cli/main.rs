@@ -4,7 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod crash;
 mod exposure;
+mod external_irp;
+#[path = "../../../gateway/tests/api/postgres_cluster.rs"]
+mod postgres_cluster;
 mod process;
 
 use std::path::Path;

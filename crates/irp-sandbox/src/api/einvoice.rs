@@ -241,7 +241,6 @@ pub async fn generate(
             let info = InfoDetail { inf_cd: "DUPIRN".into(), desc: json!({"AckNo": existing.ack_no, "AckDt": existing.ack_dt, "Irn": existing.irn}) };
             return Err(IrpFailure::Nic(Box::new(Envelope::failure(vec![ErrorDetail::from_code(errors::DUPLICATE_IRN, &[])], Some(vec![info])))));
         }
-        sandbox.counters.irn_generated();
         let stored = Stored { irn, gstin: seller, ack_no, ack_dt, signed_invoice, signed_qr_code, status: "ACT".into(), cancel_date: None, created_at: now };
         Ok((encrypted_success(&session.sek, &einvoice_data(&stored)), drop_after_commit))
     }

@@ -161,13 +161,32 @@ pub async fn generate(
     if !dry_run {
         einvoice::check_breaker(&state)?;
     }
-    let mut results = Vec::with_capacity(items.len());
-    for item in items {
-        let outcome =
-            einvoice::generate(&state, actor, owner.0, &gstin, item.transaction, dry_run).await;
-        results.push(result(outcome, item.custom_fields));
-    }
-    Ok(Json(results))
+    let owner_id = owner.0;
+    run_to_completion(async move {
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            let outcome =
+                einvoice::generate(&state, actor, owner_id, &gstin, item.transaction, dry_run)
+                    .await;
+            results.push(result(outcome, item.custom_fields));
+        }
+        results
+    })
+    .await
+    .map(Json)
+}
+
+/// Runs IRP work on its own task: once a document is sent to the IRP, neither a client that
+/// hangs up nor the request timeout may cancel the work between the IRP's answer and the
+/// record of it.
+async fn run_to_completion<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::spawn(work).await.map_err(|e| {
+        crate::http::error::ApiError::from(crate::service::ServiceError::Internal(format!(
+            "e-invoice task failed: {e}"
+        )))
+    })
 }
 
 /// Cancel 1–10 IRNs.
@@ -199,21 +218,26 @@ pub async fn cancel(
 ) -> ApiResult<Json<Vec<DocumentResult>>> {
     batch_size(items.len())?;
     einvoice::check_breaker(&state)?;
-    let mut results = Vec::with_capacity(items.len());
-    for item in items {
-        let outcome = einvoice::cancel(
-            &state,
-            actor,
-            owner.0,
-            &gstin,
-            &item.irn,
-            &item.cnl_rsn,
-            &item.cnl_rem,
-        )
-        .await;
-        results.push(result(outcome, None));
-    }
-    Ok(Json(results))
+    let owner_id = owner.0;
+    run_to_completion(async move {
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            let outcome = einvoice::cancel(
+                &state,
+                actor,
+                owner_id,
+                &gstin,
+                &item.irn,
+                &item.cnl_rsn,
+                &item.cnl_rem,
+            )
+            .await;
+            results.push(result(outcome, None));
+        }
+        results
+    })
+    .await
+    .map(Json)
 }
 
 /// Fetch an e-invoice by IRN (from the IRP, or from retention when switched on).
