@@ -5,8 +5,10 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod auth_single_flight;
 mod irn_direct;
 mod irn_gateway;
+mod scale;
 mod stats;
 mod store_credentials;
 
@@ -25,6 +27,11 @@ enum Scenario {
     IrnDirect,
     /// The same IRNs direct and through the gateway: added latency, throughput, auth calls.
     IrnGateway,
+    /// Concurrent generate calls over cold and expired sessions: IRP auth calls per GSTIN.
+    AuthSingleFlight,
+    /// Up to --credentials stored credentials over --scale-owners owners: p99, memory, size,
+    /// key rotation.
+    Scale,
 }
 
 /// Load generator for the e-invoicing gateway.
@@ -62,6 +69,18 @@ struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// `scale`: credentials at the last stage.
+    #[arg(long, default_value_t = 1_000_000)]
+    credentials: u64,
+    /// `scale`: PAN owners the credentials are spread over.
+    #[arg(long, default_value_t = 10_000)]
+    scale_owners: u64,
+    /// `scale`: requests per latency sample at each stage.
+    #[arg(long, default_value_t = 2_000)]
+    sample: u64,
+    /// `auth-single-flight`: GSTINs the requests are spread over (at most 10).
+    #[arg(long, default_value_t = 10)]
+    gstins: usize,
 }
 
 struct Target {
@@ -211,6 +230,31 @@ async fn main() -> anyhow::Result<()> {
                 duration,
                 args.json,
             )
+            .await;
+        }
+        Scenario::AuthSingleFlight => {
+            return auth_single_flight::run(
+                args.requests.unwrap_or(1000),
+                args.concurrency.max(1),
+                args.gstins,
+                args.json,
+            )
+            .await;
+        }
+        Scenario::Scale => {
+            let database_url = match &args.database_url {
+                Some(url) if url.starts_with("postgres") => {
+                    Some(fresh_postgres_database(url).await?)
+                }
+                _ => None,
+            };
+            return scale::run(scale::Plan {
+                credentials: args.credentials.max(1),
+                owners: args.scale_owners.max(1),
+                database_url,
+                sample: args.sample.max(1),
+                json: args.json,
+            })
             .await;
         }
         Scenario::StoreCredentials => {}
