@@ -182,13 +182,22 @@ fn status_error(status: reqwest::StatusCode) -> Result<(), String> {
 async fn database_size(data_dir: &Path, database_url: &Option<String>) -> anyhow::Result<u64> {
     match database_url {
         None => {
-            let mut total = 0;
-            for name in ["einvoice.db", "einvoice.db-wal"] {
-                total += std::fs::metadata(data_dir.join(name))
-                    .map(|m| m.len())
-                    .unwrap_or(0);
-            }
-            Ok(total)
+            // The database's own size (pages in use, WAL included), not the WAL file's length,
+            // which SQLite reuses without shrinking.
+            use sqlx::Connection;
+            let url = format!(
+                "sqlite://{}?mode=ro",
+                data_dir.join("einvoice.db").display()
+            );
+            let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+            let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+                .fetch_one(&mut conn)
+                .await?;
+            let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+                .fetch_one(&mut conn)
+                .await?;
+            conn.close().await?;
+            Ok((pages * page_size) as u64)
         }
         Some(url) => {
             use sqlx::Connection;

@@ -11,6 +11,7 @@ use irp_client::{IrpError, Session};
 use irp_protocol::crypto::AesKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use super::IrpContext;
 use crate::state::AppState;
@@ -124,10 +125,30 @@ impl SessionManager {
         result
     }
 
-    /// Ends the session of one key (after the IRP said 1005).
-    pub async fn invalidate(&self, state: &AppState, key: &IrpSessionKey) {
+    /// Ends the session that the IRP refused (1005) for one key. When concurrent requests all
+    /// see 1005 for the same token, the first ends it and re-authenticates; the others find a
+    /// newer session and leave it alone, so one expiry costs one auth call.
+    pub async fn invalidate(&self, state: &AppState, key: &IrpSessionKey, refused: &Session) {
         let slot = self.slot(key);
-        *slot.lock().await = None;
+        let mut live = slot.lock().await;
+        let is_refused = |s: &Session| {
+            bool::from(
+                s.auth_token
+                    .expose_secret()
+                    .as_bytes()
+                    .ct_eq(refused.auth_token.expose_secret().as_bytes()),
+            )
+        };
+        match live.as_ref() {
+            Some(current) if !is_refused(&current.session) => return,
+            Some(_) => *live = None,
+            None => {}
+        }
+        // The persisted copy goes too, unless another replica already replaced it.
+        let persisted = restore(state, key, state.now()).await;
+        if persisted.as_ref().is_some_and(|p| !is_refused(&p.session)) {
+            return;
+        }
         if let Err(e) = state.store.delete_irp_sessions(&key.gstin).await {
             tracing::warn!(error = %e, "could not delete a persisted IRP session");
         }

@@ -426,7 +426,7 @@ async fn generate_at_irp(
             }
             Err(e) if e.has_code("1005") && !reauthenticated => {
                 irp.breaker.success();
-                irp.sessions.invalidate(state, &creds.key).await;
+                irp.sessions.invalidate(state, &creds.key, &session).await;
                 reauthenticated = true;
             }
             Err(e) if e.has_code("2150") => {
@@ -549,7 +549,7 @@ pub async fn cancel(
                 };
             }
             Err(e) if e.has_code("1005") && !reauthenticated => {
-                irp.sessions.invalidate(state, &creds.key).await;
+                irp.sessions.invalidate(state, &creds.key, &session).await;
                 reauthenticated = true;
             }
             Err(e)

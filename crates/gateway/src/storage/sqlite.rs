@@ -45,7 +45,13 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", "0")
+                    // After a checkpoint the WAL file is cut back to 32 MiB at most.
+                    .pragma("journal_size_limit", "33554432"),
+            )
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)

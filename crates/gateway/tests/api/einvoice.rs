@@ -454,6 +454,37 @@ async fn single_flight(db: Db) {
     let c = w.counters().await;
     assert_eq!(c["irns_generated"], 1000);
     assert_eq!(c["auth_calls_total"], 10, "one auth call per GSTIN: {c}");
+
+    // The IRP's tokens expire: 500 concurrent requests all meet 1005, and still each GSTIN
+    // costs one auth call (a request that finds a newer session does not end it).
+    let moved = reqwest::Client::new()
+        .post(format!("{}/sandbox/clock", w.irp))
+        .json(&serde_json::json!({"advance_secs": 61 * 60}))
+        .send()
+        .await
+        .unwrap();
+    assert!(moved.status().is_success());
+    let mut tasks = Vec::new();
+    for n in 0..500 {
+        let w = w.clone();
+        tasks.push(tokio::spawn(async move {
+            let seller = n % 10;
+            let (s, b) = SELLERS[seller];
+            let result = w
+                .one(seller, invoice(s, b, &format!("SF2/{n}"), 10.0))
+                .await;
+            result["document_status"].as_str().unwrap().to_string()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), "IRN_GENERATED");
+    }
+    let c = w.counters().await;
+    assert_eq!(c["irns_generated"], 1500);
+    assert_eq!(
+        c["auth_calls_total"], 20,
+        "one more auth call per GSTIN after expiry: {c}"
+    );
 }
 on_both_backends!(
     a_thousand_concurrent_generates_make_ten_auth_calls,
