@@ -378,6 +378,29 @@ async fn actor_name(
     }
 }
 
+/// The GSTIN owner (or branch) a console page is about, with its GSTIN; otherwise the page
+/// to answer with (not found, or back to Business Settings for a PAN owner).
+async fn gstin_of(
+    state: &AppState,
+    session: &ConsoleSession,
+    owner_id: Uuid,
+) -> Result<(OwnerRecord, String), Response> {
+    let owner = match owners::find_owner(state, session.record.account_id, owner_id).await {
+        Ok(Some(owner)) => owner,
+        Ok(None) => {
+            return Err(failure(ServiceError::NotFound(FieldError::general(
+                "owner_not_found",
+                "there is no such GSTIN in your account",
+            ))))
+        }
+        Err(e) => return Err(failure(e)),
+    };
+    match gstin_owner(&owner) {
+        Some(gstin) => Ok((owner, gstin)),
+        None => Err(Redirect::to("/console/settings/business").into_response()),
+    }
+}
+
 fn gstin_owner(owner: &OwnerRecord) -> Option<String> {
     match owner.kind {
         OwnerKind::Gstin | OwnerKind::Branch => owner.gstin.clone(),
@@ -395,18 +418,9 @@ async fn gstin_page(
     notice: Option<&str>,
 ) -> Response {
     let actor = session.actor();
-    let owner = match owners::find_owner(state, actor.account_id, owner_id).await {
-        Ok(Some(owner)) => owner,
-        Ok(None) => {
-            return failure(ServiceError::NotFound(FieldError::general(
-                "owner_not_found",
-                "there is no such GSTIN in your account",
-            )))
-        }
-        Err(e) => return failure(e),
-    };
-    let Some(gstin) = gstin_owner(&owner) else {
-        return Redirect::to("/console/settings/business").into_response();
+    let (owner, gstin) = match gstin_of(state, session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let record = match state.store.get_credential(owner_id, &gstin).await {
         Ok(r) => r,
@@ -556,18 +570,9 @@ pub async fn save_credentials(
     CsrfForm { session, form }: CsrfForm<CredentialsForm>,
 ) -> Response {
     let actor = session.actor();
-    let owner = match owners::find_owner(&state, actor.account_id, owner_id).await {
-        Ok(Some(owner)) => owner,
-        Ok(None) => {
-            return failure(ServiceError::NotFound(FieldError::general(
-                "owner_not_found",
-                "there is no such GSTIN in your account",
-            )))
-        }
-        Err(e) => return failure(e),
-    };
-    let Some(gstin) = gstin_owner(&owner) else {
-        return Redirect::to("/console/settings/business").into_response();
+    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let request = StoreRequest {
         gstin,
@@ -608,16 +613,9 @@ pub async fn verify_credentials(
     CsrfForm { session, .. }: CsrfForm<VerifyForm>,
 ) -> Response {
     let actor = session.actor();
-    let gstin = match owners::find_owner(&state, actor.account_id, owner_id).await {
-        Ok(Some(owner)) => gstin_owner(&owner),
-        Ok(None) => None,
-        Err(e) => return failure(e),
-    };
-    let Some(gstin) = gstin else {
-        return failure(ServiceError::NotFound(FieldError::general(
-            "owner_not_found",
-            "there is no such GSTIN in your account",
-        )));
+    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     match verify::verify(&state, actor, owner_id, &gstin).await {
         Ok(_) => Redirect::to(&format!(

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{cookie, error_box, error_status, respond, PORTAL_COOKIE};
-use crate::error::PortalError;
 use crate::portal::api_users::{self, ChangePassword, CreateApiUser};
 use crate::portal::clients;
 use crate::portal::taxpayers::{self, Login};
@@ -379,19 +378,32 @@ pub async fn users(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Respon
     }
 }
 
-async fn after_change(
-    sandbox: &Sandbox,
-    user: &PortalUser,
-    auth: HeaderMap,
-    result: Result<Json<Value>, PortalError>,
-    done: &str,
+/// Freezes or unfreezes an API user through the JSON handler, then shows the list again.
+async fn change_state(
+    sandbox: Sandbox,
+    headers: HeaderMap,
+    username: String,
+    freeze: bool,
 ) -> Response {
+    let (user, auth) = match logged_in(&sandbox, &headers).await {
+        Ok(found) => found,
+        Err(redirect) => return redirect,
+    };
+    let (result, done) = if freeze {
+        let r =
+            api_users::freeze(State(sandbox.clone()), auth.clone(), Path(username.clone())).await;
+        (r, format!("{username} is frozen."))
+    } else {
+        let r =
+            api_users::unfreeze(State(sandbox.clone()), auth.clone(), Path(username.clone())).await;
+        (r, format!("{username} is active again."))
+    };
     match result {
         Ok(_) => {
             let notice = html! { p.success role="status" { (done) } };
-            users_page(sandbox, user, auth, StatusCode::OK, Some(notice)).await
+            users_page(&sandbox, &user, auth, StatusCode::OK, Some(notice)).await
         }
-        Err(e) => users_page(sandbox, user, auth, error_status(&e), Some(error_box(&e))).await,
+        Err(e) => users_page(&sandbox, &user, auth, error_status(&e), Some(error_box(&e))).await,
     }
 }
 
@@ -401,20 +413,7 @@ pub async fn freeze(
     headers: HeaderMap,
     Path(username): Path<String>,
 ) -> Response {
-    let (user, auth) = match logged_in(&sandbox, &headers).await {
-        Ok(found) => found,
-        Err(redirect) => return redirect,
-    };
-    let result =
-        api_users::freeze(State(sandbox.clone()), auth.clone(), Path(username.clone())).await;
-    after_change(
-        &sandbox,
-        &user,
-        auth,
-        result,
-        &format!("{username} is frozen."),
-    )
-    .await
+    change_state(sandbox, headers, username, true).await
 }
 
 /// `POST /portal/ui/users/{username}/unfreeze`.
@@ -423,20 +422,7 @@ pub async fn unfreeze(
     headers: HeaderMap,
     Path(username): Path<String>,
 ) -> Response {
-    let (user, auth) = match logged_in(&sandbox, &headers).await {
-        Ok(found) => found,
-        Err(redirect) => return redirect,
-    };
-    let result =
-        api_users::unfreeze(State(sandbox.clone()), auth.clone(), Path(username.clone())).await;
-    after_change(
-        &sandbox,
-        &user,
-        auth,
-        result,
-        &format!("{username} is active again."),
-    )
-    .await
+    change_state(sandbox, headers, username, false).await
 }
 
 fn password_form(
