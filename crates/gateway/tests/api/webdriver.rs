@@ -49,8 +49,10 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        // Its own process group: Chromium's processes go with it, even when a test fails.
         let mut driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -293,13 +295,22 @@ impl Browser {
         );
     }
 
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))
             .send()
             .await;
-        let _ = self.driver.kill().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &format!("-{pid}")])
+                .status();
+        }
     }
 }
 
