@@ -348,7 +348,7 @@ impl Store for PostgresStore {
                     .fetch_all(&mut *tx)
                     .await?,
                 Some((owner, gstin)) => sqlx::query(&format!(
-                    "{SELECT_CREDENTIAL} WHERE (owner_id > $1) OR (owner_id = $1 AND gstin > $2) ORDER BY owner_id, gstin LIMIT 1000"
+                    "{SELECT_CREDENTIAL} WHERE (owner_id, gstin) > ($1, $2) ORDER BY owner_id, gstin LIMIT 1000"
                 ))
                 .bind(owner)
                 .bind(gstin)

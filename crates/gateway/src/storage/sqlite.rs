@@ -428,7 +428,7 @@ impl Store for SqliteStore {
                     .fetch_all(&mut *tx)
                     .await?,
                 Some((owner, gstin)) => sqlx::query(&format!(
-                    "{SELECT_CREDENTIAL} WHERE (owner_id > $1) OR (owner_id = $1 AND gstin > $2) ORDER BY owner_id, gstin LIMIT 1000"
+                    "{SELECT_CREDENTIAL} WHERE (owner_id, gstin) > ($1, $2) ORDER BY owner_id, gstin LIMIT 1000"
                 ))
                 .bind(owner)
                 .bind(gstin)

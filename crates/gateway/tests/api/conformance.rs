@@ -334,8 +334,10 @@ async fn rotation(db: Db) {
         account_id: gateway::state::SANDBOX_ACCOUNT_ID,
         token_id: None,
     };
+    // More than two of the rotation's 1,000-row pages.
+    const STORED: u64 = 2_100;
     let mut owners = Vec::new();
-    for i in 0..25 {
+    for i in 0..STORED {
         let owner = Uuid::new_v4();
         let request = StoreRequest {
             gstin: "29AAFCD5862R000".into(),
@@ -367,13 +369,13 @@ async fn rotation(db: Db) {
         .rotate(store.as_ref(), &master, Some(&new_master), clock.now_ms())
         .await
         .unwrap();
-    assert_eq!(count, 25);
+    assert_eq!(count, STORED);
     assert_eq!(vault.current_version(), 2);
     let count = vault
         .rotate(store.as_ref(), &new_master, None, clock.now_ms())
         .await
         .unwrap();
-    assert_eq!(count, 25);
+    assert_eq!(count, STORED);
     for (i, owner) in owners.iter().enumerate() {
         let record = store
             .get_credential(*owner, "29AAFCD5862R000")
