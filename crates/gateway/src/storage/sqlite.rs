@@ -404,57 +404,70 @@ impl Store for SqliteStore {
         reseal: ResealFn<'_>,
         audit: &AuditEvent,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        for key in rewrapped {
-            sqlx::query("UPDATE vault_keys SET wrapped_key = $1 WHERE version = $2")
-                .bind(&key.wrapped_key)
-                .bind(key.version)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(
-            "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(new_key.version)
-        .bind(&new_key.wrapped_key)
-        .bind(new_key.created_at)
-        .execute(&mut *tx)
-        .await?;
-        let mut count = 0u64;
-        let mut after: Option<(Uuid, String)> = None;
-        loop {
-            let rows = match &after {
-                None => sqlx::query(&format!("{SELECT_CREDENTIAL} ORDER BY owner_id, gstin LIMIT 1000"))
-                    .fetch_all(&mut *tx)
-                    .await?,
-                Some((owner, gstin)) => sqlx::query(&format!(
-                    "{SELECT_CREDENTIAL} WHERE (owner_id, gstin) > ($1, $2) ORDER BY owner_id, gstin LIMIT 1000"
-                ))
-                .bind(owner)
-                .bind(gstin)
-                .fetch_all(&mut *tx)
-                .await?,
-            };
-            if rows.is_empty() {
-                break;
-            }
-            for row in &rows {
-                let record = credential_from_row(row)?;
-                let sealed = reseal(&record)?;
-                sqlx::query("UPDATE nic_credentials SET key_version = $1, password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4")
-                    .bind(new_key.version)
-                    .bind(sealed)
-                    .bind(record.owner_id)
-                    .bind(&record.gstin)
+        // Every credential page is rewritten in one transaction: with the default 2 MiB page
+        // cache SQLite keeps spilling dirty pages to the WAL and reading them back, which grows
+        // faster than the table. The cache is widened for the rotation only.
+        sqlx::query("PRAGMA cache_size = -1048576")
+            .execute(&self.writer)
+            .await?;
+        let result = async {
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            for key in rewrapped {
+                sqlx::query("UPDATE vault_keys SET wrapped_key = $1 WHERE version = $2")
+                    .bind(&key.wrapped_key)
+                    .bind(key.version)
                     .execute(&mut *tx)
                     .await?;
-                count += 1;
-                after = Some((record.owner_id, record.gstin));
             }
+            sqlx::query(
+                "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(new_key.version)
+            .bind(&new_key.wrapped_key)
+            .bind(new_key.created_at)
+            .execute(&mut *tx)
+            .await?;
+            let mut count = 0u64;
+            let mut after: Option<(Uuid, String)> = None;
+            loop {
+                let rows = match &after {
+                    None => sqlx::query(&format!("{SELECT_CREDENTIAL} ORDER BY owner_id, gstin LIMIT 1000"))
+                        .fetch_all(&mut *tx)
+                        .await?,
+                    Some((owner, gstin)) => sqlx::query(&format!(
+                        "{SELECT_CREDENTIAL} WHERE (owner_id, gstin) > ($1, $2) ORDER BY owner_id, gstin LIMIT 1000"
+                    ))
+                    .bind(owner)
+                    .bind(gstin)
+                    .fetch_all(&mut *tx)
+                    .await?,
+                };
+                if rows.is_empty() {
+                    break;
+                }
+                for row in &rows {
+                    let record = credential_from_row(row)?;
+                    let sealed = reseal(&record)?;
+                    sqlx::query("UPDATE nic_credentials SET key_version = $1, password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4")
+                        .bind(new_key.version)
+                        .bind(sealed)
+                        .bind(record.owner_id)
+                        .bind(&record.gstin)
+                        .execute(&mut *tx)
+                        .await?;
+                    count += 1;
+                    after = Some((record.owner_id, record.gstin));
+                }
+            }
+            insert_audit(&mut *tx, audit).await?;
+            tx.commit().await?;
+            Ok(count)
         }
-        insert_audit(&mut *tx, audit).await?;
-        tx.commit().await?;
-        Ok(count)
+        .await;
+        sqlx::query("PRAGMA cache_size = -2000")
+            .execute(&self.writer)
+            .await?;
+        result
     }
 
     async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError> {

@@ -10,6 +10,7 @@
 )]
 
 mod client;
+mod pages;
 mod portal;
 mod story;
 
