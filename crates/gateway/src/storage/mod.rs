@@ -236,8 +236,6 @@ pub trait Store: Send + Sync + 'static {
     /// Every credential stored under the account's owners (for overviews), by GSTIN.
     async fn list_credentials(&self, account_id: Uuid)
         -> Result<Vec<CredentialRecord>, StoreError>;
-    /// A user by id.
-    async fn get_user(&self, user_id: Uuid) -> Result<Option<UserRecord>, StoreError>;
 
     /// Records a console login.
     async fn insert_web_session(&self, session: &WebSessionRecord) -> Result<(), StoreError>;

@@ -742,25 +742,6 @@ impl Store for SqliteStore {
         rows.iter().map(credential_from_row).collect()
     }
 
-    async fn get_user(&self, user_id: Uuid) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, account_id, email, password_hash, created_at FROM users WHERE id = $1",
-        )
-        .bind(user_id)
-        .fetch_optional(&self.reader)
-        .await?;
-        row.map(|row| {
-            Ok(UserRecord {
-                id: row.try_get("id")?,
-                account_id: row.try_get("account_id")?,
-                email: row.try_get("email")?,
-                password_hash: row.try_get("password_hash")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .transpose()
-    }
-
     async fn insert_web_session(&self, session: &WebSessionRecord) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO web_sessions (id, account_id, user_id, secret_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(session.id)
