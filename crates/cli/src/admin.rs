@@ -308,6 +308,7 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
         None => None,
     };
     let started = std::time::Instant::now();
+    let version_before = vault.current_version();
     let result = vault
         .rotate(store.as_ref(), &master, new_master.as_ref(), clock.now_ms())
         .await;
@@ -315,8 +316,17 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
     let count = match result {
         Ok(count) => count,
         Err(e) => {
-            if let Some(path) = &new_master_key_file {
+            // Once the new key is committed the database needs the new master key: keep its
+            // file. Re-encryption left unfinished is finished by the next rotation.
+            let committed = vault.current_version() != version_before;
+            if let (Some(path), false) = (&new_master_key_file, committed) {
                 let _ = std::fs::remove_file(path);
+            }
+            if committed {
+                eprintln!(
+                    "vault key version {} was added, but re-encryption stopped part-way; run keys rotate again to finish",
+                    vault.current_version()
+                );
             }
             return Err(e.into());
         }

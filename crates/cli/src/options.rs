@@ -44,6 +44,15 @@ pub struct SettingsArgs {
     /// Failed token checks allowed per client address per minute (default 20).
     #[arg(long, env = "EINVOICE_TOKEN_FAILURE_LIMIT")]
     pub token_failure_limit: Option<u32>,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client.
+    #[arg(long, env = "EINVOICE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Open connections at most (default 4096).
+    #[arg(long, env = "EINVOICE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers (default 10).
+    #[arg(long, env = "EINVOICE_HEADER_READ_TIMEOUT_SECS")]
+    pub header_read_timeout_secs: Option<u64>,
     /// IRP base URL (unset in sandbox mode: an IRP sandbox runs in this process).
     #[arg(long, env = "EINVOICE_IRP_BASE_URL")]
     pub irp_base_url: Option<String>,
@@ -91,6 +100,9 @@ impl SettingsArgs {
             log_format: self.log_format.clone(),
             login_failure_limit: self.login_failure_limit,
             token_failure_limit: self.token_failure_limit,
+            trusted_proxies: self.trusted_proxies.clone(),
+            max_connections: self.max_connections,
+            header_read_timeout_secs: self.header_read_timeout_secs,
             master_key,
             irp_base_url: self.irp_base_url.clone(),
             irp_public_key_file: self.irp_public_key_file.clone(),

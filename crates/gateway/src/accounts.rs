@@ -38,6 +38,55 @@ pub fn dummy_password_hash() -> String {
     hash_password(&SecretString::from("no such user".to_string())).unwrap_or_default()
 }
 
+/// Bounds password hashing: at most one Argon2id computation per core at a time (each takes
+/// about 19 MiB and tens of milliseconds), a short queue behind them, and a refusal (429)
+/// beyond it, so a burst of logins cannot exhaust memory.
+pub struct HashingGate {
+    running: tokio::sync::Semaphore,
+    admitted: std::sync::atomic::AtomicUsize,
+    max_admitted: usize,
+}
+
+/// The gate is full: retry shortly.
+#[derive(Debug, Clone, Copy)]
+pub struct HashingBusy;
+
+impl HashingGate {
+    /// `concurrent` hashes at once, and up to `queued` more waiting.
+    pub fn new(concurrent: usize, queued: usize) -> Self {
+        HashingGate {
+            running: tokio::sync::Semaphore::new(concurrent.max(1)),
+            admitted: std::sync::atomic::AtomicUsize::new(0),
+            max_admitted: concurrent.max(1) + queued,
+        }
+    }
+
+    /// One hash per core, and four per core waiting.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::new(cores, 4 * cores)
+    }
+
+    /// Runs `work` (a password hash or check) on the blocking pool once a slot is free.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashingBusy> {
+        use std::sync::atomic::Ordering;
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.max_admitted {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashingBusy);
+        }
+        let result = async {
+            let _permit = self.running.acquire().await.map_err(|_| HashingBusy)?;
+            tokio::task::spawn_blocking(work).await.map_err(|_| HashingBusy)
+        }
+        .await;
+        self.admitted.fetch_sub(1, Ordering::AcqRel);
+        result
+    }
+}
+
 /// A fresh API token: the value (shown once) and the hash to store.
 pub fn new_api_token() -> (SecretString, Vec<u8>) {
     let mut bytes = [0u8; 32];

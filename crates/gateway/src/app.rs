@@ -112,6 +112,9 @@ pub async fn connect_irp(
     })
 }
 
+/// How often a running gateway looks for vault keys added by a rotation elsewhere.
+const VAULT_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A gateway bound to its port, ready to serve.
 pub struct Application {
     listener: tokio::net::TcpListener,
@@ -159,6 +162,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
+        let settings = self.state.settings.clone();
         let interval = self.state.settings.verify_interval_secs;
         let checker = (interval > 0 && self.state.irp.is_some()).then(|| {
             let state = self.state.clone();
@@ -176,17 +180,31 @@ impl Application {
                 }
             })
         });
+        // Key versions added by a rotation elsewhere are learnt here too (and on the first
+        // ciphertext that names one), so new writes use the newest key without a restart.
+        let refresher = {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(VAULT_REFRESH_INTERVAL);
+                loop {
+                    ticks.tick().await;
+                    if let Err(e) = state.vault.refresh(state.store.as_ref()).await {
+                        tracing::warn!(error = %e, "could not refresh the vault's keys");
+                    }
+                }
+            })
+        };
         let router = crate::http::router(self.state);
         tracing::info!(addr = %self.local_addr, "listening");
-        let result = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let limits = crate::serve::ConnectionLimits {
+            max_connections: settings.max_connections,
+            header_read_timeout: settings.header_read_timeout,
+        };
+        let result = crate::serve::serve(self.listener, router, limits, shutdown).await;
         if let Some(checker) = checker {
             checker.abort();
         }
+        refresher.abort();
         store.close().await;
         result
     }

@@ -82,6 +82,12 @@ pub struct SettingsLayer {
     pub login_failure_limit: Option<u32>,
     /// Failed token checks per client address allowed per minute.
     pub token_failure_limit: Option<u32>,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Open connections at most.
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers.
+    pub header_read_timeout_secs: Option<u64>,
     /// The master key itself; only from the environment (`EINVOICE_MASTER_KEY`), never a file.
     #[serde(skip)]
     pub master_key: Option<SecretString>,
@@ -132,6 +138,11 @@ impl SettingsLayer {
             log_format: self.log_format.or(lower.log_format),
             login_failure_limit: self.login_failure_limit.or(lower.login_failure_limit),
             token_failure_limit: self.token_failure_limit.or(lower.token_failure_limit),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            max_connections: self.max_connections.or(lower.max_connections),
+            header_read_timeout_secs: self
+                .header_read_timeout_secs
+                .or(lower.header_read_timeout_secs),
             master_key: self.master_key.or(lower.master_key),
             irp_base_url: self.irp_base_url.or(lower.irp_base_url),
             irp_public_key_file: self.irp_public_key_file.or(lower.irp_public_key_file),
@@ -187,6 +198,12 @@ pub struct Settings {
     pub login_failure_limit: u32,
     /// Failed token checks per client address per minute.
     pub token_failure_limit: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (empty: the peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers.
+    pub header_read_timeout: Duration,
     /// A configured IRP; `None` means the embedded sandbox (sandbox mode) or no IRP.
     pub irp: Option<crate::irp::IrpSettings>,
     /// Days to keep signed outputs (0: never stored).
@@ -256,6 +273,21 @@ impl Settings {
             log_format,
             login_failure_limit: layer.login_failure_limit.unwrap_or(5),
             token_failure_limit: layer.token_failure_limit.unwrap_or(20),
+            trusted_proxies: layer
+                .trusted_proxies
+                .unwrap_or_default()
+                .iter()
+                .map(|text| parse_proxy(text))
+                .collect::<Result<_, _>>()?,
+            max_connections: match layer.max_connections.unwrap_or(4096) {
+                0 => return Err(ConfigError::Invalid("max_connections must be at least 1".into())),
+                n => n,
+            },
+            header_read_timeout: irp_timeout(
+                layer.header_read_timeout_secs,
+                10,
+                "header_read_timeout_secs",
+            )?,
             retention_days: layer.retention_days.unwrap_or(0),
             verify_interval_secs: layer.verify_interval_secs.unwrap_or(0),
             irp_connect_timeout: irp_timeout(
@@ -278,6 +310,18 @@ impl Settings {
             )?,
         })
     }
+}
+
+/// An address (`10.0.0.5`) or a CIDR range (`10.0.0.0/8`).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, ConfigError> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            ConfigError::Invalid(format!(
+                "trusted_proxies: {text:?} is not an IP address or CIDR range"
+            ))
+        })
 }
 
 fn irp_timeout(secs: Option<u64>, default: u64, name: &str) -> Result<Duration, ConfigError> {
@@ -364,6 +408,22 @@ mod tests {
         let err = SettingsLayer::from_toml_file(&bad).unwrap_err().to_string();
         assert!(err.contains("mdoe"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges_and_refuse_names() {
+        let s = Settings::resolve(SettingsLayer {
+            trusted_proxies: Some(vec!["10.0.0.0/8".into(), "::1".into(), " 192.0.2.7 ".into()]),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.trusted_proxies.len(), 3);
+        assert!(s.trusted_proxies[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        let bad = Settings::resolve(SettingsLayer {
+            trusted_proxies: Some(vec!["proxy.local".into()]),
+            ..Default::default()
+        });
+        assert!(bad.unwrap_err().to_string().contains("trusted_proxies"));
     }
 
     #[test]

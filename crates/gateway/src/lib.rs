@@ -4,11 +4,13 @@
 
 pub mod accounts;
 pub mod app;
+pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod console;
 pub mod http;
 pub mod irp;
+pub mod serve;
 pub mod service;
 pub mod state;
 pub mod storage;

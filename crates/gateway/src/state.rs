@@ -15,6 +15,12 @@ use crate::vault::Vault;
 /// The account that sandbox-mode requests without a token act for.
 pub const SANDBOX_ACCOUNT_ID: Uuid = Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0001);
 
+/// The invalid tokens all addresses together may send per minute, as a multiple of the
+/// per-address limit: many addresses cannot guess freely either.
+const INVALID_TOKEN_CAP_FACTOR: u32 = 50;
+/// Failed logins one address may make per 15 minutes, as a multiple of the per-email limit.
+const LOGIN_ADDRESS_FACTOR: u32 = 4;
+
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]
 pub struct AppState {
@@ -36,6 +42,16 @@ pub struct AppState {
     pub irp: Option<Arc<crate::irp::IrpContext>>,
     /// Owners seen by this process (they never change).
     pub owner_cache: Arc<crate::service::owners::OwnerCache>,
+    /// Keys the console's CSRF tokens (derived from the master key).
+    pub csrf_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
+    /// Invalid tokens from all addresses together, per minute.
+    pub invalid_token_cap: Arc<FailureThrottle>,
+    /// Failed logins per client address.
+    pub login_address_throttle: Arc<FailureThrottle>,
+    /// Failed logins per email, with growing delays.
+    pub login_email_backoff: Arc<crate::throttle::Backoff>,
+    /// Bounds concurrent password hashing (Argon2id needs about 19 MiB each).
+    pub password_hashing: Arc<crate::accounts::HashingGate>,
 }
 
 impl AppState {
@@ -50,7 +66,26 @@ impl AppState {
             FailureThrottle::new(settings.login_failure_limit, Duration::from_secs(15 * 60));
         let token_throttle =
             FailureThrottle::new(settings.token_failure_limit, Duration::from_secs(60));
+        let csrf_key = Arc::new(vault.derive_key("csrf"));
+        let invalid_token_cap = FailureThrottle::new(
+            settings.token_failure_limit.saturating_mul(INVALID_TOKEN_CAP_FACTOR),
+            Duration::from_secs(60),
+        );
+        let login_address_throttle = FailureThrottle::new(
+            settings.login_failure_limit.saturating_mul(LOGIN_ADDRESS_FACTOR),
+            Duration::from_secs(15 * 60),
+        );
+        let login_email_backoff = crate::throttle::Backoff::new(
+            settings.login_failure_limit,
+            Duration::from_secs(1),
+            Duration::from_secs(15 * 60),
+        );
         AppState {
+            csrf_key,
+            invalid_token_cap: Arc::new(invalid_token_cap),
+            login_address_throttle: Arc::new(login_address_throttle),
+            login_email_backoff: Arc::new(login_email_backoff),
+            password_hashing: Arc::new(crate::accounts::HashingGate::for_this_machine()),
             settings: Arc::new(settings),
             store,
             vault: Arc::new(vault),

@@ -2,10 +2,13 @@
 //! environment, a file, or generated in sandbox mode) wraps versioned data keys stored in the
 //! database; data keys seal NIC passwords. Every ciphertext names its key version and is bound
 //! by associated data to its owner, GSTIN and credential version, so a ciphertext copied to
-//! another row fails to open.
+//! another row fails to open. A running gateway learns key versions added by a rotation
+//! elsewhere (the CLI, another replica) without a restart.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::RwLock;
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
@@ -134,6 +137,10 @@ impl MasterKey {
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.0.as_ref()))
     }
+
+    fn duplicate(&self) -> Self {
+        MasterKey(Zeroizing::new(*self.0))
+    }
 }
 
 fn decode_hex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
@@ -167,17 +174,23 @@ pub struct CredentialSlot<'a> {
     pub version: i64,
 }
 
-/// The unwrapped data keys, by version. Built once at start-up and held in the app state.
+/// Credentials re-encrypted per transaction by a rotation: each batch holds the writer only
+/// briefly, so stores and reads go on while a rotation runs.
+pub const ROTATION_BATCH: i64 = 500;
+
+/// The unwrapped data keys, by version, and the master key that unwraps new ones. Built at
+/// start-up and held in the app state; [`Vault::refresh`] adds versions created since.
 pub struct Vault {
-    keys: BTreeMap<i64, Aes256Gcm>,
-    current: i64,
+    keys: RwLock<BTreeMap<i64, Aes256Gcm>>,
+    current: AtomicI64,
+    master: MasterKey,
 }
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault")
-            .field("key_versions", &self.keys.keys().collect::<Vec<_>>())
-            .field("current", &self.current)
+            .field("key_versions", &self.versions())
+            .field("current", &self.current_version())
             .finish()
     }
 }
@@ -239,12 +252,96 @@ impl Vault {
             .next_back()
             .copied()
             .ok_or(VaultError::UnknownKeyVersion(1))?;
-        Ok(Vault { keys, current })
+        Ok(Vault {
+            keys: RwLock::new(keys),
+            current: AtomicI64::new(current),
+            master: master.duplicate(),
+        })
     }
 
     /// The version new ciphertexts are sealed with.
     pub fn current_version(&self) -> i64 {
-        self.current
+        self.current.load(Ordering::Acquire)
+    }
+
+    fn versions(&self) -> Vec<i64> {
+        self.keys
+            .read()
+            .map(|keys| keys.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn has_version(&self, version: i64) -> bool {
+        self.keys.read().is_ok_and(|keys| keys.contains_key(&version))
+    }
+
+    /// A key for a purpose other than sealing (e.g. `csrf`), derived from the master key with
+    /// HMAC-SHA256: the same on every replica that has the master key, and never stored.
+    pub fn derive_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        if let Ok(mut mac) = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.master.0.as_ref()) {
+            hmac::Mac::update(&mut mac, format!("einvoice/derived-key/{purpose}").as_bytes());
+            out.copy_from_slice(&hmac::Mac::finalize(mac).into_bytes());
+        }
+        out
+    }
+
+    /// Learns the key versions the database has and this vault does not (a rotation by the CLI
+    /// or another replica), and seals with the newest from then on. Returns how many were added.
+    pub async fn refresh(&self, store: &dyn Store) -> Result<usize, VaultError> {
+        let records = store.list_vault_keys().await?;
+        let mut added = Vec::new();
+        for record in records.iter().filter(|r| !self.has_version(r.version)) {
+            added.push((record.version, unwrap_data_key(&self.master, record)?));
+        }
+        let count = added.len();
+        if count > 0 {
+            let mut keys = self
+                .keys
+                .write()
+                .map_err(|_| VaultError::UnknownKeyVersion(0))?;
+            for (version, cipher) in added {
+                keys.entry(version).or_insert(cipher);
+            }
+            if let Some(newest) = keys.keys().next_back() {
+                self.current.fetch_max(*newest, Ordering::AcqRel);
+            }
+        }
+        Ok(count)
+    }
+
+    /// Opens a sealed secret like [`Vault::open_secret`]; a key version this vault does not
+    /// know yet is looked up in the store first.
+    pub async fn open_secret_fresh(
+        &self,
+        store: &dyn Store,
+        sealed: &[u8],
+        slot: CredentialSlot<'_>,
+    ) -> Result<SecretString, VaultError> {
+        match self.open_secret(sealed, slot) {
+            Err(VaultError::UnknownKeyVersion(_)) => {
+                self.refresh(store).await?;
+                self.open_secret(sealed, slot)
+            }
+            other => other,
+        }
+    }
+
+    /// Opens what [`Vault::seal_labelled`] sealed, learning new key versions like
+    /// [`Vault::open_secret_fresh`].
+    pub async fn open_labelled_fresh(
+        &self,
+        store: &dyn Store,
+        label: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        match self.open_labelled(label, sealed) {
+            Err(VaultError::UnknownKeyVersion(_)) => {
+                self.refresh(store).await?;
+                self.open_labelled(label, sealed)
+            }
+            other => other,
+        }
     }
 
     /// Seals a secret for a credential slot under the current key.
@@ -253,7 +350,7 @@ impl Vault {
         secret: &SecretString,
         slot: CredentialSlot<'_>,
     ) -> Result<(i64, Vec<u8>), VaultError> {
-        self.seal_with(self.current, secret.expose_secret().as_bytes(), slot)
+        self.seal_with(self.current_version(), secret.expose_secret().as_bytes(), slot)
     }
 
     fn seal_with(
@@ -268,8 +365,11 @@ impl Vault {
     }
 
     fn seal_raw(&self, key_version: i64, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultError> {
-        let cipher = self
+        let keys = self
             .keys
+            .read()
+            .map_err(|_| VaultError::UnknownKeyVersion(key_version))?;
+        let cipher = keys
             .get(&key_version)
             .ok_or(VaultError::UnknownKeyVersion(key_version))?;
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
@@ -294,8 +394,11 @@ impl Vault {
         aad: impl Fn(i64) -> Vec<u8>,
     ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let key_version = Self::key_version_of(sealed)?;
-        let cipher = self
+        let keys = self
             .keys
+            .read()
+            .map_err(|_| VaultError::UnknownKeyVersion(key_version))?;
+        let cipher = keys
             .get(&key_version)
             .ok_or(VaultError::UnknownKeyVersion(key_version))?;
         let nonce = Nonce::from_slice(&sealed[6..HEADER_LEN]);
@@ -337,8 +440,9 @@ impl Vault {
     /// Seals other secrets (IRP session tokens and keys) bound to a label that names where
     /// they belong, e.g. `irp-session|client|gstin|user`.
     pub fn seal_labelled(&self, label: &str, plain: &[u8]) -> Result<Vec<u8>, VaultError> {
-        let aad = format!("einvoice/{label}|key={}", self.current).into_bytes();
-        self.seal_raw(self.current, plain, &aad)
+        let current = self.current_version();
+        let aad = format!("einvoice/{label}|key={current}").into_bytes();
+        self.seal_raw(current, plain, &aad)
     }
 
     /// Opens what [`Vault::seal_labelled`] sealed under the same label.
@@ -352,9 +456,11 @@ impl Vault {
         })
     }
 
-    /// Adds a new data key and re-encrypts every stored credential under it, in one
-    /// transaction. With `new_master`, every data key is also re-wrapped under that master key.
-    /// Returns how many credentials were re-encrypted.
+    /// Adds a new data key, then re-encrypts every stored credential under it in batches of
+    /// [`ROTATION_BATCH`], each its own short transaction (the key version of each row marks the
+    /// progress, so an interrupted rotation is finished by the next one). With `new_master`,
+    /// every data key is also re-wrapped under that master key. Running gateways learn the new
+    /// version by themselves ([`Vault::refresh`]). Returns how many credentials were re-encrypted.
     pub async fn rotate(
         &mut self,
         store: &dyn Store,
@@ -382,27 +488,6 @@ impl Vault {
             wrapped_key: wrap_data_key(wrapping, version, &data_key)?,
             created_at: now,
         };
-        let mut next = Vault {
-            keys: std::mem::take(&mut self.keys),
-            current: version,
-        };
-        next.keys.insert(
-            version,
-            Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(data_key.as_ref())),
-        );
-        let reseal = |record: &crate::storage::CredentialRecord| -> Result<Vec<u8>, StoreError> {
-            let slot = CredentialSlot {
-                owner_id: record.owner_id,
-                gstin: &record.gstin,
-                version: record.version,
-            };
-            let secret = next
-                .open_secret(&record.password_ciphertext, slot)
-                .map_err(|e| StoreError::Vault(e.to_string()))?;
-            next.seal_with(version, secret.expose_secret().as_bytes(), slot)
-                .map(|(_, sealed)| sealed)
-                .map_err(|e| StoreError::Vault(e.to_string()))
-        };
         let audit = AuditEvent {
             account_id: Uuid::nil(),
             actor_token_id: None,
@@ -414,22 +499,65 @@ impl Vault {
             request_id: None,
             at: now,
         };
-        let result = store
-            .rotate_vault(&new_record, &rewrapped, &reseal, &audit)
-            .await;
-        match result {
-            Ok(count) => {
-                *self = next;
-                Ok(count)
+        store.add_vault_key(&new_record, &rewrapped, &audit).await?;
+        {
+            let mut keys = self
+                .keys
+                .write()
+                .map_err(|_| VaultError::UnknownKeyVersion(version))?;
+            keys.insert(
+                version,
+                Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(data_key.as_ref())),
+            );
+        }
+        self.current.store(version, Ordering::Release);
+        if let Some(new_master) = new_master {
+            self.master = new_master.duplicate();
+        }
+        self.reseal_all(store, version).await
+    }
+
+    /// Re-encrypts every credential sealed under a key older than `version`: one pass through
+    /// the table, then sweeps for rows a gateway wrote with its older key meanwhile.
+    async fn reseal_all(&self, store: &dyn Store, version: i64) -> Result<u64, VaultError> {
+        let reseal = |record: &crate::storage::CredentialRecord| -> Result<Vec<u8>, StoreError> {
+            let slot = CredentialSlot {
+                owner_id: record.owner_id,
+                gstin: &record.gstin,
+                version: record.version,
+            };
+            let secret = self
+                .open_secret(&record.password_ciphertext, slot)
+                .map_err(|e| StoreError::Vault(e.to_string()))?;
+            self.seal_with(version, secret.expose_secret().as_bytes(), slot)
+                .map(|(_, sealed)| sealed)
+                .map_err(|e| StoreError::Vault(e.to_string()))
+        };
+        let mut total = 0;
+        for _pass in 0..ROTATION_SWEEPS {
+            let mut resealed_in_pass = 0;
+            let mut after: Option<(Uuid, String)> = None;
+            loop {
+                let batch = store
+                    .reseal_credentials(version, after.as_ref(), ROTATION_BATCH, &reseal)
+                    .await?;
+                resealed_in_pass += batch.resealed;
+                match batch.last {
+                    Some(last) => after = Some(last),
+                    None => break,
+                }
             }
-            Err(e) => {
-                next.keys.remove(&version);
-                self.keys = next.keys;
-                Err(e.into())
+            total += resealed_in_pass;
+            if resealed_in_pass == 0 {
+                break;
             }
         }
+        Ok(total)
     }
 }
+
+/// Passes a rotation makes at most (the first, then sweeps until one finds nothing to do).
+const ROTATION_SWEEPS: usize = 4;
 
 fn unwrap_raw(
     master: &MasterKey,
@@ -466,7 +594,11 @@ mod tests {
     fn vault_with_one_key() -> Vault {
         let mut keys = BTreeMap::new();
         keys.insert(1, Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&[7u8; 32])));
-        Vault { keys, current: 1 }
+        Vault {
+            keys: RwLock::new(keys),
+            current: AtomicI64::new(1),
+            master: MasterKey::generate(),
+        }
     }
 
     #[test]

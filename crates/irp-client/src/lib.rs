@@ -6,6 +6,7 @@ use std::time::Duration;
 use irp_protocol::crypto::{seal_auth_v104, AesKey, AuthPayload, RsaPublicKey};
 use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
 use secrecy::{ExposeSecret, SecretString};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
 /// What a call can fail with.
@@ -250,8 +251,11 @@ impl IrpClient {
 
     /// Fetches an e-invoice by IRN.
     pub async fn get_by_irn(&self, session: &Session, irn: &str) -> Result<Value, IrpError> {
-        self.get(&format!("/eicore/v1.03/Invoice/irn/{irn}"), session)
-            .await
+        self.get(
+            &format!("/eicore/v1.03/Invoice/irn/{}", path_segment(irn)?),
+            session,
+        )
+        .await
     }
 
     /// Fetches an e-invoice by document type, number and date (dd/mm/yyyy).
@@ -289,26 +293,46 @@ impl IrpClient {
 
     /// Taxpayer details of a GSTIN.
     pub async fn gstin_details(&self, session: &Session, gstin: &str) -> Result<Value, IrpError> {
-        self.get(&format!("/eivital/v1.03/Master/gstin/{gstin}"), session)
-            .await
+        self.get(
+            &format!("/eivital/v1.03/Master/gstin/{}", path_segment(gstin)?),
+            session,
+        )
+        .await
     }
 
     /// Refreshes a GSTIN's details from the common portal.
     pub async fn sync_gstin(&self, session: &Session, gstin: &str) -> Result<Value, IrpError> {
-        self.get(&format!("/eivital/v1.03/Master/syncgstin/{gstin}"), session)
-            .await
+        self.get(
+            &format!("/eivital/v1.03/Master/syncgstin/{}", path_segment(gstin)?),
+            session,
+        )
+        .await
     }
 }
 
+/// Characters kept as they are in a query value or a path segment: RFC 3986's unreserved set.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// In a path segment a dot is encoded too.
+const PATH_SEGMENT: &AsciiSet = &QUERY_VALUE.add(b'.');
+
 fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
+}
+
+/// One path segment, percent-encoded. URL parsers read `..` (also spelt `%2e%2e`) as "up one
+/// level", so an empty, `.` or `..` segment is refused rather than sent: a value from a caller
+/// can never reach another IRP path.
+fn path_segment(text: &str) -> Result<String, IrpError> {
+    if text.is_empty() || text == "." || text == ".." {
+        return Err(IrpError::Protocol(
+            "refused to send an empty, . or .. path segment".into(),
+        ));
+    }
+    Ok(utf8_percent_encode(text, PATH_SEGMENT).to_string())
 }
 
 #[cfg(test)]
@@ -317,5 +341,17 @@ mod tests {
     fn query_values_are_percent_encoded() {
         assert_eq!(super::encode("INV/2023-01 a"), "INV%2F2023-01%20a");
         assert_eq!(super::encode("09/05/2023"), "09%2F05%2F2023");
+    }
+
+    #[test]
+    fn path_segments_cannot_leave_their_path() {
+        assert_eq!(
+            super::path_segment("../../keys/x").unwrap(),
+            "%2E%2E%2F%2E%2E%2Fkeys%2Fx"
+        );
+        assert_eq!(super::path_segment("a?b#c").unwrap(), "a%3Fb%23c");
+        for bad in ["", ".", ".."] {
+            assert!(super::path_segment(bad).is_err());
+        }
     }
 }

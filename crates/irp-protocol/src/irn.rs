@@ -103,3 +103,26 @@ mod tests {
         );
     }
 }
+
+/// Whether `text` has the form of an IRN: 64 lower-case hexadecimal characters.
+pub fn is_irn(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::is_irn;
+
+    #[test]
+    fn only_64_lower_case_hex_characters_are_irns() {
+        let irn = "a".repeat(63) + "0";
+        assert!(is_irn(&irn));
+        assert!(!is_irn(&irn.to_ascii_uppercase().replace('0', "A")));
+        assert!(!is_irn(&irn[..63]));
+        assert!(!is_irn(&format!("../../keys/{}", &irn[11..])));
+        assert!(!is_irn(&("é".to_string() + &irn[2..])));
+    }
+}

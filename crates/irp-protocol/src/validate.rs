@@ -140,7 +140,7 @@ impl Checker {
 
 fn is_gstin_layout(s: &str) -> bool {
     s.len() == 15
-        && s[..2].bytes().all(|b| b.is_ascii_digit())
+        && s.bytes().take(2).all(|b| b.is_ascii_digit())
         && s.bytes()
             .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
@@ -270,7 +270,7 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
             .string(s, "Stcd", "SellerDtls.Stcd", true, 1, 2)
             .and_then(state_of);
         if let (Some(st), true) = (seller_state, seller_gstin.len() == 15) {
-            if state_of(&seller_gstin[..2]) != Some(st) {
+            if seller_gstin.get(..2).and_then(state_of) != Some(st) {
                 c.push(errors::SELLER_STATE_MISMATCH, &[], "SellerDtls.Stcd");
             }
         }
@@ -292,7 +292,7 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
             .string(b, "Stcd", "BuyerDtls.Stcd", true, 1, 2)
             .and_then(state_of);
         if let (Some(st), true) = (buyer_state, buyer_gstin.len() == 15) {
-            if state_of(&buyer_gstin[..2]) != Some(st) {
+            if buyer_gstin.get(..2).and_then(state_of) != Some(st) {
                 c.push(errors::BUYER_STATE_MISMATCH, &[], "BuyerDtls.Stcd");
             }
         }

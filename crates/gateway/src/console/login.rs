@@ -33,7 +33,7 @@ fn login_page(
     email: &str,
     message: Option<&str>,
 ) -> Response {
-    let (new_cookie, csrf) = session::login_csrf(headers);
+    let (new_cookie, csrf) = session::login_csrf(state, headers);
     let markup = bare_page(
         "Log in",
         html! {
@@ -77,18 +77,21 @@ pub async fn show(
 /// `POST /console/login`.
 pub async fn submit(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers().clone();
+    let client =
+        crate::http::extract::client_address(&state, request.headers(), request.extensions());
     let (form, posted_csrf) = match session::read_form::<LoginForm>(request, &state).await {
         Ok(read) => read,
         Err(rejection) => return rejection.into_response(),
     };
-    let expected = session::cookie(&headers, LOGIN_COOKIE).map(session::csrf_token);
+    let expected = session::cookie(&headers, LOGIN_COOKIE)
+        .map(|value| session::csrf_token(state.csrf_key.as_slice(), value));
     if !expected
         .as_deref()
         .is_some_and(|e| session::csrf_matches(posted_csrf.as_deref(), e))
     {
         return ConsoleRejection::Forgery.into_response();
     }
-    let user = match auth::check_login(&state, &form.email, &form.password).await {
+    let user = match auth::check_login(&state, &form.email, &form.password, &client).await {
         Ok(user) => user,
         Err(ServiceError::Throttled { error, .. }) => {
             return login_page(

@@ -11,6 +11,7 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -60,11 +61,18 @@ fn hash(value: &str) -> Vec<u8> {
     Sha256::digest(value.as_bytes()).to_vec()
 }
 
-/// The CSRF token derived from a cookie value: the cookie is `HttpOnly` and `SameSite=Strict`,
-/// so another site can neither read it nor compute this.
-pub fn csrf_token(cookie_value: &str) -> String {
-    let digest = Sha256::digest(format!("einvoice-csrf|{cookie_value}").as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+/// The CSRF token of a cookie value: an HMAC-SHA256 under a key derived from the master key
+/// (the same on every replica, never sent anywhere). The cookie is `HttpOnly` and
+/// `SameSite=Strict`, so another site can neither read it nor, without the key, compute this
+/// from a cookie it planted.
+pub fn csrf_token(key: &[u8], cookie_value: &str) -> String {
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(),
+    };
+    mac.update(b"einvoice-csrf|");
+    mac.update(cookie_value.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 /// Reads one cookie from the request headers.
@@ -109,12 +117,12 @@ pub fn set_cookie(
 }
 
 /// The login form's anti-forgery pair: the cookie value to set (if none yet) and the token.
-pub fn login_csrf(headers: &HeaderMap) -> (Option<String>, String) {
+pub fn login_csrf(state: &AppState, headers: &HeaderMap) -> (Option<String>, String) {
     match cookie(headers, LOGIN_COOKIE).filter(|v| v.len() >= 32) {
-        Some(value) => (None, csrf_token(value)),
+        Some(value) => (None, csrf_token(state.csrf_key.as_slice(), value)),
         None => {
             let value = random_secret();
-            let token = csrf_token(&value);
+            let token = csrf_token(state.csrf_key.as_slice(), &value);
             (Some(value), token)
         }
     }
@@ -174,7 +182,7 @@ pub async fn current(
         state.store.touch_web_session(record.id, now).await?;
     }
     Ok(Some(ConsoleSession {
-        csrf: csrf_token(value),
+        csrf: csrf_token(state.csrf_key.as_slice(), value),
         record,
     }))
 }
@@ -273,6 +281,16 @@ pub async fn read_form<T: DeserializeOwned>(
     let bytes = Bytes::from_request(request, state)
         .await
         .map_err(|_| ConsoleRejection::BadForm("the form is too large or unreadable".into()))?;
+    if let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) {
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ConsoleRejection::BadForm(format!(
+                "{name}: text must not contain a NUL character"
+            )));
+        }
+    }
     let csrf = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
         .ok()
         .and_then(|f| f.csrf);
@@ -324,8 +342,9 @@ mod tests {
 
     #[test]
     fn csrf_tokens_depend_on_the_cookie_and_compare_exactly() {
-        let a = csrf_token("one");
-        assert_ne!(a, csrf_token("two"));
+        let a = csrf_token(b"key", "one");
+        assert_ne!(a, csrf_token(b"key", "two"));
+        assert_ne!(a, csrf_token(b"other key", "one"), "keyed by the server's secret");
         assert!(csrf_matches(Some(&a), &a));
         assert!(!csrf_matches(Some(&a[1..]), &a));
         assert!(!csrf_matches(None, &a));

@@ -62,8 +62,62 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Parses JSON, turning serde's errors into ones that name the field.
+/// Whether JSON text holds a NUL character (the escape `\u0000`; a raw NUL is not JSON).
+fn json_has_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            0 => return true,
+            b'\\' => {
+                if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000") {
+                    return true;
+                }
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The JSON path of the first string (or key) holding a NUL.
+fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then(|| path.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_path(v, &here)
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn nul_error(field: Option<&str>) -> ApiError {
+    ApiError::bad_request(
+        "nul_character",
+        "text must not contain a NUL character (\\u0000)",
+        field,
+    )
+}
+
+/// Parses JSON, turning serde's errors into ones that name the field. Text with a NUL
+/// character is refused (no database stores it, and no IRP field allows it).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if json_has_nul(bytes) {
+        let field = serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| nul_path(&v, ""));
+        return Err(nul_error(field.as_deref()));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let value = result.map_err(|e| {
@@ -131,6 +185,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        if let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(query) {
+            if let Some((name, _)) = pairs
+                .iter()
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            {
+                return Err(nul_error(Some(name)));
+            }
+        }
         serde_urlencoded::from_str::<T>(query)
             .map(ApiQuery)
             .map_err(|e| {
@@ -199,6 +261,19 @@ impl<S: Send + Sync> FromRequestParts<S> for GstinHeader {
     }
 }
 
+/// The longest request id taken from a client.
+const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// Whether a client's `x-request-id` may be kept (and so logged and audited): at most 64
+/// characters of `[A-Za-z0-9._-]`. Any other is replaced by a generated one.
+pub fn is_safe_request_id(value: &[u8]) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_REQUEST_ID_LEN
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
 /// The request id set by the middleware.
 pub struct RequestId(pub Option<String>);
 
@@ -216,12 +291,39 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     }
 }
 
-fn client_key(parts: &Parts) -> String {
-    parts
-        .extensions
+/// The client's address for throttling (see [`crate::client_address`]).
+pub fn client_address(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> String {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|ConnectInfo(addr)| addr.ip());
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    crate::client_address::client_ip(peer, forwarded, &state.settings.trusted_proxies)
+        .map_or_else(|| "unknown".into(), |ip| ip.to_string())
+}
+
+fn client_key(parts: &Parts, state: &AppState) -> String {
+    client_address(state, &parts.headers, &parts.extensions)
+}
+
+/// The client's address (behind trusted proxies, from `X-Forwarded-For`).
+pub struct ClientAddress(pub String);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_key(parts, state)))
+    }
 }
 
 async fn token_actor(parts: &Parts, state: &AppState) -> Result<Option<Actor>, ApiError> {
@@ -230,7 +332,7 @@ async fn token_actor(parts: &Parts, state: &AppState) -> Result<Option<Actor>, A
     };
     let token = value.to_str().unwrap_or("");
     Ok(Some(
-        auth::authenticate(state, token, &client_key(parts)).await?,
+        auth::authenticate(state, token, &client_key(parts, state)).await?,
     ))
 }
 

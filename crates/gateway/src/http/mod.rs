@@ -153,6 +153,10 @@ pub fn endpoints() -> Vec<Endpoint> {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
     let timeout = state.settings.request_timeout;
+    // In production the gateway is reached over HTTPS (directly or through a proxy): browsers
+    // must not fall back to plain HTTP.
+    let hsts = (state.settings.mode == crate::config::Mode::Production)
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let mut router = Router::new();
     for (endpoint, handler) in api_routes() {
         router = router.route(endpoint.path, handler);
@@ -172,6 +176,10 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &Response| hsts.clone(),
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -189,7 +197,23 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_request(drop_unsafe_request_id))
         .with_state(state)
+}
+
+/// A client's `x-request-id` is kept only when short and plain (see
+/// [`extract::is_safe_request_id`]); otherwise it is dropped and one is generated.
+async fn drop_unsafe_request_id(mut request: Request) -> Request {
+    let unsafe_id = request
+        .headers()
+        .get_all(REQUEST_ID)
+        .iter()
+        .any(|v| !extract::is_safe_request_id(v.as_bytes()))
+        || request.headers().get_all(REQUEST_ID).iter().count() > 1;
+    if unsafe_id {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
 }
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {

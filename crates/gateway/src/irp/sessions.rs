@@ -1,7 +1,11 @@
-//! One live IRP session per (client, GSTIN, API user): reused until the last 10 minutes of
-//! its token, then refreshed with ForceRefreshAccessToken; concurrent requests for one key wait
-//! on a single auth call; sessions are sealed by the vault into the store, so a restart or
-//! another replica reuses them; storing new credentials ends them.
+//! One live IRP session per credential row (client, owner, GSTIN, credential version): reused
+//! until the last 10 minutes of its token, then refreshed with ForceRefreshAccessToken;
+//! concurrent requests for one row wait on a single auth call; sessions are sealed by the vault
+//! into the store, so a restart or another replica reuses them. A session is only ever handed to
+//! the row whose password obtained it: a row naming the same NIC username with another password
+//! (in this account or another) authenticates for itself and fails. Storing or deleting a row
+//! ends that row's sessions and no other. Failed auth calls are limited per (account, GSTIN), so
+//! no tenant can probe usernames or get someone's API user locked at NIC.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +20,38 @@ use subtle::ConstantTimeEq;
 use super::IrpContext;
 use crate::state::AppState;
 use crate::storage::IrpSessionKey;
+use crate::throttle::FailureThrottle;
+
+/// Failed auth calls allowed per (account, GSTIN) in [`AUTH_FAILURE_WINDOW`].
+pub const AUTH_FAILURE_LIMIT: u32 = 10;
+/// The window of [`AUTH_FAILURE_LIMIT`].
+pub const AUTH_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Why no session could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The IRP refused or did not answer.
+    #[error(transparent)]
+    Irp(#[from] IrpError),
+    /// Too many failed auth calls for this account and GSTIN; no call was made.
+    #[error("too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s")]
+    Throttled {
+        /// Seconds until an auth call is allowed again.
+        retry_after_secs: u64,
+    },
+}
+
+/// Whether an auth failure says something about the credentials (and so counts against the
+/// account's budget for the GSTIN), rather than about the IRP's health.
+fn is_credential_failure(error: &IrpError) -> bool {
+    ["1014", "1017", "1018", "1019"]
+        .iter()
+        .any(|code| error.has_code(code))
+}
+
+fn budget_key(account_id: uuid::Uuid, gstin: &str) -> String {
+    format!("{account_id}|{gstin}")
+}
 
 /// NIC honours a forced refresh only in a token's last 10 minutes; we refresh there.
 pub const REFRESH_WINDOW_MS: i64 = 10 * 60 * 1000;
@@ -38,6 +74,8 @@ pub struct SessionManager {
     slots: Mutex<HashMap<IrpSessionKey, Slot>>,
     /// Names this process in auth leases.
     holder: String,
+    /// Failed auth calls per (account, GSTIN).
+    auth_failures: FailureThrottle,
 }
 
 impl Default for SessionManager {
@@ -45,6 +83,7 @@ impl Default for SessionManager {
         SessionManager {
             slots: Mutex::default(),
             holder: uuid::Uuid::new_v4().to_string(),
+            auth_failures: FailureThrottle::new(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW),
         }
     }
 }
@@ -64,15 +103,22 @@ impl SessionManager {
         }
     }
 
-    /// A session for the key: the live one, a persisted one, or a new one from one auth call
-    /// (concurrent callers for the same key share it).
+    /// `Some(seconds)` while the account may make no auth call for the GSTIN.
+    pub fn auth_throttled(&self, account_id: uuid::Uuid, gstin: &str, now: i64) -> Option<u64> {
+        self.auth_failures.check(&budget_key(account_id, gstin), now)
+    }
+
+    /// A session for the credential row: the live one, a persisted one, or a new one from one
+    /// auth call with the row's own password (concurrent callers for the same row share it).
+    /// `account_id` is the row's account, whose failed auth calls are limited.
     pub async fn session(
         &self,
         state: &AppState,
         irp: &IrpContext,
         key: &IrpSessionKey,
         password: &SecretString,
-    ) -> Result<Session, IrpError> {
+        account_id: uuid::Uuid,
+    ) -> Result<Session, SessionError> {
         let slot = self.slot(key);
         let mut live = slot.lock().await;
         let now = state.now();
@@ -108,11 +154,21 @@ impl SessionManager {
             tokio::time::sleep(LEASE_POLL).await;
         }
         let now = state.now();
+        let budget = budget_key(account_id, &key.gstin);
+        if let Some(retry_after_secs) = self.auth_failures.check(&budget, now) {
+            let _ = state.store.release_auth_lease(key, &self.holder).await;
+            return Err(SessionError::Throttled { retry_after_secs });
+        }
         let force = live.as_ref().is_some_and(|l| l.expires_at > now);
         let result = irp
             .client
             .authenticate(&key.gstin, &key.username, password, force)
             .await;
+        match &result {
+            Ok(_) => self.auth_failures.record_success(&budget),
+            Err(e) if is_credential_failure(e) => self.auth_failures.record_failure(&budget, now),
+            Err(_) => {}
+        }
         if let Ok(session) = &result {
             let expires_at = ist_to_ms(&session.token_expiry).unwrap_or(now + 50 * 60 * 1000);
             persist(state, key, session, expires_at).await;
@@ -122,7 +178,7 @@ impl SessionManager {
             });
         }
         let _ = state.store.release_auth_lease(key, &self.holder).await;
-        result
+        result.map_err(SessionError::Irp)
     }
 
     /// Ends the session that the IRP refused (1005) for one key. When concurrent requests all
@@ -149,34 +205,31 @@ impl SessionManager {
         if persisted.as_ref().is_some_and(|p| !is_refused(&p.session)) {
             return;
         }
-        if let Err(e) = state.store.delete_irp_sessions(&key.gstin).await {
+        if let Err(e) = state.store.delete_irp_sessions(key.owner_id, &key.gstin).await {
             tracing::warn!(error = %e, "could not delete a persisted IRP session");
         }
     }
 
-    /// Ends every session of a GSTIN (its credentials changed).
-    pub async fn invalidate_gstin(&self, state: &AppState, gstin: &str) {
+    /// Ends every session of one credential row (it was stored again or deleted); sessions of
+    /// other rows for the same GSTIN and username are left alone.
+    pub async fn invalidate_row(&self, state: &AppState, owner_id: uuid::Uuid, gstin: &str) {
         let slots: Vec<Slot> = match self.slots.lock() {
-            Ok(slots) => slots
-                .iter()
-                .filter(|(k, _)| k.gstin == gstin)
-                .map(|(_, s)| s.clone())
-                .collect(),
+            Ok(mut slots) => {
+                let keys: Vec<IrpSessionKey> = slots
+                    .keys()
+                    .filter(|k| k.owner_id == owner_id && k.gstin == gstin)
+                    .cloned()
+                    .collect();
+                keys.iter().filter_map(|k| slots.remove(k)).collect()
+            }
             Err(_) => Vec::new(),
         };
         for slot in slots {
             *slot.lock().await = None;
         }
-        if let Err(e) = state.store.delete_irp_sessions(gstin).await {
+        if let Err(e) = state.store.delete_irp_sessions(owner_id, gstin).await {
             tracing::warn!(error = %e, "could not delete persisted IRP sessions");
         }
-    }
-
-    /// Whether a live session exists for the key (it counts as verified).
-    pub async fn is_live(&self, state: &AppState, key: &IrpSessionKey) -> bool {
-        let slot = self.slot(key);
-        let live = slot.lock().await;
-        live.as_ref().is_some_and(|l| l.expires_at > state.now())
     }
 }
 
@@ -207,7 +260,11 @@ async fn restore(state: &AppState, key: &IrpSessionKey, now: i64) -> Option<Live
     if expires_at <= now {
         return None;
     }
-    let plain = state.vault.open_labelled(&key.label(), &sealed).ok()?;
+    let plain = state
+        .vault
+        .open_labelled_fresh(state.store.as_ref(), &key.label(), &sealed)
+        .await
+        .ok()?;
     let value: serde_json::Value = serde_json::from_slice(&plain).ok()?;
     let sek = base64::engine::general_purpose::STANDARD
         .decode(value["sek"].as_str()?)

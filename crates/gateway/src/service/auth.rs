@@ -49,8 +49,16 @@ pub async fn create_user(
             account.id
         }
     };
-    let password_hash =
-        hash_password(password).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let to_hash = password.clone();
+    let password_hash = state
+        .password_hashing
+        .run(move || hash_password(&to_hash))
+        .await
+        .map_err(|_| ServiceError::Throttled {
+            error: FieldError::general("busy", "the gateway is busy hashing passwords; try again in a second"),
+            retry_after_secs: 1,
+        })?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let user = UserRecord {
         id: Uuid::new_v4(),
         account_id,
@@ -91,10 +99,13 @@ fn normalise_email(email: &str) -> Result<String, ServiceError> {
 /// Checks a token label: 1 to 100 printable characters.
 pub fn check_label(label: &str) -> Result<String, ServiceError> {
     let label = label.trim();
-    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+    if label.is_empty()
+        || label.chars().count() > 100
+        || super::text::has_unsafe_characters(label)
+    {
         return Err(ServiceError::Invalid(vec![FieldError::new(
             "invalid_label",
-            "a label of 1 to 100 printable characters names the token, e.g. \"SAP production\"",
+            "a label of 1 to 100 printable characters (no control or text-direction characters) names the token, e.g. \"SAP production\"",
             "label",
         )]));
     }
@@ -102,56 +113,84 @@ pub fn check_label(label: &str) -> Result<String, ServiceError> {
 }
 
 /// Exchanges an email and password for a new token (`POST /v2/auth/tokens`). Repeated failures
-/// for one email are throttled; an unknown email takes as long as a wrong password.
+/// are throttled (see [`check_login`]); an unknown email takes as long as a wrong password.
 pub async fn login_for_token(
     state: &AppState,
     email: &str,
     password: &SecretString,
     label: &str,
+    client: &str,
 ) -> Result<IssuedToken, ServiceError> {
     let label = check_label(label)?;
-    let user = check_login(state, email, password).await?;
+    let user = check_login(state, email, password, client).await?;
     issue_token(state, user.account_id, Some(user.id), &label).await
 }
 
-/// Checks an email and password (for a token or a console login). Repeated failures for one
-/// email are throttled; an unknown email takes as long as a wrong password and gets the same
-/// answer.
+fn too_many(message: String, retry_after_secs: u64) -> ServiceError {
+    ServiceError::Throttled {
+        error: FieldError::general("too_many_attempts", message),
+        retry_after_secs,
+    }
+}
+
+/// Checks an email and password (for a token or a console login) from a client address.
+/// - An email over 254 bytes is refused before any work, so throttle keys stay bounded.
+/// - An address with too many failures waits for its window to pass.
+/// - An email with repeated failures gets growing delays, which always end; an address that
+///   has not failed may still try, so nobody can lock a known user out.
+/// - Hashing runs behind [`crate::accounts::HashingGate`]; beyond its queue the answer is 429.
+///
+/// An unknown email takes as long as a wrong password and gets the same answer.
 pub async fn check_login(
     state: &AppState,
     email: &str,
     password: &SecretString,
+    client: &str,
 ) -> Result<UserRecord, ServiceError> {
-    let key = format!("login:{}", email.trim().to_ascii_lowercase());
-    let now = state.now();
-    if let Some(retry_after_secs) = state.login_throttle.check(&key, now) {
-        return Err(ServiceError::Throttled {
-            error: FieldError::general(
-                "too_many_attempts",
-                format!("too many failed logins for this email; try again in {retry_after_secs} s"),
-            ),
-            retry_after_secs,
-        });
+    let email = email.trim().to_ascii_lowercase();
+    if email.len() > 254 || email.contains('\0') {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "invalid_email",
+            "give an email address of at most 254 characters",
+            "email",
+        )]));
     }
-    let user = state
-        .store
-        .find_user_by_email(&email.trim().to_ascii_lowercase())
-        .await?;
+    let email_key = format!("login:{email}");
+    let address_key = format!("login-address:{client}");
+    let now = state.now();
+    if let Some(retry_after_secs) = state.login_address_throttle.check(&address_key, now) {
+        return Err(too_many(
+            format!("too many failed logins from this address; try again in {retry_after_secs} s"),
+            retry_after_secs,
+        ));
+    }
+    if let Some(retry_after_secs) = state.login_email_backoff.check(&email_key, now) {
+        if state.login_address_throttle.has_failures(&address_key, now) {
+            return Err(too_many(
+                format!("too many failed logins for this email; try again in {retry_after_secs} s"),
+                retry_after_secs,
+            ));
+        }
+    }
+    let user = state.store.find_user_by_email(&email).await?;
     let password = password.clone();
     let phc = user
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| state.dummy_password_hash.to_string());
-    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+    let verified = state
+        .password_hashing
+        .run(move || verify_password(&password, &phc))
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        .map_err(|_| too_many("the gateway is busy checking passwords; try again in a second".into(), 1))?;
     match (user, verified) {
         (Some(user), true) => {
-            state.login_throttle.record_success(&key);
+            state.login_email_backoff.record_success(&email_key);
             Ok(user)
         }
         _ => {
-            state.login_throttle.record_failure(&key, now);
+            state.login_email_backoff.record_failure(&email_key, now);
+            state.login_address_throttle.record_failure(&address_key, now);
             Err(ServiceError::Unauthenticated(FieldError::general(
                 "invalid_login",
                 "email or password is wrong",
@@ -183,29 +222,35 @@ pub async fn issue_token(
     Ok(IssuedToken { record, value })
 }
 
-/// Resolves the token a request carries. `client` keys the throttle of repeated failures.
+/// Resolves the token a request carries. A valid token always passes; only failures count,
+/// per client address (`client`) and for all addresses together.
 pub async fn authenticate(
     state: &AppState,
     token: &str,
     client: &str,
 ) -> Result<Actor, ServiceError> {
-    let key = format!("token:{client}");
     let now = state.now();
-    if let Some(retry_after_secs) = state.token_throttle.check(&key, now) {
-        return Err(ServiceError::Throttled {
-            error: FieldError::new(
-                "too_many_attempts",
-                format!("too many requests with invalid tokens from this address; try again in {retry_after_secs} s"),
-                "X-Cleartax-Auth-Token",
-            ),
-            retry_after_secs,
-        });
-    }
     let hash = hash_api_token(token.trim());
     let record = state.store.find_token_by_hash(&hash).await?;
     let live = record.filter(|r| r.revoked_at.is_none() && bool::from(r.token_hash.ct_eq(&hash)));
     let Some(record) = live else {
+        let key = format!("token:{client}");
+        let throttled = state
+            .token_throttle
+            .check(&key, now)
+            .or_else(|| state.invalid_token_cap.check("token:*", now));
+        if let Some(retry_after_secs) = throttled {
+            return Err(ServiceError::Throttled {
+                error: FieldError::new(
+                    "too_many_attempts",
+                    format!("too many requests with invalid tokens; try again in {retry_after_secs} s"),
+                    "X-Cleartax-Auth-Token",
+                ),
+                retry_after_secs,
+            });
+        }
         state.token_throttle.record_failure(&key, now);
+        state.invalid_token_cap.record_failure("token:*", now);
         return Err(ServiceError::Unauthenticated(FieldError::new(
             "invalid_token",
             "the auth token is not valid (unknown or revoked); create one with POST /v2/auth/tokens",

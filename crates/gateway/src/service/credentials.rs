@@ -176,8 +176,8 @@ pub async fn store(
     request: StoreRequest,
     request_id: Option<String>,
 ) -> Result<i64, ServiceError> {
-    // Not the username: before validation it may be a password typed into the wrong field.
-    tracing::trace!(%owner_id, gstin = %request.gstin, "store NIC credentials requested");
+    // Nothing from the body before validation: a mistyped field may hold a password.
+    tracing::trace!(%owner_id, "store NIC credentials requested");
     let gstin = validate(state, &request)?;
     let owner = owner_for_store(state, actor, owner_id, &gstin).await?;
     if !owns_gstin(&owner, &gstin) {
@@ -233,8 +233,11 @@ pub async fn store(
         .await?;
     tracing::info!(%owner_id, gstin = %gstin_text, version, "NIC credentials stored");
     if let Some(irp) = &state.irp {
-        // Sessions of the old credentials must not outlive them.
-        irp.sessions.invalidate_gstin(state, &gstin_text).await;
+        // Sessions of this row's old credentials must not outlive them; other rows for the
+        // same GSTIN (other owners, other accounts) keep theirs.
+        irp.sessions
+            .invalidate_row(state, owner_id, &gstin_text)
+            .await;
     }
     Ok(version)
 }
@@ -307,7 +310,10 @@ pub async fn reveal_password(
         gstin: &record.gstin,
         version: record.version,
     };
-    Ok(state.vault.open_secret(&record.password_ciphertext, slot)?)
+    Ok(state
+        .vault
+        .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
+        .await?)
 }
 
 /// Deletes stored credentials, audited.
@@ -340,6 +346,12 @@ pub async fn delete(
         .delete_credential(owner_id, gstin.as_str(), &audit)
         .await?
     {
+        if let Some(irp) = &state.irp {
+            // The row's sessions end with it, at once.
+            irp.sessions
+                .invalidate_row(state, owner_id, gstin.as_str())
+                .await;
+        }
         Ok(())
     } else {
         Err(credentials_not_found())

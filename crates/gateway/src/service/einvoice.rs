@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::credentials::load;
 use super::{Actor, FieldError, ServiceError};
+use crate::irp::sessions::SessionError;
 use crate::irp::IrpContext;
 use crate::state::AppState;
 use crate::storage::{EinvoiceRecord, IrpSessionKey};
@@ -128,6 +129,7 @@ async fn backoff(attempt: u32) {
 struct Credentials {
     key: IrpSessionKey,
     password: secrecy::SecretString,
+    account_id: Uuid,
 }
 
 async fn credentials(
@@ -147,7 +149,8 @@ async fn credentials(
     };
     let password = state
         .vault
-        .open_secret(&record.password_ciphertext, slot)
+        .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
+        .await
         .map_err(|_| {
             Outcome::failed(
                 "NOT_CREATED",
@@ -160,10 +163,13 @@ async fn credentials(
     Ok(Credentials {
         key: IrpSessionKey {
             client_id: irp.client.client_id().to_string(),
+            owner_id,
             gstin: record.gstin,
+            version: record.version,
             username: record.username,
         },
         password,
+        account_id: actor.account_id,
     })
 }
 
@@ -173,17 +179,48 @@ async fn session(
     creds: &Credentials,
 ) -> Result<Session, Outcome> {
     irp.sessions
-        .session(state, irp, &creds.key, &creds.password)
+        .session(state, irp, &creds.key, &creds.password, creds.account_id)
         .await
-        .map_err(|e| {
-            if is_transient(&e) || matches!(e, IrpError::NoAnswer(_)) {
-                irp.breaker.failure(state.now());
+        .map_err(|e| match e {
+            SessionError::Throttled { retry_after_secs } => Outcome::failed(
+                "NOT_CREATED",
+                vec![OutcomeError::gateway(
+                    "AUTH_THROTTLED",
+                    format!("too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"),
+                )],
+            ),
+            SessionError::Irp(e) => {
+                if is_transient(&e) || matches!(e, IrpError::NoAnswer(_)) {
+                    irp.breaker.failure(state.now());
+                }
+                let (status, advice) = super::verify::classify(&e);
+                let mut errors = OutcomeError::govt(&e);
+                errors.push(OutcomeError::gateway(status, advice));
+                Outcome::failed("NOT_CREATED", errors)
             }
-            let (status, advice) = super::verify::classify(&e);
-            let mut errors = OutcomeError::govt(&e);
-            errors.push(OutcomeError::gateway(status, advice));
-            Outcome::failed("NOT_CREATED", errors)
         })
+}
+
+/// Answers 429 while the account may make no IRP auth call for the GSTIN (too many failed
+/// logins), before any work is done.
+pub fn check_auth_budget(state: &AppState, actor: Actor, gstin: &str) -> Result<(), ServiceError> {
+    let Some(irp) = state.irp.as_deref() else {
+        return Ok(());
+    };
+    match irp
+        .sessions
+        .auth_throttled(actor.account_id, &gstin.to_ascii_uppercase(), state.now())
+    {
+        Some(retry_after_secs) => Err(ServiceError::Throttled {
+            error: FieldError::new(
+                "too_many_irp_logins",
+                format!("too many failed IRP logins for this GSTIN from your account; retry in {retry_after_secs} s"),
+                "gstin",
+            ),
+            retry_after_secs,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Checks SignedInvoice and SignedQRCode against the IRP's certificate; returns the signed

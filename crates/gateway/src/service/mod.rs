@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod credentials;
 pub mod einvoice;
 pub mod owners;
+pub mod text;
 pub mod verify;
 
 use crate::storage::StoreError;

@@ -194,10 +194,10 @@ pub async fn create_owner(
         },
     }
     let name = new.name.as_deref().map(str::trim).unwrap_or("");
-    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+    if name.chars().count() > 200 || super::text::has_unsafe_characters(name) {
         errors.push(FieldError::new(
             "invalid_name",
-            "a name has at most 200 printable characters",
+            "a name has at most 200 printable characters (no control or text-direction characters)",
             "name",
         ));
     } else if name.is_empty() {

@@ -6,7 +6,8 @@ use irp_client::IrpError;
 use uuid::Uuid;
 
 use super::credentials::load;
-use super::{Actor, ServiceError};
+use super::{Actor, FieldError, ServiceError};
+use crate::irp::sessions::SessionError;
 use crate::state::AppState;
 use crate::storage::IrpSessionKey;
 use crate::vault::CredentialSlot;
@@ -81,7 +82,9 @@ pub async fn verify(
         Some(irp) => {
             let key = IrpSessionKey {
                 client_id: irp.client.client_id().to_string(),
+                owner_id,
                 gstin: record.gstin.clone(),
+                version: record.version,
                 username: record.username.clone(),
             };
             let slot = CredentialSlot {
@@ -89,10 +92,27 @@ pub async fn verify(
                 gstin: &record.gstin,
                 version: record.version,
             };
-            let password = state.vault.open_secret(&record.password_ciphertext, slot)?;
-            match irp.sessions.session(state, irp, &key, &password).await {
+            let password = state
+                .vault
+                .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
+                .await?;
+            match irp
+                .sessions
+                .session(state, irp, &key, &password, actor.account_id)
+                .await
+            {
                 Ok(_) => ("VERIFIED", None),
-                Err(e) => {
+                Err(SessionError::Throttled { retry_after_secs }) => {
+                    return Err(ServiceError::Throttled {
+                        error: FieldError::new(
+                            "too_many_irp_logins",
+                            format!("too many failed IRP logins for this GSTIN from your account; retry in {retry_after_secs} s"),
+                            "gstin",
+                        ),
+                        retry_after_secs,
+                    });
+                }
+                Err(SessionError::Irp(e)) => {
                     let (status, advice) = classify(&e);
                     tracing::info!(gstin = %record.gstin, status, "credential check failed");
                     (status, Some(advice))

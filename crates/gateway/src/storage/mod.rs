@@ -59,6 +59,15 @@ pub type SealFn<'a> = &'a (dyn Fn(i64) -> Result<(i64, Vec<u8>), StoreError> + S
 pub type ResealFn<'a> =
     &'a (dyn Fn(&CredentialRecord) -> Result<Vec<u8>, StoreError> + Send + Sync);
 
+/// What one batch of a key rotation did.
+#[derive(Debug, Clone, Default)]
+pub struct ResealBatch {
+    /// Credentials re-encrypted.
+    pub resealed: u64,
+    /// The last (owner, GSTIN) looked at; `None` when the batch found no row.
+    pub last: Option<(Uuid, String)>,
+}
+
 /// A request to store (or override) the NIC credentials of one owner and GSTIN.
 pub struct CredentialPut<'a> {
     /// The owner the credentials belong to.
@@ -76,14 +85,21 @@ pub struct CredentialPut<'a> {
     pub audit: AuditEvent,
 }
 
-/// Identifies one IRP session: NIC issues one per client, GSTIN and API user.
+/// Identifies one IRP session. NIC issues sessions per client, GSTIN and API user; the gateway
+/// binds each one further to the credential row whose password obtained it (owner, GSTIN and
+/// credential version, which never repeats), so no other row, in this account or another, can
+/// use it, whatever username it names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IrpSessionKey {
     /// Our GSP client id.
     pub client_id: String,
+    /// The owner of the credential row.
+    pub owner_id: Uuid,
     /// The GSTIN.
     pub gstin: String,
-    /// The API user.
+    /// The credential version whose password obtained the session.
+    pub version: i64,
+    /// The API user (not part of the identity: the row's version already fixes it).
     pub username: String,
 }
 
@@ -91,8 +107,8 @@ impl IrpSessionKey {
     /// The vault label that binds a sealed session to this key.
     pub fn label(&self) -> String {
         format!(
-            "irp-session|{}|{}|{}",
-            self.client_id, self.gstin, self.username
+            "irp-session|{}|{}|{}|{}|{}",
+            self.client_id, self.owner_id, self.gstin, self.version, self.username
         )
     }
 }
@@ -148,14 +164,23 @@ pub trait Store: Send + Sync + 'static {
     /// Adds the first vault key; false when that version already exists (another replica won).
     async fn insert_vault_key(&self, key: &VaultKeyRecord) -> Result<bool, StoreError>;
     /// In one transaction: adds `new_key`, replaces the wrapping of `rewrapped` keys, and
-    /// re-encrypts every credential with `reseal`. Returns how many credentials were re-encrypted.
-    async fn rotate_vault(
+    /// records `audit`.
+    async fn add_vault_key(
         &self,
         new_key: &VaultKeyRecord,
         rewrapped: &[VaultKeyRecord],
-        reseal: ResealFn<'_>,
         audit: &AuditEvent,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<(), StoreError>;
+    /// In one transaction: re-encrypts with `reseal` up to `limit` credentials sealed under a
+    /// key version below `key_version`, the first ones after `after` in (owner, GSTIN) order.
+    /// A row stored again meanwhile is left to the next sweep.
+    async fn reseal_credentials(
+        &self,
+        key_version: i64,
+        after: Option<&(Uuid, String)>,
+        limit: i64,
+        reseal: ResealFn<'_>,
+    ) -> Result<ResealBatch, StoreError>;
 
     /// Stores or overrides credentials atomically, bumping the version; returns the new version.
     async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError>;
@@ -195,8 +220,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         key: &IrpSessionKey,
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError>;
-    /// Deletes the IRP sessions of a GSTIN (all users, all clients).
-    async fn delete_irp_sessions(&self, gstin: &str) -> Result<(), StoreError>;
+    /// Deletes the IRP sessions of one credential row (every version, every client).
+    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError>;
     /// Claims the right to authenticate for a key until `until` (Unix ms): true when no other
     /// holder has a live lease.
     async fn claim_auth_lease(

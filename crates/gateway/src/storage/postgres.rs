@@ -11,7 +11,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use super::sqlite::{
-    INSERT_AUDIT, PUT_ATTEMPTS, SELECT_AUDIT, SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN,
+    CREDENTIAL_VERSIONS, INSERT_AUDIT, PUT_ATTEMPTS, RESEAL_CREDENTIAL, SELECT_AUDIT, SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN,
     SELECT_WEB_SESSION, UPSERT_CREDENTIAL,
 };
 use super::*;
@@ -314,17 +314,13 @@ impl Store for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn rotate_vault(
+    async fn add_vault_key(
         &self,
         new_key: &VaultKeyRecord,
         rewrapped: &[VaultKeyRecord],
-        reseal: ResealFn<'_>,
         audit: &AuditEvent,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("LOCK TABLE nic_credentials IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
         for key in rewrapped {
             sqlx::query("UPDATE vault_keys SET wrapped_key = $1 WHERE version = $2")
                 .bind(&key.wrapped_key)
@@ -332,64 +328,72 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query(
-            "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(new_key.version)
-        .bind(&new_key.wrapped_key)
-        .bind(new_key.created_at)
-        .execute(&mut *tx)
-        .await?;
-        let mut count = 0u64;
-        let mut after: Option<(Uuid, String)> = None;
-        loop {
-            let rows = match &after {
-                None => sqlx::query(&format!("{SELECT_CREDENTIAL} ORDER BY owner_id, gstin LIMIT 1000"))
-                    .fetch_all(&mut *tx)
-                    .await?,
-                Some((owner, gstin)) => sqlx::query(&format!(
-                    "{SELECT_CREDENTIAL} WHERE (owner_id, gstin) > ($1, $2) ORDER BY owner_id, gstin LIMIT 1000"
-                ))
-                .bind(owner)
-                .bind(gstin)
-                .fetch_all(&mut *tx)
-                .await?,
-            };
-            if rows.is_empty() {
-                break;
-            }
-            for row in &rows {
-                let record = credential_from_row(row)?;
-                let sealed = reseal(&record)?;
-                sqlx::query("UPDATE nic_credentials SET key_version = $1, password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4")
-                    .bind(new_key.version)
-                    .bind(sealed)
-                    .bind(record.owner_id)
-                    .bind(&record.gstin)
-                    .execute(&mut *tx)
-                    .await?;
-                count += 1;
-                after = Some((record.owner_id, record.gstin));
-            }
-        }
+        sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)")
+            .bind(new_key.version)
+            .bind(&new_key.wrapped_key)
+            .bind(new_key.created_at)
+            .execute(&mut *tx)
+            .await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
-        Ok(count)
+        Ok(())
+    }
+
+    async fn reseal_credentials(
+        &self,
+        key_version: i64,
+        after: Option<&(Uuid, String)>,
+        limit: i64,
+        reseal: ResealFn<'_>,
+    ) -> Result<ResealBatch, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (after_owner, after_gstin) = match after {
+            Some((owner, gstin)) => (*owner, gstin.as_str()),
+            None => (Uuid::nil(), ""),
+        };
+        let rows = sqlx::query(&format!(
+            "{SELECT_CREDENTIAL} WHERE key_version < $1 AND (owner_id, gstin) > ($2, $3) ORDER BY owner_id, gstin LIMIT $4"
+        ))
+        .bind(key_version)
+        .bind(after_owner)
+        .bind(after_gstin)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut batch = ResealBatch::default();
+        for row in &rows {
+            let record = credential_from_row(row)?;
+            let sealed = reseal(&record)?;
+            let done = sqlx::query(RESEAL_CREDENTIAL)
+                .bind(key_version)
+                .bind(sealed)
+                .bind(record.owner_id)
+                .bind(&record.gstin)
+                .bind(record.version)
+                .execute(&mut *tx)
+                .await?;
+            batch.resealed += done.rows_affected();
+            batch.last = Some((record.owner_id, record.gstin));
+        }
+        tx.commit().await?;
+        Ok(batch)
     }
 
     async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError> {
         // Optimistic: read the current version, seal for the next one, and write only if the
         // version is still the one read. The triggers audit the write in the same statement.
         for _ in 0..PUT_ATTEMPTS {
-            let current: Option<i64> = sqlx::query_scalar(
-                "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2",
-            )
-            .bind(put.owner_id)
-            .bind(put.gstin)
-            .fetch_optional(&self.pool)
-            .await?;
+            let (current, last): (Option<i64>, Option<i64>) = sqlx::query_as(CREDENTIAL_VERSIONS)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .fetch_one(&self.pool)
+                .await?;
             let expected = current.unwrap_or(0);
-            let version = expected + 1;
+            // Versions never repeat, also after a delete: a verification already running
+            // for an earlier write can never be taken for this one.
+            let version = expected.max(last.unwrap_or(0)) + 1;
             let (key_version, ciphertext) = (put.seal)(version)?;
             let done = sqlx::query(UPSERT_CREDENTIAL)
                 .bind(put.owner_id)
@@ -476,10 +480,12 @@ impl Store for PostgresStore {
         sealed: &[u8],
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO irp_sessions (client_id, gstin, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5) \
-            ON CONFLICT (client_id, gstin, username) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
+        sqlx::query("INSERT INTO irp_sessions (client_id, owner_id, gstin, version, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
             .bind(&key.client_id)
+            .bind(key.owner_id)
             .bind(&key.gstin)
+            .bind(key.version)
             .bind(&key.username)
             .bind(sealed)
             .bind(expires_at)
@@ -492,16 +498,18 @@ impl Store for PostgresStore {
         &self,
         key: &IrpSessionKey,
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
-        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND gstin = $2 AND username = $3")
+        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4")
             .bind(&key.client_id)
+            .bind(key.owner_id)
             .bind(&key.gstin)
-            .bind(&key.username)
+            .bind(key.version)
             .fetch_optional(&self.pool)
             .await?)
     }
 
-    async fn delete_irp_sessions(&self, gstin: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM irp_sessions WHERE gstin = $1")
+    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM irp_sessions WHERE owner_id = $1 AND gstin = $2")
+            .bind(owner_id)
             .bind(gstin)
             .execute(&self.pool)
             .await?;
@@ -589,12 +597,13 @@ impl Store for PostgresStore {
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, gstin, username, holder, until) VALUES ($1, $2, $3, $4, $5) \
-            ON CONFLICT (client_id, gstin, username) DO UPDATE SET holder = excluded.holder, until = excluded.until \
-            WHERE irp_auth_leases.until < $6 OR irp_auth_leases.holder = excluded.holder")
+        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, owner_id, gstin, version, holder, until) VALUES ($1, $2, $3, $4, $5, $6) \
+            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+            WHERE irp_auth_leases.until < $7 OR irp_auth_leases.holder = excluded.holder")
             .bind(&key.client_id)
+            .bind(key.owner_id)
             .bind(&key.gstin)
-            .bind(&key.username)
+            .bind(key.version)
             .bind(holder)
             .bind(until)
             .bind(now)
@@ -608,10 +617,11 @@ impl Store for PostgresStore {
         key: &IrpSessionKey,
         holder: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND gstin = $2 AND username = $3 AND holder = $4")
+        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4 AND holder = $5")
             .bind(&key.client_id)
+            .bind(key.owner_id)
             .bind(&key.gstin)
-            .bind(&key.username)
+            .bind(key.version)
             .bind(holder)
             .execute(&self.pool)
             .await?;

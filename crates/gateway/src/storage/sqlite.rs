@@ -34,6 +34,22 @@ impl SqliteStore {
                     .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
             }
         }
+        // Created 0600 before SQLite opens it (SQLite gives its WAL and shared-memory files the
+        // same mode), so the file is never readable by others, not even for a moment.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
+            match created {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(StoreError::Database(sqlx::Error::Io(e))),
+            }
+        }
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -58,6 +74,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
+        restrict_to_owner(path)?;
         let checkpoint_pool = reader.clone();
         let checkpointer = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
@@ -77,6 +94,23 @@ impl SqliteStore {
             checkpointer,
         })
     }
+}
+
+/// The database and its WAL and shared-memory files are readable by their owner only (0600):
+/// they hold sealed secrets, and e-invoice metadata in the clear.
+fn restrict_to_owner(path: &str) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [path.to_string(), format!("{path}-wal"), format!("{path}-shm")] {
+            match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::Database(sqlx::Error::Io(e))),
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Drop for SqliteStore {
@@ -207,6 +241,14 @@ pub(super) const UPSERT_CREDENTIAL: &str = "INSERT INTO nic_credentials \
     WHERE nic_credentials.version = $11";
 /// How often a store retries when another writer bumped the version in between.
 pub(super) const PUT_ATTEMPTS: usize = 64;
+/// Re-encrypts one credential for a rotation, unless it was stored again since it was read.
+pub(super) const RESEAL_CREDENTIAL: &str = "UPDATE nic_credentials SET key_version = $1, \
+    password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4 AND version = $5";
+/// The current version of one credential row, and the highest version it ever had (the audit
+/// trail keeps every store, also of rows deleted since).
+pub(super) const CREDENTIAL_VERSIONS: &str = "SELECT \
+    (SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2), \
+    (SELECT MAX(version) FROM audit_events WHERE owner_id = $3 AND gstin = $4 AND action = 'nic_credentials.store')";
 pub(super) const SELECT_AUDIT: &str =
     "SELECT account_id, actor_token_id, action, owner_id, gstin, \
     username, version, request_id, at FROM audit_events";
@@ -397,92 +439,86 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn rotate_vault(
+    async fn add_vault_key(
         &self,
         new_key: &VaultKeyRecord,
         rewrapped: &[VaultKeyRecord],
-        reseal: ResealFn<'_>,
         audit: &AuditEvent,
-    ) -> Result<u64, StoreError> {
-        // Every credential page is rewritten in one transaction: with the default 2 MiB page
-        // cache SQLite keeps spilling dirty pages to the WAL and reading them back, which grows
-        // faster than the table. The cache is widened for the rotation only.
-        sqlx::query("PRAGMA cache_size = -1048576")
-            .execute(&self.writer)
-            .await?;
-        let result = async {
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            for key in rewrapped {
-                sqlx::query("UPDATE vault_keys SET wrapped_key = $1 WHERE version = $2")
-                    .bind(&key.wrapped_key)
-                    .bind(key.version)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(
-                "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
-            )
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        for key in rewrapped {
+            sqlx::query("UPDATE vault_keys SET wrapped_key = $1 WHERE version = $2")
+                .bind(&key.wrapped_key)
+                .bind(key.version)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)")
             .bind(new_key.version)
             .bind(&new_key.wrapped_key)
             .bind(new_key.created_at)
             .execute(&mut *tx)
             .await?;
-            let mut count = 0u64;
-            let mut after: Option<(Uuid, String)> = None;
-            loop {
-                let rows = match &after {
-                    None => sqlx::query(&format!("{SELECT_CREDENTIAL} ORDER BY owner_id, gstin LIMIT 1000"))
-                        .fetch_all(&mut *tx)
-                        .await?,
-                    Some((owner, gstin)) => sqlx::query(&format!(
-                        "{SELECT_CREDENTIAL} WHERE (owner_id, gstin) > ($1, $2) ORDER BY owner_id, gstin LIMIT 1000"
-                    ))
-                    .bind(owner)
-                    .bind(gstin)
-                    .fetch_all(&mut *tx)
-                    .await?,
-                };
-                if rows.is_empty() {
-                    break;
-                }
-                for row in &rows {
-                    let record = credential_from_row(row)?;
-                    let sealed = reseal(&record)?;
-                    sqlx::query("UPDATE nic_credentials SET key_version = $1, password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4")
-                        .bind(new_key.version)
-                        .bind(sealed)
-                        .bind(record.owner_id)
-                        .bind(&record.gstin)
-                        .execute(&mut *tx)
-                        .await?;
-                    count += 1;
-                    after = Some((record.owner_id, record.gstin));
-                }
-            }
-            insert_audit(&mut *tx, audit).await?;
-            tx.commit().await?;
-            Ok(count)
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reseal_credentials(
+        &self,
+        key_version: i64,
+        after: Option<&(Uuid, String)>,
+        limit: i64,
+        reseal: ResealFn<'_>,
+    ) -> Result<ResealBatch, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let (after_owner, after_gstin) = match after {
+            Some((owner, gstin)) => (*owner, gstin.as_str()),
+            None => (Uuid::nil(), ""),
+        };
+        let rows = sqlx::query(&format!(
+            "{SELECT_CREDENTIAL} WHERE key_version < $1 AND (owner_id, gstin) > ($2, $3) ORDER BY owner_id, gstin LIMIT $4"
+        ))
+        .bind(key_version)
+        .bind(after_owner)
+        .bind(after_gstin)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut batch = ResealBatch::default();
+        for row in &rows {
+            let record = credential_from_row(row)?;
+            let sealed = reseal(&record)?;
+            let done = sqlx::query(RESEAL_CREDENTIAL)
+                .bind(key_version)
+                .bind(sealed)
+                .bind(record.owner_id)
+                .bind(&record.gstin)
+                .bind(record.version)
+                .execute(&mut *tx)
+                .await?;
+            batch.resealed += done.rows_affected();
+            batch.last = Some((record.owner_id, record.gstin));
         }
-        .await;
-        sqlx::query("PRAGMA cache_size = -2000")
-            .execute(&self.writer)
-            .await?;
-        result
+        tx.commit().await?;
+        Ok(batch)
     }
 
     async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError> {
         // Optimistic: read the current version, seal for the next one, and write only if the
         // version is still the one read. The triggers audit the write in the same statement.
         for _ in 0..PUT_ATTEMPTS {
-            let current: Option<i64> = sqlx::query_scalar(
-                "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2",
-            )
-            .bind(put.owner_id)
-            .bind(put.gstin)
-            .fetch_optional(&self.reader)
-            .await?;
+            let (current, last): (Option<i64>, Option<i64>) = sqlx::query_as(CREDENTIAL_VERSIONS)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .fetch_one(&self.reader)
+                .await?;
             let expected = current.unwrap_or(0);
-            let version = expected + 1;
+            // Versions never repeat, also after a delete: a verification already running
+            // for an earlier write can never be taken for this one.
+            let version = expected.max(last.unwrap_or(0)) + 1;
             let (key_version, ciphertext) = (put.seal)(version)?;
             let done = sqlx::query(UPSERT_CREDENTIAL)
                 .bind(put.owner_id)
@@ -569,10 +605,12 @@ impl Store for SqliteStore {
         sealed: &[u8],
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO irp_sessions (client_id, gstin, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5) \
-            ON CONFLICT (client_id, gstin, username) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
+        sqlx::query("INSERT INTO irp_sessions (client_id, owner_id, gstin, version, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
             .bind(&key.client_id)
+            .bind(key.owner_id)
             .bind(&key.gstin)
+            .bind(key.version)
             .bind(&key.username)
             .bind(sealed)
             .bind(expires_at)
@@ -585,16 +623,18 @@ impl Store for SqliteStore {
         &self,
         key: &IrpSessionKey,
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
-        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND gstin = $2 AND username = $3")
+        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4")
             .bind(&key.client_id)
+            .bind(key.owner_id)
             .bind(&key.gstin)
-            .bind(&key.username)
+            .bind(key.version)
             .fetch_optional(&self.reader)
             .await?)
     }
 
-    async fn delete_irp_sessions(&self, gstin: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM irp_sessions WHERE gstin = $1")
+    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM irp_sessions WHERE owner_id = $1 AND gstin = $2")
+            .bind(owner_id)
             .bind(gstin)
             .execute(&self.writer)
             .await?;
@@ -682,12 +722,13 @@ impl Store for SqliteStore {
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, gstin, username, holder, until) VALUES ($1, $2, $3, $4, $5) \
-            ON CONFLICT (client_id, gstin, username) DO UPDATE SET holder = excluded.holder, until = excluded.until \
-            WHERE irp_auth_leases.until < $6 OR irp_auth_leases.holder = excluded.holder")
+        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, owner_id, gstin, version, holder, until) VALUES ($1, $2, $3, $4, $5, $6) \
+            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+            WHERE irp_auth_leases.until < $7 OR irp_auth_leases.holder = excluded.holder")
             .bind(&key.client_id)
+            .bind(key.owner_id)
             .bind(&key.gstin)
-            .bind(&key.username)
+            .bind(key.version)
             .bind(holder)
             .bind(until)
             .bind(now)
@@ -701,10 +742,11 @@ impl Store for SqliteStore {
         key: &IrpSessionKey,
         holder: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND gstin = $2 AND username = $3 AND holder = $4")
+        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4 AND holder = $5")
             .bind(&key.client_id)
+            .bind(key.owner_id)
             .bind(&key.gstin)
-            .bind(&key.username)
+            .bind(key.version)
             .bind(holder)
             .execute(&self.writer)
             .await?;

@@ -349,7 +349,9 @@ async fn sessions_survive_a_restart(db: Db) {
                 .client
                 .client_id()
                 .to_string(),
+            owner_id: owner,
             gstin: DEMO.into(),
+            version: 1,
             username: "demouser01".into(),
         })
         .await

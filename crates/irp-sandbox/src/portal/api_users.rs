@@ -148,7 +148,7 @@ pub async fn create(
             })?
         }
         "DIRECT" => {
-            let pan = &user.gstin[2..12];
+            let pan = user.gstin.get(2..12).unwrap_or("");
             let own: Option<String> = sqlx::query_scalar("SELECT client_id FROM clients WHERE pan = $1 AND kind IN ('TAXPAYER', 'ERP') ORDER BY created_at LIMIT 1")
                 .bind(pan)
                 .fetch_optional(&sandbox.pool)

@@ -108,7 +108,9 @@ pub async fn register(
     }
     let pan = match (&body.pan, &body.gstin) {
         (Some(pan), _) => pan.to_ascii_uppercase(),
-        (None, Some(gstin)) if gstin.len() == 15 => gstin[2..12].to_ascii_uppercase(),
+        (None, Some(gstin)) if gstin.len() == 15 && gstin.is_ascii() => {
+            gstin[2..12].to_ascii_uppercase()
+        }
         _ => return Err(unprocessable("pan_or_gstin", "give the PAN, or the GSTIN")),
     };
     let matching: Option<String> = match &body.gstin {
@@ -265,7 +267,10 @@ pub async fn client_api_user(
 ) -> Result<Json<Value>, PortalError> {
     let (_, pan, ..) = client_of(&sandbox, &body.client_id, &body.client_secret).await?;
     let gstin = body.gstin.to_ascii_uppercase();
-    if gstin.len() != 15 || gstin[2..12] != pan || &gstin[12..14] != "00" {
+    if gstin.len() != 15
+        || gstin.get(2..12) != Some(pan.as_str())
+        || gstin.get(12..14) != Some("00")
+    {
         return Err(PortalError::new(
             StatusCode::FORBIDDEN,
             "not_your_dummy",

@@ -112,6 +112,20 @@ fn result(outcome: Outcome, custom_fields: Option<Value>) -> DocumentResult {
     }
 }
 
+/// An IRN is 64 hexadecimal characters (the SHA-256 of the document's identity); anything else
+/// is refused here, before it can reach a URL.
+fn check_irn(irn: &str, field: &str) -> Result<(), ApiError> {
+    if irp_protocol::irn::is_irn(irn.trim()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_irn",
+            "an IRN is 64 hexadecimal characters",
+            Some(field),
+        ))
+    }
+}
+
 fn batch_size(n: usize) -> Result<(), ApiError> {
     if (1..=10).contains(&n) {
         Ok(())
@@ -160,6 +174,7 @@ pub async fn generate(
     let dry_run = query.dry_run.unwrap_or(false);
     if !dry_run {
         einvoice::check_breaker(&state)?;
+        einvoice::check_auth_budget(&state, actor, &gstin)?;
     }
     let owner_id = owner.0;
     run_to_completion(async move {
@@ -217,7 +232,11 @@ pub async fn cancel(
     ApiJson(items): ApiJson<Vec<CancelItem>>,
 ) -> ApiResult<Json<Vec<DocumentResult>>> {
     batch_size(items.len())?;
+    for (i, item) in items.iter().enumerate() {
+        check_irn(&item.irn, &format!("[{i}].irn"))?;
+    }
     einvoice::check_breaker(&state)?;
+    einvoice::check_auth_budget(&state, actor, &gstin)?;
     let owner_id = owner.0;
     run_to_completion(async move {
         let mut results = Vec::with_capacity(items.len());
@@ -265,6 +284,8 @@ pub async fn get(
     GstinHeader(gstin): GstinHeader,
     ApiQuery(query): ApiQuery<IrnQuery>,
 ) -> ApiResult<Json<DocumentResult>> {
+    check_irn(&query.irn, "irn")?;
+    einvoice::check_auth_budget(&state, actor, &gstin)?;
     let outcome = einvoice::get(&state, actor, owner.0, &gstin, &query.irn).await;
     Ok(Json(result(outcome, None)))
 }

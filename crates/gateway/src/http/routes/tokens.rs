@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::clock::rfc3339;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, TokenActor};
+use crate::http::extract::{ApiJson, ClientAddress, TokenActor};
 use crate::service::auth;
 use crate::state::AppState;
 use crate::storage::TokenRecord;
@@ -94,9 +94,11 @@ impl From<TokenRecord> for TokenView {
 )]
 pub async fn create_token(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<CreateTokenBody>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let issued = auth::login_for_token(&state, &body.email, &body.password, &body.label).await?;
+    let issued =
+        auth::login_for_token(&state, &body.email, &body.password, &body.label, &client).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
