@@ -162,11 +162,7 @@ async fn sandbox_command_serves_the_irp_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(controls.status(), 404, "test controls are off by default");
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    process::terminate(&child);
     assert!(child.wait().unwrap().success());
 }
 

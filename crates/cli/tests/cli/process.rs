@@ -90,11 +90,7 @@ impl Server {
 
     /// SIGTERM and wait for a graceful exit.
     pub fn stop(mut self) -> String {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        terminate(&self.child);
         let exit = self.child.wait().unwrap();
         assert!(exit.success(), "server exited with {exit}");
         self.stderr.join().unwrap()
@@ -164,4 +160,11 @@ pub async fn irp_session_of(pid: u32) -> (String, Vec<u8>) {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     (token, sek)
+}
+
+/// Sends SIGTERM to a child this test started (by its own pid, through `kill(2)`).
+pub fn terminate(child: &std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    assert!(pid.as_raw() > 1);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
 }

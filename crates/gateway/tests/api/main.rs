@@ -14,6 +14,7 @@ mod owners;
 mod postgres_cluster;
 mod redaction;
 mod service;
+mod session_isolation;
 mod store_credentials;
 mod tokens;
 mod verify;

@@ -307,11 +307,26 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         if let Some(pid) = self.driver.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &format!("-{pid}")])
-                .status();
+            kill_own_process_group(pid);
         }
     }
+}
+
+/// Ends the process group that chromedriver leads (it was started with `process_group(0)`, so
+/// the group id is its pid), taking Chromium with it. Through `killpg(2)`, never a shell
+/// `kill` whose argument parsing could turn a negative id into "every process"; and only a
+/// group that is not ours and not pid 0 or 1.
+pub fn kill_own_process_group(pid: u32) {
+    use nix::sys::signal::{killpg, Signal};
+    use nix::unistd::{getpgrp, Pid};
+    let Ok(raw) = i32::try_from(pid) else {
+        return;
+    };
+    let group = Pid::from_raw(raw);
+    if raw <= 1 || group == getpgrp() {
+        return;
+    }
+    let _ = killpg(group, Signal::SIGKILL);
 }
 
 impl Element<'_> {
@@ -355,4 +370,35 @@ impl Element<'_> {
             .as_str()
             .map(str::to_string)
     }
+}
+
+#[test]
+fn a_process_group_is_ended_without_touching_anything_else() {
+    use std::os::unix::process::CommandExt;
+    let mut group = std::process::Command::new("sleep")
+        .arg("60")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    // Refused: our own group, init, and "every process".
+    kill_own_process_group(0);
+    kill_own_process_group(1);
+    kill_own_process_group(nix::unistd::getpgrp().as_raw() as u32);
+    kill_own_process_group(group.id());
+    let status = group.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "the group's leader was killed"
+    );
+    assert!(
+        bystander.try_wait().unwrap().is_none(),
+        "a process outside the group was signalled"
+    );
+    bystander.kill().unwrap();
+    bystander.wait().unwrap();
 }
