@@ -77,7 +77,7 @@ impl AppState {
         );
         let login_email_backoff = crate::throttle::Backoff::new(
             settings.login_failure_limit,
-            Duration::from_secs(1),
+            Duration::from_secs(5),
             Duration::from_secs(15 * 60),
         );
         AppState {

@@ -70,6 +70,8 @@ pub struct Options {
     pub master_key: Option<String>,
     pub irp: Option<gateway::irp::IrpSettings>,
     pub token_failure_limit: Option<u32>,
+    /// Changes any other setting before the gateway starts.
+    pub adjust: Option<fn(&mut Settings)>,
 }
 
 impl Options {
@@ -82,6 +84,7 @@ impl Options {
             master_key: None,
             irp: None,
             token_failure_limit: None,
+            adjust: None,
         }
     }
 }
@@ -152,6 +155,9 @@ impl TestApp {
         settings.irp = options.irp;
         if let Some(limit) = options.token_failure_limit {
             settings.token_failure_limit = limit;
+        }
+        if let Some(adjust) = options.adjust {
+            adjust(&mut settings);
         }
         let app = Application::build(settings).await.unwrap();
         let addr = app.local_addr();

@@ -8,6 +8,7 @@ mod browser;
 mod conformance;
 mod console;
 mod einvoice;
+mod hardening;
 mod helpers;
 mod isolation;
 mod owners;

@@ -466,7 +466,7 @@ async fn repeated_bad_tokens_429(db: Db) {
     }
     let r = app
         .store_nic_credentials(
-            Some(&token),
+            Some("einv_guess"),
             Some(&owner),
             &body(GSTIN_KA, "apiuser01", "Secret@123"),
         )
@@ -476,6 +476,15 @@ async fn repeated_bad_tokens_429(db: Db) {
     let retry_after: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after));
     assert_nothing_written(&app).await;
+    // A valid token from the same address always passes: only failures are throttled.
+    let valid = app
+        .store_nic_credentials(
+            Some(&token),
+            Some(&owner),
+            &body(GSTIN_KA, "apiuser01", "Secret@123"),
+        )
+        .await;
+    assert_eq!(valid.status, 200, "{:?}", valid.body);
 }
 on_both_backends!(repeated_invalid_tokens_are_429, repeated_bad_tokens_429);
 
