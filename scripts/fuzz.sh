@@ -15,6 +15,10 @@ if compgen -G "../../shared/reference/vectors/invoices/*.json" >/dev/null; then
   cp ../../shared/reference/vectors/invoices/*.json corpus/inv01/
 fi
 cp ../docs/demo-invoice.json corpus/cleartax_bodies/
+# Non-ASCII seeds: multibyte text where GSTINs, state codes and names go.
+mkdir -p corpus/gstin
+cp seeds/inv01/*.json corpus/inv01/
+cp seeds/gstin/* corpus/gstin/
 cargo fuzz build -O
 for target in gstin inv01 envelope cleartax_bodies; do
   echo "== fuzzing $target for ${seconds}s"

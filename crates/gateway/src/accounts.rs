@@ -79,7 +79,9 @@ impl HashingGate {
         }
         let result = async {
             let _permit = self.running.acquire().await.map_err(|_| HashingBusy)?;
-            tokio::task::spawn_blocking(work).await.map_err(|_| HashingBusy)
+            tokio::task::spawn_blocking(work)
+                .await
+                .map_err(|_| HashingBusy)
         }
         .await;
         self.admitted.fetch_sub(1, Ordering::AcqRel);

@@ -51,16 +51,31 @@ mod tests {
         );
         // Behind a proxy, the nearest untrusted hop; a spoofed hop further left is ignored.
         assert_eq!(
-            client_ip(Some(ip("10.0.0.2")), ["6.6.6.6, 203.0.113.5, 10.0.0.7"].into_iter(), &trusted),
+            client_ip(
+                Some(ip("10.0.0.2")),
+                ["6.6.6.6, 203.0.113.5, 10.0.0.7"].into_iter(),
+                &trusted
+            ),
             Some(ip("203.0.113.5"))
         );
-        assert_eq!(client_ip(Some(ip("10.0.0.2")), none.into_iter(), &trusted), Some(ip("10.0.0.2")));
         assert_eq!(
-            client_ip(Some(ip("10.0.0.2")), ["garbage, 203.0.113.5"].into_iter(), &trusted),
+            client_ip(Some(ip("10.0.0.2")), none.into_iter(), &trusted),
+            Some(ip("10.0.0.2"))
+        );
+        assert_eq!(
+            client_ip(
+                Some(ip("10.0.0.2")),
+                ["garbage, 203.0.113.5"].into_iter(),
+                &trusted
+            ),
             Some(ip("203.0.113.5"))
         );
         assert_eq!(
-            client_ip(Some(ip("10.0.0.2")), ["203.0.113.5, garbage"].into_iter(), &trusted),
+            client_ip(
+                Some(ip("10.0.0.2")),
+                ["203.0.113.5, garbage"].into_iter(),
+                &trusted
+            ),
             Some(ip("10.0.0.2"))
         );
         assert_eq!(client_ip(None, none.into_iter(), &trusted), None);

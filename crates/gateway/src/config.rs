@@ -280,7 +280,11 @@ impl Settings {
                 .map(|text| parse_proxy(text))
                 .collect::<Result<_, _>>()?,
             max_connections: match layer.max_connections.unwrap_or(4096) {
-                0 => return Err(ConfigError::Invalid("max_connections must be at least 1".into())),
+                0 => {
+                    return Err(ConfigError::Invalid(
+                        "max_connections must be at least 1".into(),
+                    ))
+                }
                 n => n,
             },
             header_read_timeout: irp_timeout(
@@ -413,7 +417,11 @@ mod tests {
     #[test]
     fn trusted_proxies_take_addresses_and_ranges_and_refuse_names() {
         let s = Settings::resolve(SettingsLayer {
-            trusted_proxies: Some(vec!["10.0.0.0/8".into(), "::1".into(), " 192.0.2.7 ".into()]),
+            trusted_proxies: Some(vec![
+                "10.0.0.0/8".into(),
+                "::1".into(),
+                " 192.0.2.7 ".into(),
+            ]),
             ..Default::default()
         })
         .unwrap();

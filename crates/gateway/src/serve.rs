@@ -66,10 +66,8 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let service = Extension(ConnectInfo::<SocketAddr>(peer)).layer(router.clone());
-        let connection = http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(service),
-        );
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // Closed by the client, a timeout or a protocol error: nothing to report.

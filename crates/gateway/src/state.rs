@@ -68,11 +68,15 @@ impl AppState {
             FailureThrottle::new(settings.token_failure_limit, Duration::from_secs(60));
         let csrf_key = Arc::new(vault.derive_key("csrf"));
         let invalid_token_cap = FailureThrottle::new(
-            settings.token_failure_limit.saturating_mul(INVALID_TOKEN_CAP_FACTOR),
+            settings
+                .token_failure_limit
+                .saturating_mul(INVALID_TOKEN_CAP_FACTOR),
             Duration::from_secs(60),
         );
         let login_address_throttle = FailureThrottle::new(
-            settings.login_failure_limit.saturating_mul(LOGIN_ADDRESS_FACTOR),
+            settings
+                .login_failure_limit
+                .saturating_mul(LOGIN_ADDRESS_FACTOR),
             Duration::from_secs(15 * 60),
         );
         let login_email_backoff = crate::throttle::Backoff::new(

@@ -109,7 +109,11 @@ impl Backoff {
         let entries = self.entries.lock().ok()?;
         let (failures, last) = entries.get(key)?;
         let ends = last + self.delay_ms(*failures);
-        (now_ms < ends).then(|| u64::try_from((ends - now_ms + 999) / 1000).unwrap_or(1).max(1))
+        (now_ms < ends).then(|| {
+            u64::try_from((ends - now_ms + 999) / 1000)
+                .unwrap_or(1)
+                .max(1)
+        })
     }
 
     /// Records a failure.

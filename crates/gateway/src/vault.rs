@@ -272,15 +272,22 @@ impl Vault {
     }
 
     fn has_version(&self, version: i64) -> bool {
-        self.keys.read().is_ok_and(|keys| keys.contains_key(&version))
+        self.keys
+            .read()
+            .is_ok_and(|keys| keys.contains_key(&version))
     }
 
     /// A key for a purpose other than sealing (e.g. `csrf`), derived from the master key with
     /// HMAC-SHA256: the same on every replica that has the master key, and never stored.
     pub fn derive_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
         let mut out = Zeroizing::new([0u8; 32]);
-        if let Ok(mut mac) = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.master.0.as_ref()) {
-            hmac::Mac::update(&mut mac, format!("einvoice/derived-key/{purpose}").as_bytes());
+        if let Ok(mut mac) =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.master.0.as_ref())
+        {
+            hmac::Mac::update(
+                &mut mac,
+                format!("einvoice/derived-key/{purpose}").as_bytes(),
+            );
             out.copy_from_slice(&hmac::Mac::finalize(mac).into_bytes());
         }
         out
@@ -350,7 +357,11 @@ impl Vault {
         secret: &SecretString,
         slot: CredentialSlot<'_>,
     ) -> Result<(i64, Vec<u8>), VaultError> {
-        self.seal_with(self.current_version(), secret.expose_secret().as_bytes(), slot)
+        self.seal_with(
+            self.current_version(),
+            secret.expose_secret().as_bytes(),
+            slot,
+        )
     }
 
     fn seal_with(

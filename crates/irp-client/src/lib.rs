@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use irp_protocol::crypto::{seal_auth_v104, AesKey, AuthPayload, RsaPublicKey};
 use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
-use secrecy::{ExposeSecret, SecretString};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 /// What a call can fail with.

@@ -62,7 +62,13 @@ fn multibyte_text_in_any_field_is_a_violation_not_a_panic() {
             let mut doc = invoice.clone();
             *at(&mut doc, path) = Value::String(sample.to_string());
             for strict_gstin in [true, false] {
-                let violations = validate_invoice(&doc, Rules { today, strict_gstin });
+                let violations = validate_invoice(
+                    &doc,
+                    Rules {
+                        today,
+                        strict_gstin,
+                    },
+                );
                 let is_gstin = path.last() == Some(&Value::String("Gstin".into()));
                 if is_gstin {
                     assert!(!violations.is_empty(), "{path:?} = {sample:?} was accepted");

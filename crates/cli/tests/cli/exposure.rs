@@ -133,6 +133,9 @@ async fn no_secret_reaches_files_logs_responses_or_the_openapi_document() {
         json!({"gstin": gstin, "username": nic_username, "password": nic_password, "passwrod": nic_password}),
         json!({"gstin": gstin, "username": nic_username, "password": format!(" {nic_password}")}),
         json!({"gstin": "41AAFCD5862R000", "username": nic_password, "password": nic_password}),
+        // A password typed into the GSTIN field: nothing from the body is logged before it is
+        // validated.
+        json!({"gstin": nic_password, "username": nic_username, "password": "Other@123"}),
     ] {
         let (status, _) = seen
             .record(

@@ -7,11 +7,11 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -344,7 +344,11 @@ mod tests {
     fn csrf_tokens_depend_on_the_cookie_and_compare_exactly() {
         let a = csrf_token(b"key", "one");
         assert_ne!(a, csrf_token(b"key", "two"));
-        assert_ne!(a, csrf_token(b"other key", "one"), "keyed by the server's secret");
+        assert_ne!(
+            a,
+            csrf_token(b"other key", "one"),
+            "keyed by the server's secret"
+        );
         assert!(csrf_matches(Some(&a), &a));
         assert!(!csrf_matches(Some(&a[1..]), &a));
         assert!(!csrf_matches(None, &a));

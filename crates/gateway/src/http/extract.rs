@@ -90,7 +90,11 @@ fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
             .enumerate()
             .find_map(|(i, v)| nul_path(v, &format!("{path}[{i}]"))),
         Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
             if k.contains('\0') {
                 Some(here)
             } else {

@@ -105,7 +105,8 @@ impl SessionManager {
 
     /// `Some(seconds)` while the account may make no auth call for the GSTIN.
     pub fn auth_throttled(&self, account_id: uuid::Uuid, gstin: &str, now: i64) -> Option<u64> {
-        self.auth_failures.check(&budget_key(account_id, gstin), now)
+        self.auth_failures
+            .check(&budget_key(account_id, gstin), now)
     }
 
     /// A session for the credential row: the live one, a persisted one, or a new one from one
@@ -205,7 +206,11 @@ impl SessionManager {
         if persisted.as_ref().is_some_and(|p| !is_refused(&p.session)) {
             return;
         }
-        if let Err(e) = state.store.delete_irp_sessions(key.owner_id, &key.gstin).await {
+        if let Err(e) = state
+            .store
+            .delete_irp_sessions(key.owner_id, &key.gstin)
+            .await
+        {
             tracing::warn!(error = %e, "could not delete a persisted IRP session");
         }
     }

@@ -55,7 +55,10 @@ pub async fn create_user(
         .run(move || hash_password(&to_hash))
         .await
         .map_err(|_| ServiceError::Throttled {
-            error: FieldError::general("busy", "the gateway is busy hashing passwords; try again in a second"),
+            error: FieldError::general(
+                "busy",
+                "the gateway is busy hashing passwords; try again in a second",
+            ),
             retry_after_secs: 1,
         })?
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -99,9 +102,7 @@ fn normalise_email(email: &str) -> Result<String, ServiceError> {
 /// Checks a token label: 1 to 100 printable characters.
 pub fn check_label(label: &str) -> Result<String, ServiceError> {
     let label = label.trim();
-    if label.is_empty()
-        || label.chars().count() > 100
-        || super::text::has_unsafe_characters(label)
+    if label.is_empty() || label.chars().count() > 100 || super::text::has_unsafe_characters(label)
     {
         return Err(ServiceError::Invalid(vec![FieldError::new(
             "invalid_label",
@@ -182,7 +183,12 @@ pub async fn check_login(
         .password_hashing
         .run(move || verify_password(&password, &phc))
         .await
-        .map_err(|_| too_many("the gateway is busy checking passwords; try again in a second".into(), 1))?;
+        .map_err(|_| {
+            too_many(
+                "the gateway is busy checking passwords; try again in a second".into(),
+                1,
+            )
+        })?;
     match (user, verified) {
         (Some(user), true) => {
             state.login_email_backoff.record_success(&email_key);
@@ -190,7 +196,9 @@ pub async fn check_login(
         }
         _ => {
             state.login_email_backoff.record_failure(&email_key, now);
-            state.login_address_throttle.record_failure(&address_key, now);
+            state
+                .login_address_throttle
+                .record_failure(&address_key, now);
             Err(ServiceError::Unauthenticated(FieldError::general(
                 "invalid_login",
                 "email or password is wrong",
@@ -243,7 +251,9 @@ pub async fn authenticate(
             return Err(ServiceError::Throttled {
                 error: FieldError::new(
                     "too_many_attempts",
-                    format!("too many requests with invalid tokens; try again in {retry_after_secs} s"),
+                    format!(
+                        "too many requests with invalid tokens; try again in {retry_after_secs} s"
+                    ),
                     "X-Cleartax-Auth-Token",
                 ),
                 retry_after_secs,

@@ -186,7 +186,9 @@ async fn session(
                 "NOT_CREATED",
                 vec![OutcomeError::gateway(
                     "AUTH_THROTTLED",
-                    format!("too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"),
+                    format!(
+                        "too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"
+                    ),
                 )],
             ),
             SessionError::Irp(e) => {

@@ -11,8 +11,8 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use super::sqlite::{
-    CREDENTIAL_VERSIONS, INSERT_AUDIT, PUT_ATTEMPTS, RESEAL_CREDENTIAL, SELECT_AUDIT, SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN,
-    SELECT_WEB_SESSION, UPSERT_CREDENTIAL,
+    CREDENTIAL_VERSIONS, INSERT_AUDIT, PUT_ATTEMPTS, RESEAL_CREDENTIAL, SELECT_AUDIT,
+    SELECT_CREDENTIAL, SELECT_OWNER, SELECT_TOKEN, SELECT_WEB_SESSION, UPSERT_CREDENTIAL,
 };
 use super::*;
 
@@ -328,12 +328,14 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)")
-            .bind(new_key.version)
-            .bind(&new_key.wrapped_key)
-            .bind(new_key.created_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new_key.version)
+        .bind(&new_key.wrapped_key)
+        .bind(new_key.created_at)
+        .execute(&mut *tx)
+        .await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())

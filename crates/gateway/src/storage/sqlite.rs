@@ -102,7 +102,11 @@ fn restrict_to_owner(path: &str) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for file in [path.to_string(), format!("{path}-wal"), format!("{path}-shm")] {
+        for file in [
+            path.to_string(),
+            format!("{path}-wal"),
+            format!("{path}-shm"),
+        ] {
             match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -453,12 +457,14 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)")
-            .bind(new_key.version)
-            .bind(&new_key.wrapped_key)
-            .bind(new_key.created_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new_key.version)
+        .bind(&new_key.wrapped_key)
+        .bind(new_key.created_at)
+        .execute(&mut *tx)
+        .await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())

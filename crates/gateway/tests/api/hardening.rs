@@ -44,15 +44,30 @@ async fn invalid_tokens_are_counted_per_real_client(db: Db) {
         return;
     };
     let (_, token) = app.new_account("owner@example.com").await;
-    let owner = app.new_gstin_owner(Some(&token), GSTIN_KA).await.to_string();
+    let owner = app
+        .new_gstin_owner(Some(&token), GSTIN_KA)
+        .await
+        .to_string();
     for _ in 0..20 {
-        assert_eq!(store_with_token(&app, "einv_guess", &owner, "203.0.113.1").await, 401);
+        assert_eq!(
+            store_with_token(&app, "einv_guess", &owner, "203.0.113.1").await,
+            401
+        );
     }
-    assert_eq!(store_with_token(&app, "einv_guess", &owner, "203.0.113.1").await, 429);
+    assert_eq!(
+        store_with_token(&app, "einv_guess", &owner, "203.0.113.1").await,
+        429
+    );
     // Another client behind the same proxy is not locked out, and neither is a valid token
     // from the throttled client.
-    assert_eq!(store_with_token(&app, "einv_guess", &owner, "203.0.113.2").await, 401);
-    assert_eq!(store_with_token(&app, &token, &owner, "203.0.113.1").await, 200);
+    assert_eq!(
+        store_with_token(&app, "einv_guess", &owner, "203.0.113.2").await,
+        401
+    );
+    assert_eq!(
+        store_with_token(&app, &token, &owner, "203.0.113.1").await,
+        200
+    );
 }
 on_both_backends!(
     invalid_tokens_are_counted_per_real_client,
@@ -60,24 +75,41 @@ on_both_backends!(
 );
 
 async fn forwarded_for_is_ignored_from_untrusted_peers(db: Db) {
-    let Some(Prod { app, token, owner, .. }) = production_app(db).await else {
+    let Some(Prod {
+        app, token, owner, ..
+    }) = production_app(db).await
+    else {
         return;
     };
     let owner = owner.to_string();
     // A direct client that names a new address each time is still one client.
     for i in 0..20 {
         let spoofed = format!("198.51.100.{i}");
-        assert_eq!(store_with_token(&app, "einv_guess", &owner, &spoofed).await, 401);
+        assert_eq!(
+            store_with_token(&app, "einv_guess", &owner, &spoofed).await,
+            401
+        );
     }
-    assert_eq!(store_with_token(&app, "einv_guess", &owner, "198.51.100.99").await, 429);
-    assert_eq!(store_with_token(&app, &token, &owner, "198.51.100.99").await, 200);
+    assert_eq!(
+        store_with_token(&app, "einv_guess", &owner, "198.51.100.99").await,
+        429
+    );
+    assert_eq!(
+        store_with_token(&app, &token, &owner, "198.51.100.99").await,
+        200
+    );
 }
 on_both_backends!(
     forwarded_for_is_ignored_from_untrusted_peers,
     forwarded_for_is_ignored_from_untrusted_peers
 );
 
-async fn login(app: &TestApp, email: &str, password: &str, forwarded_for: &str) -> crate::helpers::Response {
+async fn login(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    forwarded_for: &str,
+) -> crate::helpers::Response {
     app.send(
         app.client
             .post(app.url("/v2/auth/tokens"))
@@ -103,12 +135,25 @@ async fn nobody_can_lock_a_user_out(db: Db) {
     // An attacker hammers a known email from one address.
     let mut statuses = Vec::new();
     for _ in 0..12 {
-        statuses.push(login(&app, "known@example.com", "wrong password", "203.0.113.66").await.status);
+        statuses.push(
+            login(&app, "known@example.com", "wrong password", "203.0.113.66")
+                .await
+                .status,
+        );
     }
-    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
     assert_eq!(*statuses.last().unwrap(), 429, "{statuses:?}");
     // The same address stays throttled, even with the right password...
-    let from_attacker = login(&app, "known@example.com", "a long password 1", "203.0.113.66").await;
+    let from_attacker = login(
+        &app,
+        "known@example.com",
+        "a long password 1",
+        "203.0.113.66",
+    )
+    .await;
     assert_eq!(from_attacker.status, 429);
     assert!(from_attacker.headers.contains_key("retry-after"));
     // ...but the user, from an address with no failures, gets in at once.
@@ -147,7 +192,10 @@ async fn password_hashing_is_bounded() {
     for task in tasks {
         admitted += usize::from(task.await.unwrap());
     }
-    assert!(peak.load(Ordering::SeqCst) <= 2, "more hashes ran at once than allowed");
+    assert!(
+        peak.load(Ordering::SeqCst) <= 2,
+        "more hashes ran at once than allowed"
+    );
     assert!(admitted < 20, "nothing was refused");
     assert!(admitted >= 5, "the queue was not used");
 }
@@ -205,7 +253,10 @@ async fn half_sent_requests_are_closed(db: Db) {
 on_both_backends!(half_sent_requests_are_closed, half_sent_requests_are_closed);
 
 async fn hostile_text_gets_4xx(db: Db) {
-    let Some(Prod { app, token, owner, .. }) = production_app(db).await else {
+    let Some(Prod {
+        app, token, owner, ..
+    }) = production_app(db).await
+    else {
         return;
     };
     let with_token = |r: reqwest::RequestBuilder| {
@@ -217,42 +268,68 @@ async fn hostile_text_gets_4xx(db: Db) {
     let mut doc = crate::einvoice::invoice(GSTIN_KA, "36AAECF1151A1ZC", "MB/1", 100.0);
     doc["BuyerDtls"]["Gstin"] = json!("3éAAAAAAAAAAAA");
     let r = app
-        .send(with_token(app.client.put(app.url("/v2/eInvoice/generate?dryRun=true"))).json(&json!([{"transaction": doc}])))
+        .send(
+            with_token(app.client.put(app.url("/v2/eInvoice/generate?dryRun=true")))
+                .json(&json!([{"transaction": doc}])),
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body[0]["document_status"], "DOCUMENT_VALIDATION");
     // An IRN that is not 64 lower-case hex never reaches a URL.
     let r = app
-        .send(with_token(app.client.get(app.url("/v2/eInvoice/get?irn=..%2F..%2Fkeys%2Fpublic"))))
+        .send(with_token(
+            app.client
+                .get(app.url("/v2/eInvoice/get?irn=..%2F..%2Fkeys%2Fpublic")),
+        ))
         .await;
     assert_eq!(r.status, 400, "{:?}", r.body);
     assert_eq!(r.error_codes(), ["invalid_irn"]);
     assert_eq!(r.error_fields(), ["irn"]);
     let r = app
-        .send(with_token(app.client.put(app.url("/v2/eInvoice/cancel"))).json(&json!([{"irn": "../x", "CnlRsn": "1"}])))
+        .send(
+            with_token(app.client.put(app.url("/v2/eInvoice/cancel")))
+                .json(&json!([{"irn": "../x", "CnlRsn": "1"}])),
+        )
         .await;
     assert_eq!(r.status, 400, "{:?}", r.body);
     assert_eq!(r.error_fields(), ["[0].irn"]);
     // NUL characters: 400 naming the field, on both backends, with and without a token.
     let r = app
-        .send(app.client.post(app.url("/v2/auth/tokens")).header("content-type", "application/json").body(r#"{"email":"a\u0000@example.com","password":"x","label":"t"}"#))
+        .send(
+            app.client
+                .post(app.url("/v2/auth/tokens"))
+                .header("content-type", "application/json")
+                .body(r#"{"email":"a\u0000@example.com","password":"x","label":"t"}"#),
+        )
         .await;
     assert_eq!(r.status, 400, "{:?}", r.body);
     assert_eq!(r.error_codes(), ["nul_character"]);
     assert_eq!(r.error_fields(), ["email"]);
     let r = app
-        .send(with_token(app.client.post(app.url("/v2/nic_credentials/store_nic_credentials"))).header("content-type", "application/json").body(r#"{"gstin":"29AAFCD5862R1ZR","username":"api\u0000user","password":"x"}"#))
+        .send(
+            with_token(
+                app.client
+                    .post(app.url("/v2/nic_credentials/store_nic_credentials")),
+            )
+            .header("content-type", "application/json")
+            .body(r#"{"gstin":"29AAFCD5862R1ZR","username":"api\u0000user","password":"x"}"#),
+        )
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.error_fields(), ["username"]);
     let r = app
-        .send(with_token(app.client.get(app.url(&format!("/v2/nic_credentials?owner_id={owner}&gstin=29%00")))))
+        .send(with_token(app.client.get(app.url(&format!(
+            "/v2/nic_credentials?owner_id={owner}&gstin=29%00"
+        )))))
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.error_fields(), ["gstin"]);
     // Bidi controls in names and labels.
     let r = app
-        .post_owner(Some(&token), &json!({"kind": "BRANCH", "name": "Pune\u{202E}evil", "parent_id": owner}))
+        .post_owner(
+            Some(&token),
+            &json!({"kind": "BRANCH", "name": "Pune\u{202E}evil", "parent_id": owner}),
+        )
         .await;
     assert_eq!(r.status, 422, "{:?}", r.body);
     assert_eq!(r.error_fields(), ["name"]);
@@ -283,7 +360,12 @@ async fn request_ids_are_short_and_plain(db: Db) {
             .json(&json!({"gstin": GSTIN_KA, "username": "apiuser01", "password": "Secret@123"}))
     };
     // 300 KB no longer even reaches the router (the head is limited to 16 KiB)...
-    let huge = app.client.get(app.url("/healthz")).header("x-request-id", "r".repeat(300_000)).send().await;
+    let huge = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "r".repeat(300_000))
+        .send()
+        .await;
     assert!(huge.map(|r| r.status().as_u16() == 431).unwrap_or(true));
     // ...and a long one within it is replaced.
     let long = "r".repeat(1_000);
@@ -291,7 +373,10 @@ async fn request_ids_are_short_and_plain(db: Db) {
     assert_eq!(r.status, 200);
     let echoed = r.headers["x-request-id"].to_str().unwrap().to_string();
     assert_ne!(echoed, long);
-    assert!(Uuid::parse_str(&echoed).is_ok(), "a generated id replaces it");
+    assert!(
+        Uuid::parse_str(&echoed).is_ok(),
+        "a generated id replaces it"
+    );
     let r = app.send(store("erp-42.retry_1".into())).await;
     assert_eq!(r.headers["x-request-id"], "erp-42.retry_1");
     let r = app.send(store("<script>".into())).await;
@@ -308,7 +393,10 @@ async fn request_ids_are_short_and_plain(db: Db) {
         assert!(id.len() <= 64 && !id.contains('<'), "{id}");
     }
 }
-on_both_backends!(request_ids_are_short_and_plain, request_ids_are_short_and_plain);
+on_both_backends!(
+    request_ids_are_short_and_plain,
+    request_ids_are_short_and_plain
+);
 
 async fn production_sends_hsts_and_files_are_private(db: Db) {
     let Some(Prod { app, .. }) = production_app(db).await else {
@@ -326,13 +414,18 @@ async fn production_sends_hsts_and_files_are_private(db: Db) {
         assert_eq!(mode, 0o600, "{}", file.display());
         let wal = app.data_dir.path().join("einvoice.db-wal");
         if wal.exists() {
-            assert_eq!(std::fs::metadata(&wal).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&wal).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
     let Some(sandbox) = TestApp::spawn(db, Options::mode("sandbox")).await else {
         return;
     };
-    let r = sandbox.send(sandbox.client.get(sandbox.url("/healthz"))).await;
+    let r = sandbox
+        .send(sandbox.client.get(sandbox.url("/healthz")))
+        .await;
     assert!(!r.headers.contains_key("strict-transport-security"));
 }
 on_both_backends!(
@@ -371,21 +464,38 @@ async fn the_login_csrf_token_is_keyed(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    assert!(r.headers().get("set-cookie").is_none_or(|c| !c.to_str().unwrap().starts_with("einvoice_session=")));
+    assert!(r
+        .headers()
+        .get("set-cookie")
+        .is_none_or(|c| !c.to_str().unwrap().starts_with("einvoice_session=")));
 }
 on_both_backends!(the_login_csrf_token_is_keyed, the_login_csrf_token_is_keyed);
 
 async fn versions_never_repeat(db: Db) {
-    let Some(Prod { app, token, owner, .. }) = production_app(db).await else {
+    let Some(Prod {
+        app, token, owner, ..
+    }) = production_app(db).await
+    else {
         return;
     };
     let owner_text = owner.to_string();
     let body = json!({"gstin": GSTIN_KA, "username": "apiuser01", "password": "Secret@123"});
     let store = || app.store_nic_credentials(Some(&token), Some(&owner_text), &body);
     assert_eq!(store().await.status, 200);
-    assert_eq!(app.delete_nic_credentials(Some(&token), owner, GSTIN_KA).await.status, 204);
+    assert_eq!(
+        app.delete_nic_credentials(Some(&token), owner, GSTIN_KA)
+            .await
+            .status,
+        204
+    );
     assert_eq!(store().await.status, 200);
-    let record = app.state.store.get_credential(owner, GSTIN_KA).await.unwrap().unwrap();
+    let record = app
+        .state
+        .store
+        .get_credential(owner, GSTIN_KA)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.version, 2, "a version was reused after a delete");
     // A verification that ran against version 1 cannot mark version 2.
     let applied = app
@@ -395,7 +505,13 @@ async fn versions_never_repeat(db: Db) {
         .await
         .unwrap();
     assert!(!applied);
-    let record = app.state.store.get_credential(owner, GSTIN_KA).await.unwrap().unwrap();
+    let record = app
+        .state
+        .store
+        .get_credential(owner, GSTIN_KA)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.verify_status, "UNVERIFIED");
 }
 on_both_backends!(versions_never_repeat, versions_never_repeat);
@@ -458,17 +574,32 @@ async fn keys_rotate_while_serving(db: Db) {
         .await
         .unwrap();
     let resealed = vault
-        .rotate(store.as_ref(), &master, None, gateway::clock::Clock::now_ms(&clock))
+        .rotate(
+            store.as_ref(),
+            &master,
+            None,
+            gateway::clock::Clock::now_ms(&clock),
+        )
         .await
         .unwrap();
     assert!(resealed >= 10, "{resealed}");
     store.close().await;
     let (done, failures) = load.await.unwrap();
     assert_eq!(done, 60);
-    assert!(failures.is_empty(), "{} failed: {:?}", failures.len(), failures.first());
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
     // After the rotation the serving gateway reads and writes under the new key.
     let (gstin, buyer) = crate::einvoice::SELLERS[1];
-    let after = w.one(1, crate::einvoice::invoice(gstin, buyer, "ROT/after", 100.0)).await;
+    let after = w
+        .one(
+            1,
+            crate::einvoice::invoice(gstin, buyer, "ROT/after", 100.0),
+        )
+        .await;
     assert_eq!(after["document_status"], "IRN_GENERATED", "{after}");
     // Every stored password opens in the serving gateway, whichever key sealed it.
     let sandbox_actor = gateway::service::Actor {

@@ -85,7 +85,11 @@ struct Caller<'a> {
 }
 
 impl World {
-    fn request(&self, caller: Caller<'_>, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        caller: Caller<'_>,
+        request: reqwest::RequestBuilder,
+    ) -> reqwest::RequestBuilder {
         let request = request
             .header("owner_id", caller.owner.to_string())
             .header("gstin", VICTIM_GSTIN);
@@ -99,13 +103,18 @@ impl World {
         let body = json!({"gstin": VICTIM_GSTIN, "username": username, "password": password});
         let r = self
             .app
-            .send(self.request(
-                caller,
-                self.app
-                    .client
-                    .post(self.app.url("/v2/nic_credentials/store_nic_credentials?verify=true"))
-                    .json(&body),
-            ))
+            .send(
+                self.request(
+                    caller,
+                    self.app
+                        .client
+                        .post(
+                            self.app
+                                .url("/v2/nic_credentials/store_nic_credentials?verify=true"),
+                        )
+                        .json(&body),
+                ),
+            )
             .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         r.body["verification"].clone()
@@ -113,13 +122,15 @@ impl World {
 
     async fn verify(&self, caller: Caller<'_>) -> crate::helpers::Response {
         self.app
-            .send(self.request(
-                caller,
-                self.app
-                    .client
-                    .post(self.app.url("/v2/nic_credentials/verify"))
-                    .json(&json!({"gstin": VICTIM_GSTIN})),
-            ))
+            .send(
+                self.request(
+                    caller,
+                    self.app
+                        .client
+                        .post(self.app.url("/v2/nic_credentials/verify"))
+                        .json(&json!({"gstin": VICTIM_GSTIN})),
+                ),
+            )
             .await
     }
 
@@ -142,10 +153,15 @@ impl World {
         let body = json!([{"transaction": invoice(VICTIM_GSTIN, BUYER, doc_no, 1000.0)}]);
         let r = self
             .app
-            .send(self.request(
-                caller,
-                self.app.client.put(self.app.url("/v2/eInvoice/generate")).json(&body),
-            ))
+            .send(
+                self.request(
+                    caller,
+                    self.app
+                        .client
+                        .put(self.app.url("/v2/eInvoice/generate"))
+                        .json(&body),
+                ),
+            )
             .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         r.body[0].clone()
@@ -154,12 +170,14 @@ impl World {
     async fn get(&self, caller: Caller<'_>, irn: &str) -> Value {
         let r = self
             .app
-            .send(self.request(
-                caller,
-                self.app
-                    .client
-                    .get(self.app.url(&format!("/v2/eInvoice/get?irn={irn}"))),
-            ))
+            .send(
+                self.request(
+                    caller,
+                    self.app
+                        .client
+                        .get(self.app.url(&format!("/v2/eInvoice/get?irn={irn}"))),
+                ),
+            )
             .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         r.body.clone()
@@ -169,10 +187,15 @@ impl World {
         let body = json!([{"irn": irn, "CnlRsn": "2", "CnlRem": "Data entry mistake"}]);
         let r = self
             .app
-            .send(self.request(
-                caller,
-                self.app.client.put(self.app.url("/v2/eInvoice/cancel")).json(&body),
-            ))
+            .send(
+                self.request(
+                    caller,
+                    self.app
+                        .client
+                        .put(self.app.url("/v2/eInvoice/cancel"))
+                        .json(&body),
+                ),
+            )
             .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         r.body[0].clone()
@@ -183,7 +206,10 @@ impl World {
 fn refused(answer: &Value) {
     let govt = &answer["govt_response"];
     assert_eq!(govt["Success"], "N", "{answer}");
-    assert!(govt["Irn"].is_null() && govt["SignedInvoice"].is_null(), "{answer}");
+    assert!(
+        govt["Irn"].is_null() && govt["SignedInvoice"].is_null(),
+        "{answer}"
+    );
 }
 
 async fn a_wrong_password_never_rides_another_tenants_session(db: Db) {
@@ -202,23 +228,40 @@ async fn a_wrong_password_never_rides_another_tenants_session(db: Db) {
     };
 
     // The victim's row is verified and generates an IRN.
-    assert_eq!(w.store(victim, VICTIM_USER, VICTIM_PASSWORD).await["status"], "VERIFIED");
+    assert_eq!(
+        w.store(victim, VICTIM_USER, VICTIM_PASSWORD).await["status"],
+        "VERIFIED"
+    );
     let generated = w.generate(victim, "ISO/0001").await;
     assert_eq!(generated["document_status"], "IRN_GENERATED", "{generated}");
-    let irn = generated["govt_response"]["Irn"].as_str().unwrap().to_string();
+    let irn = generated["govt_response"]["Irn"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let victim_auths = auth_calls(&w.irp).await;
 
     // 1. The attacker stores the victim's username with a wrong password.
     let attacked = w.store(attacker, VICTIM_USER, "Guess@1234").await;
     assert_eq!(attacked["status"], "WRONG_PASSWORD", "{attacked}");
     // 2. The victim's session survived the attacker's store: no new auth call for it.
-    assert_eq!(w.generate(victim, "ISO/0002").await["document_status"], "IRN_GENERATED");
+    assert_eq!(
+        w.generate(victim, "ISO/0002").await["document_status"],
+        "IRN_GENERATED"
+    );
     let after_victim = auth_calls(&w.irp).await;
-    assert_eq!(after_victim, victim_auths + 1, "only the attacker's one failed login");
+    assert_eq!(
+        after_victim,
+        victim_auths + 1,
+        "only the attacker's one failed login"
+    );
     // 3. The attacker never sees VERIFIED and can use nothing of the victim's.
     let verified = w.verify(attacker).await;
     assert_eq!(verified.status, 200);
-    assert_eq!(verified.body["status"], "WRONG_PASSWORD", "{:?}", verified.body);
+    assert_eq!(
+        verified.body["status"], "WRONG_PASSWORD",
+        "{:?}",
+        verified.body
+    );
     assert_eq!(w.status(attacker).await, "WRONG_PASSWORD");
     let generated_by_attacker = w.generate(attacker, "ISO/0003").await;
     assert_eq!(generated_by_attacker["document_status"], "NOT_CREATED");
@@ -241,8 +284,15 @@ async fn a_wrong_password_never_rides_another_tenants_session(db: Db) {
             .status,
         204
     );
-    assert_eq!(w.generate(victim, "ISO/0004").await["document_status"], "IRN_GENERATED");
-    assert_eq!(auth_calls(&w.irp).await, before, "the victim authenticated again");
+    assert_eq!(
+        w.generate(victim, "ISO/0004").await["document_status"],
+        "IRN_GENERATED"
+    );
+    assert_eq!(
+        auth_calls(&w.irp).await,
+        before,
+        "the victim authenticated again"
+    );
     assert_eq!(
         w.app
             .delete_nic_credentials(victim.token, victim.owner, VICTIM_GSTIN)
@@ -250,7 +300,15 @@ async fn a_wrong_password_never_rides_another_tenants_session(db: Db) {
             .status,
         204
     );
-    let client_id = w.app.state.irp.as_ref().unwrap().client.client_id().to_string();
+    let client_id = w
+        .app
+        .state
+        .irp
+        .as_ref()
+        .unwrap()
+        .client
+        .client_id()
+        .to_string();
     let persisted = w
         .app
         .state
@@ -266,7 +324,10 @@ async fn a_wrong_password_never_rides_another_tenants_session(db: Db) {
         .unwrap();
     assert!(persisted.is_none(), "a deleted row's session outlived it");
     // The attacker, storing again with any wrong password, still never gets VERIFIED.
-    assert_eq!(w.store(attacker, VICTIM_USER, "Guess@5678").await["status"], "WRONG_PASSWORD");
+    assert_eq!(
+        w.store(attacker, VICTIM_USER, "Guess@5678").await["status"],
+        "WRONG_PASSWORD"
+    );
 }
 on_both_backends!(
     a_wrong_password_never_rides_another_tenants_session,
@@ -286,17 +347,36 @@ async fn two_owners_in_one_account_do_not_share_a_session(db: Db) {
         owner: Uuid::new_v4(),
     };
     // Wrong first, then right, then the wrong one checked again: never VERIFIED.
-    assert_eq!(w.store(wrong, VICTIM_USER, "Wrong@1234").await["status"], "WRONG_PASSWORD");
-    assert_eq!(w.store(right, VICTIM_USER, VICTIM_PASSWORD).await["status"], "VERIFIED");
+    assert_eq!(
+        w.store(wrong, VICTIM_USER, "Wrong@1234").await["status"],
+        "WRONG_PASSWORD"
+    );
+    assert_eq!(
+        w.store(right, VICTIM_USER, VICTIM_PASSWORD).await["status"],
+        "VERIFIED"
+    );
     assert_eq!(w.verify(wrong).await.body["status"], "WRONG_PASSWORD");
     assert_eq!(w.status(wrong).await, "WRONG_PASSWORD");
-    assert_eq!(w.generate(wrong, "OWN/0001").await["document_status"], "NOT_CREATED");
-    assert_eq!(w.generate(right, "OWN/0002").await["document_status"], "IRN_GENERATED");
+    assert_eq!(
+        w.generate(wrong, "OWN/0001").await["document_status"],
+        "NOT_CREATED"
+    );
+    assert_eq!(
+        w.generate(right, "OWN/0002").await["document_status"],
+        "IRN_GENERATED"
+    );
     // The wrong row stored again ends only its own sessions: the right one needs no new login.
     let before = auth_calls(&w.irp).await;
     w.store(wrong, VICTIM_USER, "Wrong@5678").await;
-    assert_eq!(w.generate(right, "OWN/0003").await["document_status"], "IRN_GENERATED");
-    assert_eq!(auth_calls(&w.irp).await, before + 1, "only the wrong row's failed login");
+    assert_eq!(
+        w.generate(right, "OWN/0003").await["document_status"],
+        "IRN_GENERATED"
+    );
+    assert_eq!(
+        auth_calls(&w.irp).await,
+        before + 1,
+        "only the wrong row's failed login"
+    );
 }
 on_both_backends!(
     two_owners_in_one_account_do_not_share_a_session,
@@ -328,23 +408,35 @@ async fn failed_logins_are_limited_per_account_and_gstin(db: Db) {
     assert_eq!(throttled.status, 429, "{answers:?} {:?}", throttled.body);
     assert_eq!(throttled.error_codes(), ["too_many_irp_logins"]);
     assert_eq!(throttled.error_fields(), ["gstin"]);
-    let retry_after: u64 = throttled.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = throttled.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after > 0);
     let calls = auth_calls(&w.irp).await;
-    let generate = w
-        .app
-        .send(w.request(
-            prober,
-            w.app
-                .client
-                .put(w.app.url("/v2/eInvoice/generate"))
-                .json(&json!([{"transaction": invoice(VICTIM_GSTIN, BUYER, "PRB/1", 1000.0)}])),
-        ))
-        .await;
+    let generate =
+        w.app
+            .send(
+                w.request(
+                    prober,
+                    w.app.client.put(w.app.url("/v2/eInvoice/generate")).json(
+                        &json!([{"transaction": invoice(VICTIM_GSTIN, BUYER, "PRB/1", 1000.0)}]),
+                    ),
+                ),
+            )
+            .await;
     assert_eq!(generate.status, 429);
-    assert_eq!(auth_calls(&w.irp).await, calls, "a throttled account reached the IRP");
+    assert_eq!(
+        auth_calls(&w.irp).await,
+        calls,
+        "a throttled account reached the IRP"
+    );
     // Another account is not affected by the prober's failures.
-    assert_eq!(w.store(victim, VICTIM_USER, VICTIM_PASSWORD).await["status"], "VERIFIED");
+    assert_eq!(
+        w.store(victim, VICTIM_USER, VICTIM_PASSWORD).await["status"],
+        "VERIFIED"
+    );
 }
 on_both_backends!(
     failed_logins_are_limited_per_account_and_gstin,
