@@ -129,6 +129,19 @@ fn irn_and_validate_work_offline() {
         "{}",
         String::from_utf8_lossy(&bad.stdout)
     );
+    // Multibyte text where a GSTIN goes is a violation, not a panic (exit 101).
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/seeds/inv01/buyer-gstin-multibyte.json"
+    );
+    let multibyte = einvoice().arg("validate").arg(demo).output().unwrap();
+    assert_eq!(
+        multibyte.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&multibyte.stderr)
+    );
+    assert!(String::from_utf8_lossy(&multibyte.stdout).contains("BuyerDtls.Gstin"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
