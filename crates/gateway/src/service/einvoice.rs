@@ -4,84 +4,21 @@
 //! before any retry; only transient failures retried, with backoff and jitter), signature
 //! checks, a circuit breaker, and metadata-only records unless retention is switched on.
 
-use std::time::Duration;
-
 use irp_client::{IrpError, Session};
 use irp_protocol::keys::canonicalize;
 use irp_protocol::validate::{validate_canonical, Rules};
-use rand::Rng;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::credentials::load;
+use super::irp_call::{credentials, with_session, CallFailure, Credentials};
+pub use super::outcome::{Outcome, OutcomeError};
 use super::{Actor, FieldError, ServiceError};
-use crate::irp::sessions::SessionError;
 use crate::irp::IrpContext;
 use crate::state::AppState;
-use crate::storage::{EinvoiceRecord, IrpSessionKey};
-use crate::vault::CredentialSlot;
+use crate::storage::EinvoiceRecord;
 
-/// Attempts for transient failures (2146, 2147, 5001, HTTP 5xx, no connection).
-const ATTEMPTS: u32 = 3;
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-/// One error in a `govt_response`.
-#[derive(Debug, Clone)]
-pub struct OutcomeError {
-    /// NIC code, or the gateway's own code.
-    pub code: String,
-    /// What is wrong.
-    pub message: String,
-    /// `GATEWAY` or `GOVT`.
-    pub source: &'static str,
-}
-
-impl OutcomeError {
-    fn gateway(code: &str, message: impl Into<String>) -> Self {
-        OutcomeError {
-            code: code.to_string(),
-            message: message.into(),
-            source: "GATEWAY",
-        }
-    }
-
-    fn govt(error: &IrpError) -> Vec<Self> {
-        match error {
-            IrpError::Nic { errors, .. } => errors
-                .iter()
-                .map(|e| OutcomeError {
-                    code: e.error_code.clone(),
-                    message: e.error_message.clone(),
-                    source: "GOVT",
-                })
-                .collect(),
-            other => vec![Self::gateway("IRP_ERROR", other.to_string())],
-        }
-    }
-}
-
-/// The outcome for one document.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// `IRN_GENERATED`, `NOT_CREATED`, `DOCUMENT_VALIDATION`, `VALIDATED` (dry run),
-    /// `CANCELLED`, `FOUND`.
-    pub document_status: &'static str,
-    /// The IRP's data (AckNo, AckDt, Irn, SignedInvoice, …) on success.
-    pub data: Option<Value>,
-    /// Errors on failure.
-    pub errors: Vec<OutcomeError>,
-}
-
-impl Outcome {
-    fn failed(status: &'static str, errors: Vec<OutcomeError>) -> Self {
-        Outcome {
-            document_status: status,
-            data: None,
-            errors,
-        }
-    }
-}
 
 fn irp(state: &AppState) -> Result<&IrpContext, ServiceError> {
     state
@@ -109,98 +46,6 @@ pub fn check_breaker(state: &AppState) -> Result<(), ServiceError> {
         }),
         None => Ok(()),
     }
-}
-
-fn is_transient(error: &IrpError) -> bool {
-    match error {
-        IrpError::Nic { .. } => ["2146", "2147", "5001"].iter().any(|c| error.has_code(c)),
-        IrpError::Http(status) => *status >= 500,
-        IrpError::Connect(_) => true,
-        IrpError::NoAnswer(_) | IrpError::Protocol(_) => false,
-    }
-}
-
-async fn backoff(attempt: u32) {
-    let base = 50u64 << attempt.min(5);
-    let jitter = rand::thread_rng().gen_range(0..=base);
-    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-}
-
-struct Credentials {
-    key: IrpSessionKey,
-    password: secrecy::SecretString,
-    account_id: Uuid,
-}
-
-async fn credentials(
-    state: &AppState,
-    irp: &IrpContext,
-    actor: Actor,
-    owner_id: Uuid,
-    gstin: &str,
-) -> Result<Credentials, Outcome> {
-    let record = load(state, actor, owner_id, gstin).await.map_err(|_| {
-        Outcome::failed("NOT_CREATED", vec![OutcomeError::gateway("NIC_CREDENTIALS_MISSING", format!("no NIC API credentials are stored for owner {owner_id} and GSTIN {gstin}; store them with store_nic_credentials"))])
-    })?;
-    let slot = CredentialSlot {
-        owner_id,
-        gstin: &record.gstin,
-        version: record.version,
-    };
-    let password = state
-        .vault
-        .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
-        .await
-        .map_err(|_| {
-            Outcome::failed(
-                "NOT_CREATED",
-                vec![OutcomeError::gateway(
-                    "VAULT_ERROR",
-                    "the stored credentials could not be opened",
-                )],
-            )
-        })?;
-    Ok(Credentials {
-        key: IrpSessionKey {
-            client_id: irp.client.client_id().to_string(),
-            owner_id,
-            gstin: record.gstin,
-            version: record.version,
-            username: record.username,
-        },
-        password,
-        account_id: actor.account_id,
-    })
-}
-
-async fn session(
-    state: &AppState,
-    irp: &IrpContext,
-    creds: &Credentials,
-) -> Result<Session, Outcome> {
-    irp.sessions
-        .session(state, irp, &creds.key, &creds.password, creds.account_id)
-        .await
-        .map_err(|e| match e {
-            SessionError::Throttled { retry_after_secs } => Outcome::failed(
-                "NOT_CREATED",
-                vec![OutcomeError::gateway(
-                    "AUTH_THROTTLED",
-                    format!(
-                        "too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"
-                    ),
-                )],
-            ),
-            SessionError::Irp(e) => {
-                if is_transient(&e) || matches!(e, IrpError::NoAnswer(_)) {
-                    irp.breaker.failure(state.now());
-                }
-                let (status, advice) = super::verify::classify(&e);
-                let mut errors = OutcomeError::govt(&e);
-                errors.push(OutcomeError::gateway(status, advice));
-                Outcome::failed("NOT_CREATED", errors)
-            }
-        })
 }
 
 /// Answers 429 while the account may make no IRP auth call for the GSTIN (too many failed
@@ -426,7 +271,7 @@ pub async fn generate(
             )],
         );
     };
-    let creds = match credentials(state, irp, actor, owner_id, &seller).await {
+    let creds = match credentials(state, irp, actor, owner_id, &seller, "NOT_CREATED").await {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
@@ -452,56 +297,37 @@ async fn generate_at_irp(
     creds: &Credentials,
     doc: &Value,
 ) -> Result<Value, Outcome> {
-    let mut reauthenticated = false;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let session = session(state, irp, creds).await?;
-        let result = irp.client.generate(&session, doc).await;
-        match result {
-            Ok(data) => {
-                irp.breaker.success();
-                return Ok(data);
-            }
-            Err(e) if e.has_code("1005") && !reauthenticated => {
-                irp.breaker.success();
-                irp.sessions.invalidate(state, &creds.key, &session).await;
-                reauthenticated = true;
-            }
-            Err(e) if e.has_code("2150") => {
-                irp.breaker.success();
-                return match fetch_by_document(irp, &session, doc).await {
-                    Ok(Some(existing)) => adopt_existing(irp, doc, existing),
-                    Ok(None) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&e))),
-                    Err(fetch) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&fetch))),
-                };
-            }
+    let result = with_session(state, irp, creds, "NOT_CREATED", |session| async move {
+        match irp.client.generate(&session, doc).await {
+            Ok(data) => Ok(Ok(data)),
+            // A duplicate: the existing IRN is ours if it is the same document.
+            Err(e) if e.has_code("2150") => Ok(match fetch_by_document(irp, &session, doc).await {
+                Ok(Some(existing)) => adopt_existing(irp, doc, existing),
+                Ok(None) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&e))),
+                Err(fetch) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&fetch))),
+            }),
+            // The IRP may have created the IRN: reconcile by document before any retry.
             Err(IrpError::NoAnswer(reason)) => {
-                // The IRP may have created the IRN: reconcile by document before any retry.
-                irp.breaker.failure(state.now());
                 tracing::warn!(%reason, "no answer to generate; reconciling by document");
                 match fetch_by_document(irp, &session, doc).await {
-                    Ok(Some(existing)) => return adopt_existing(irp, doc, existing),
-                    Ok(None) if attempt < ATTEMPTS => backoff(attempt).await,
-                    Ok(None) => return Err(unavailable()),
-                    Err(_) if attempt < ATTEMPTS => backoff(attempt).await,
-                    Err(_) => return Err(unavailable()),
+                    Ok(Some(existing)) => Ok(adopt_existing(irp, doc, existing)),
+                    _ => Err(IrpError::NoAnswer(reason)),
                 }
             }
-            Err(e) if is_transient(&e) => {
-                irp.breaker.failure(state.now());
-                if attempt >= ATTEMPTS || irp.breaker.open_for(state.now()).is_some() {
-                    let mut errors = OutcomeError::govt(&e);
-                    errors.push(unavailable_error());
-                    return Err(Outcome::failed("NOT_CREATED", errors));
-                }
-                backoff(attempt).await;
-            }
-            Err(e) => {
-                irp.breaker.success();
-                return Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&e)));
-            }
+            Err(e) => Err(e),
         }
+    })
+    .await;
+    match result {
+        Ok(answer) => answer,
+        Err(CallFailure::Session(outcome)) => Err(outcome),
+        Err(CallFailure::Exhausted(IrpError::NoAnswer(_))) => Err(unavailable()),
+        Err(CallFailure::Exhausted(e)) => {
+            let mut errors = OutcomeError::govt(&e);
+            errors.push(unavailable_error());
+            Err(Outcome::failed("NOT_CREATED", errors))
+        }
+        Err(CallFailure::Refused(e)) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&e))),
     }
 }
 
@@ -536,69 +362,43 @@ pub async fn cancel(
             )],
         );
     };
-    let creds = match credentials(state, irp, actor, owner_id, gstin).await {
+    let creds = match credentials(state, irp, actor, owner_id, gstin, "NOT_CANCELLED").await {
         Ok(c) => c,
-        Err(outcome) => {
-            return Outcome {
-                document_status: "NOT_CANCELLED",
-                ..outcome
-            }
-        }
+        Err(outcome) => return outcome,
     };
-    let mut reauthenticated = false;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let session = match session(state, irp, &creds).await {
-            Ok(s) => s,
-            Err(outcome) => {
-                return Outcome {
-                    document_status: "NOT_CANCELLED",
-                    ..outcome
-                }
-            }
-        };
+    let irn_at_irp = irp_ascii(irn);
+    let irn_at_irp = irn_at_irp.as_str();
+    let result = with_session(state, irp, &creds, "NOT_CANCELLED", |session| async move {
         match irp
             .client
-            .cancel(&session, irp_ascii(irn).as_str(), reason, remark)
+            .cancel(&session, irn_at_irp, reason, remark)
             .await
         {
-            Ok(data) => {
-                irp.breaker.success();
-                let _ = state
-                    .store
-                    .mark_einvoice_cancelled(actor.account_id, irn, state.now())
-                    .await;
-                return Outcome {
-                    document_status: "CANCELLED",
-                    data: Some(data),
-                    errors: Vec::new(),
-                };
+            Ok(data) => Ok((data, Vec::new())),
+            // Already cancelled: it counts as cancelled.
+            Err(e) if e.has_code("9999") => Ok((
+                json!({"Irn": irn, "CancelDate": null}),
+                OutcomeError::govt(&e),
+            )),
+            Err(e) => Err(e),
+        }
+    })
+    .await;
+    match result {
+        Ok((data, errors)) => {
+            let _ = state
+                .store
+                .mark_einvoice_cancelled(actor.account_id, irn, state.now())
+                .await;
+            Outcome {
+                document_status: "CANCELLED",
+                data: Some(data),
+                errors,
             }
-            Err(e) if e.has_code("9999") => {
-                irp.breaker.success();
-                let _ = state
-                    .store
-                    .mark_einvoice_cancelled(actor.account_id, irn, state.now())
-                    .await;
-                return Outcome {
-                    document_status: "CANCELLED",
-                    data: Some(json!({"Irn": irn, "CancelDate": null})),
-                    errors: OutcomeError::govt(&e),
-                };
-            }
-            Err(e) if e.has_code("1005") && !reauthenticated => {
-                irp.sessions.invalidate(state, &creds.key, &session).await;
-                reauthenticated = true;
-            }
-            Err(e)
-                if (is_transient(&e) || matches!(e, IrpError::NoAnswer(_)))
-                    && attempt < ATTEMPTS =>
-            {
-                irp.breaker.failure(state.now());
-                backoff(attempt).await;
-            }
-            Err(e) => return Outcome::failed("NOT_CANCELLED", OutcomeError::govt(&e)),
+        }
+        Err(CallFailure::Session(outcome)) => outcome,
+        Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => {
+            Outcome::failed("NOT_CANCELLED", OutcomeError::govt(&e))
         }
     }
 }
@@ -642,25 +442,17 @@ pub async fn get(
             ),
         };
     };
-    let creds = match credentials(state, irp, actor, owner_id, gstin).await {
+    let creds = match credentials(state, irp, actor, owner_id, gstin, "NOT_FOUND").await {
         Ok(c) => c,
-        Err(outcome) => {
-            return Outcome {
-                document_status: "NOT_FOUND",
-                ..outcome
-            }
-        }
+        Err(outcome) => return outcome,
     };
-    let session = match session(state, irp, &creds).await {
-        Ok(s) => s,
-        Err(outcome) => {
-            return Outcome {
-                document_status: "NOT_FOUND",
-                ..outcome
-            }
-        }
-    };
-    match irp.client.get_by_irn(&session, &irp_ascii(irn)).await {
+    let irn_at_irp = irp_ascii(irn);
+    let irn_at_irp = irn_at_irp.as_str();
+    let result = with_session(state, irp, &creds, "NOT_FOUND", |session| async move {
+        irp.client.get_by_irn(&session, irn_at_irp).await
+    })
+    .await;
+    match result {
         Ok(data) => match verified_invoice(irp, &data) {
             Ok(_) => Outcome {
                 document_status: "FOUND",
@@ -669,7 +461,9 @@ pub async fn get(
             },
             Err(e) => Outcome::failed("NOT_FOUND", vec![e]),
         },
-        Err(e) => match from_retention(&retained) {
+        Err(CallFailure::Session(outcome)) => outcome,
+        Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => match from_retention(&retained)
+        {
             Some(data) => Outcome {
                 document_status: "FOUND",
                 data: Some(data),

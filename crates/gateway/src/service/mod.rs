@@ -5,6 +5,8 @@ pub mod auth;
 pub mod bulk;
 pub mod credentials;
 pub mod einvoice;
+pub mod irp_call;
+pub mod outcome;
 pub mod owners;
 pub mod text;
 pub mod verify;

@@ -1,0 +1,180 @@
+//! The one policy every IRP operation runs under (generate, cancel, get, and whatever comes
+//! next): the stored credentials of the row, its session (one auth call per token lifetime),
+//! one re-authentication when the IRP ends a session (1005), retries of transient failures
+//! (2146, 2147, 5001, HTTP 5xx, no connection, no answer) with backoff and jitter, and the
+//! circuit breaker. What an answer means for a document (2150, 9999, reconciliation after no
+//! answer) stays with the operation, inside the call it passes here.
+
+use std::future::Future;
+use std::time::Duration;
+
+use irp_client::{IrpError, Session};
+use rand::Rng;
+use uuid::Uuid;
+
+use super::credentials::load;
+use super::outcome::{Outcome, OutcomeError};
+use super::Actor;
+use crate::irp::sessions::SessionError;
+use crate::irp::IrpContext;
+use crate::state::AppState;
+use crate::storage::IrpSessionKey;
+use crate::vault::CredentialSlot;
+
+/// Attempts for transient failures.
+pub const ATTEMPTS: u32 = 3;
+
+/// Whether a failure may go away on its own (and so is worth a retry).
+pub fn is_transient(error: &IrpError) -> bool {
+    match error {
+        IrpError::Nic { .. } => ["2146", "2147", "5001"].iter().any(|c| error.has_code(c)),
+        IrpError::Http(status) => *status >= 500,
+        IrpError::Connect(_) | IrpError::NoAnswer(_) => true,
+        IrpError::Protocol(_) => false,
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let base = 50u64 << attempt.min(5);
+    let jitter = rand::thread_rng().gen_range(0..=base);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
+
+/// The credentials of one row, opened for a call.
+pub struct Credentials {
+    /// The row's session key.
+    pub key: IrpSessionKey,
+    password: secrecy::SecretString,
+    account_id: Uuid,
+}
+
+/// Opens the stored credentials of (owner, GSTIN); the outcome to answer when there are none.
+pub async fn credentials(
+    state: &AppState,
+    irp: &IrpContext,
+    actor: Actor,
+    owner_id: Uuid,
+    gstin: &str,
+    status: &'static str,
+) -> Result<Credentials, Outcome> {
+    let record = load(state, actor, owner_id, gstin).await.map_err(|_| {
+        Outcome::failed(status, vec![OutcomeError::gateway("NIC_CREDENTIALS_MISSING", format!("no NIC API credentials are stored for owner {owner_id} and GSTIN {gstin}; store them with store_nic_credentials"))])
+    })?;
+    let slot = CredentialSlot {
+        owner_id,
+        gstin: &record.gstin,
+        version: record.version,
+    };
+    let password = state
+        .vault
+        .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
+        .await
+        .map_err(|_| {
+            Outcome::failed(
+                status,
+                vec![OutcomeError::gateway(
+                    "VAULT_ERROR",
+                    "the stored credentials could not be opened",
+                )],
+            )
+        })?;
+    Ok(Credentials {
+        key: IrpSessionKey {
+            client_id: irp.client.client_id().to_string(),
+            owner_id,
+            gstin: record.gstin,
+            version: record.version,
+            username: record.username,
+        },
+        password,
+        account_id: actor.account_id,
+    })
+}
+
+/// How a call under the policy ended without a result.
+pub enum CallFailure {
+    /// No session: the outcome says why (wrong password, throttled, IRP down…).
+    Session(Outcome),
+    /// Transient failures until the attempts or the breaker ran out.
+    Exhausted(IrpError),
+    /// An answer that no retry changes.
+    Refused(IrpError),
+}
+
+/// The row's session, or the outcome that explains why there is none.
+pub async fn session(
+    state: &AppState,
+    irp: &IrpContext,
+    creds: &Credentials,
+    status: &'static str,
+) -> Result<Session, Outcome> {
+    irp.sessions
+        .session(state, irp, &creds.key, &creds.password, creds.account_id)
+        .await
+        .map_err(|e| match e {
+            SessionError::Throttled { retry_after_secs } => Outcome::failed(
+                status,
+                vec![OutcomeError::gateway(
+                    "AUTH_THROTTLED",
+                    format!(
+                        "too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"
+                    ),
+                )],
+            ),
+            SessionError::Irp(e) => {
+                if is_transient(&e) {
+                    irp.breaker.failure(state.now());
+                }
+                let (verdict, advice) = super::verify::classify(&e);
+                let mut errors = OutcomeError::govt(&e);
+                errors.push(OutcomeError::gateway(verdict, advice));
+                Outcome::failed(status, errors)
+            }
+        })
+}
+
+/// Runs `call` with the row's session under the policy: re-authenticates once on 1005, retries
+/// transient failures up to [`ATTEMPTS`] while the breaker stays closed, and keeps the breaker
+/// informed. `status` is the document status a missing session answers with.
+pub async fn with_session<T, Call, Fut>(
+    state: &AppState,
+    irp: &IrpContext,
+    creds: &Credentials,
+    status: &'static str,
+    mut call: Call,
+) -> Result<T, CallFailure>
+where
+    Call: FnMut(Session) -> Fut,
+    Fut: Future<Output = Result<T, IrpError>>,
+{
+    let mut reauthenticated = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let session = session(state, irp, creds, status)
+            .await
+            .map_err(CallFailure::Session)?;
+        match call(session.clone()).await {
+            Ok(value) => {
+                irp.breaker.success();
+                return Ok(value);
+            }
+            Err(e) if e.has_code("1005") && !reauthenticated => {
+                irp.breaker.success();
+                irp.sessions.invalidate(state, &creds.key, &session).await;
+                reauthenticated = true;
+            }
+            Err(e) if is_transient(&e) => {
+                irp.breaker.failure(state.now());
+                if attempt >= ATTEMPTS || irp.breaker.open_for(state.now()).is_some() {
+                    return Err(CallFailure::Exhausted(e));
+                }
+                backoff(attempt).await;
+            }
+            Err(e) => {
+                irp.breaker.success();
+                return Err(CallFailure::Refused(e));
+            }
+        }
+    }
+}
