@@ -107,7 +107,13 @@ pub async fn connect_irp(
     };
     Ok(match (&settings.irp, settings.mode) {
         (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, timeouts)?),
+        #[cfg(feature = "embedded-sandbox")]
         (None, Mode::Sandbox) => Some(crate::irp::IrpContext::embedded_sandbox(timeouts).await?),
+        #[cfg(not(feature = "embedded-sandbox"))]
+        (None, Mode::Sandbox) => {
+            tracing::warn!("this build has no embedded IRP sandbox; set irp_base_url to reach one");
+            None
+        }
         (None, Mode::Production) => None,
     })
 }

@@ -25,37 +25,31 @@ use crate::state::AppState;
 use crate::storage::{AuditEvent, CredentialRecord, OwnerKind, OwnerRecord};
 
 /// Splits a service error into the status to answer and the messages to show.
+/// Form pages re-render with these; an internal error's cause is logged here, since a form
+/// page carries no cause to the middleware that logs server errors.
 pub fn error_parts(error: ServiceError) -> (StatusCode, Vec<FieldError>) {
-    match error {
-        ServiceError::BadRequest(e) => (StatusCode::BAD_REQUEST, vec![e]),
-        ServiceError::Unauthenticated(e) => (StatusCode::UNAUTHORIZED, vec![e]),
-        ServiceError::Forbidden(e) => (StatusCode::FORBIDDEN, vec![e]),
-        ServiceError::NotFound(e) => (StatusCode::NOT_FOUND, vec![e]),
-        ServiceError::Conflict(e) => (StatusCode::CONFLICT, vec![e]),
-        ServiceError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        ServiceError::Throttled { error, .. } => (StatusCode::TOO_MANY_REQUESTS, vec![error]),
-        ServiceError::Unavailable { error, .. } => (StatusCode::SERVICE_UNAVAILABLE, vec![error]),
-        ServiceError::Internal(message) => {
-            tracing::error!(error = %message, "console request failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                vec![FieldError::general(
-                    "internal",
-                    "something went wrong on our side; try again in a moment",
-                )],
-            )
-        }
+    if let Some(cause) = error.cause() {
+        tracing::error!(cause, "console request failed");
     }
+    (error.status(), error.details())
 }
 
 fn failure(error: ServiceError) -> Response {
-    let (status, errors) = error_parts(error);
-    let message = errors
+    let cause = error.cause();
+    let message = error
+        .details()
         .iter()
         .map(|e| e.message.as_str())
         .collect::<Vec<_>>()
         .join("; ");
-    super::layout::error_page(status, "This could not be done", &message)
+    let mut response =
+        super::layout::error_page(error.status(), "This could not be done", &message);
+    if let Some(cause) = cause {
+        response
+            .extensions_mut()
+            .insert(crate::http::error::ServerErrorCause(cause));
+    }
+    response
 }
 
 /// What the add-a-business and add-a-GSTIN forms hold after a failed attempt.

@@ -36,6 +36,7 @@ pub struct ApiError {
     status: StatusCode,
     details: Vec<ErrorDetail>,
     retry_after_secs: Option<u64>,
+    cause: Option<String>,
 }
 
 impl ApiError {
@@ -54,6 +55,7 @@ impl ApiError {
                 field: field.map(str::to_string),
             }],
             retry_after_secs: None,
+            cause: None,
         }
     }
 
@@ -79,47 +81,25 @@ impl ApiError {
                 })
                 .collect(),
             retry_after_secs: None,
+            cause: None,
         }
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::BadRequest(f) => Self::from_fields(StatusCode::BAD_REQUEST, vec![f]),
-            ServiceError::Unauthenticated(f) => {
-                Self::from_fields(StatusCode::UNAUTHORIZED, vec![f])
-            }
-            ServiceError::Forbidden(f) => Self::from_fields(StatusCode::FORBIDDEN, vec![f]),
-            ServiceError::NotFound(f) => Self::from_fields(StatusCode::NOT_FOUND, vec![f]),
-            ServiceError::Conflict(f) => Self::from_fields(StatusCode::CONFLICT, vec![f]),
-            ServiceError::Invalid(fs) => Self::from_fields(StatusCode::UNPROCESSABLE_ENTITY, fs),
-            ServiceError::Throttled {
-                error,
-                retry_after_secs,
-            } => ApiError {
-                retry_after_secs: Some(retry_after_secs),
-                ..Self::from_fields(StatusCode::TOO_MANY_REQUESTS, vec![error])
-            },
-            ServiceError::Unavailable {
-                error,
-                retry_after_secs,
-            } => ApiError {
-                retry_after_secs: Some(retry_after_secs),
-                ..Self::from_fields(StatusCode::SERVICE_UNAVAILABLE, vec![error])
-            },
-            ServiceError::Internal(message) => {
-                tracing::error!(error = %message, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "something went wrong on our side; quote the x-request-id header when reporting it",
-                    None,
-                )
-            }
+        ApiError {
+            retry_after_secs: e.retry_after_secs(),
+            cause: e.cause(),
+            ..Self::from_fields(e.status(), e.details())
         }
     }
 }
+
+/// The cause of a 5xx answer, carried in the response's extensions to the one middleware that
+/// logs server errors ([`crate::http::log_server_errors`]); never sent.
+#[derive(Debug, Clone)]
+pub struct ServerErrorCause(pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -132,6 +112,9 @@ impl IntoResponse for ApiError {
             if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
+        }
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(ServerErrorCause(cause));
         }
         response
     }

@@ -167,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::map_response(log_server_errors))
         .layer(middleware::from_fn_with_state(timeout, enforce_timeout))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -231,11 +232,25 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!(panic = %message, "request handler panicked");
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
+        crate::service::INTERNAL_ERROR_CODE,
         "the gateway failed on this request; it has been logged",
         None,
     )
     .into_response()
+}
+
+/// The one place server errors are logged (API and console alike), with their cause when the
+/// service layer gave one; the cause never reaches the client.
+pub async fn log_server_errors(response: Response) -> Response {
+    if response.status().is_server_error() {
+        let cause = response
+            .extensions()
+            .get::<error::ServerErrorCause>()
+            .map(|c| c.0.as_str())
+            .unwrap_or("");
+        tracing::error!(status = response.status().as_u16(), cause, "request failed");
+    }
+    response
 }
 
 async fn not_found() -> ApiError {

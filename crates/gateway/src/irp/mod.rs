@@ -31,6 +31,8 @@ pub struct IrpContext {
     pub sessions: SessionManager,
     /// Where the embedded sandbox listens, in sandbox mode.
     pub embedded_sandbox: Option<SocketAddr>,
+    /// Stops the embedded sandbox (when this context is dropped, or on demand).
+    embedded_shutdown: Option<std::sync::Arc<tokio::sync::Notify>>,
     /// Fails fast while the IRP is down.
     pub breaker: breaker::CircuitBreaker,
 }
@@ -133,12 +135,21 @@ impl IrpContext {
             signing_public_key,
             sessions: SessionManager::default(),
             embedded_sandbox: None,
+            embedded_shutdown: None,
             breaker: breaker::CircuitBreaker::new(settings.breaker_cooldown_ms),
         })
     }
 
+    /// Stops the embedded IRP sandbox, if one runs (requests in flight finish first).
+    pub fn shutdown_embedded_sandbox(&self) {
+        if let Some(shutdown) = &self.embedded_shutdown {
+            shutdown.notify_one();
+        }
+    }
+
     /// Starts an IRP sandbox in this process on 127.0.0.1 (a free port), provisions the
     /// gateway as a GSP client and the demo taxpayer's API user, and connects to it.
+    #[cfg(feature = "embedded-sandbox")]
     pub async fn embedded_sandbox(timeouts: IrpTimeouts) -> Result<Self, IrpSetupError> {
         let err = |e: &dyn std::fmt::Display| IrpSetupError::Sandbox(e.to_string());
         let sandbox = irp_sandbox::Sandbox::open(irp_sandbox::SandboxConfig::default())
@@ -163,11 +174,14 @@ impl IrpContext {
             .map_err(|e| err(&e))?;
         let addr = listener.local_addr().map_err(|e| err(&e))?;
         let router = irp_sandbox::router(sandbox);
+        let shutdown = std::sync::Arc::new(tokio::sync::Notify::new());
+        let stop = shutdown.clone();
         tokio::spawn(async move {
             if let Err(e) = axum::serve(
                 listener,
                 router.into_make_service_with_connect_info::<SocketAddr>(),
             )
+            .with_graceful_shutdown(async move { stop.notified().await })
             .await
             {
                 tracing::error!(error = %e, "embedded IRP sandbox stopped");
@@ -185,7 +199,14 @@ impl IrpContext {
             signing_public_key: Some(signing_public_key),
             sessions: SessionManager::default(),
             embedded_sandbox: Some(addr),
+            embedded_shutdown: Some(shutdown),
             breaker: breaker::CircuitBreaker::new(30_000),
         })
+    }
+}
+
+impl Drop for IrpContext {
+    fn drop(&mut self) {
+        self.shutdown_embedded_sandbox();
     }
 }

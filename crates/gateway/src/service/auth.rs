@@ -61,7 +61,7 @@ pub async fn create_user(
             ),
             retry_after_secs: 1,
         })?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        .map_err(|e| ServiceError::internal(e.to_string()))?;
     let user = UserRecord {
         id: Uuid::new_v4(),
         account_id,

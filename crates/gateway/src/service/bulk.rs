@@ -43,22 +43,11 @@ pub struct RowResult {
 }
 
 fn describe(e: &ServiceError) -> String {
-    match e {
-        ServiceError::BadRequest(f)
-        | ServiceError::Unauthenticated(f)
-        | ServiceError::Forbidden(f)
-        | ServiceError::NotFound(f)
-        | ServiceError::Conflict(f) => format!("{}: {}", f.code, f.message),
-        ServiceError::Invalid(fs) => fs
-            .iter()
-            .map(|f| format!("{}: {}", f.code, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        ServiceError::Throttled { error, .. } | ServiceError::Unavailable { error, .. } => {
-            format!("{}: {}", error.code, error.message)
-        }
-        ServiceError::Internal(_) => "internal error; the row was not stored".into(),
-    }
+    e.details()
+        .iter()
+        .map(|f| format!("{}: {}", f.code, f.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 async fn owner_for(state: &AppState, actor: Actor, row: &ImportRow) -> Result<Uuid, ServiceError> {

@@ -11,6 +11,8 @@ pub mod owners;
 pub mod text;
 pub mod verify;
 
+use axum::http::StatusCode;
+
 use crate::storage::StoreError;
 use crate::vault::VaultError;
 
@@ -82,9 +84,85 @@ pub enum ServiceError {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
     },
-    /// A fault of ours (500); the message is logged, never shown.
-    #[error("internal: {0}")]
-    Internal(String),
+    /// A fault of ours (500); the cause is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] InternalCause),
+}
+
+/// What caused an internal error: kept whole (with its own sources) for the log.
+pub type InternalCause = Box<dyn std::error::Error + Send + Sync>;
+
+/// The one code a 500 answers with.
+pub const INTERNAL_ERROR_CODE: &str = "internal_error";
+
+impl ServiceError {
+    /// An internal error with its cause.
+    pub fn internal(cause: impl Into<InternalCause>) -> Self {
+        ServiceError::Internal(cause.into())
+    }
+
+    /// The HTTP status the error answers with, wherever it is shown (API, console, bulk rows).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds after which a retry can succeed (429 and 503).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ServiceError::Throttled {
+                retry_after_secs, ..
+            }
+            | ServiceError::Unavailable {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// What the caller is shown: every field error, or for an internal error a general one
+    /// (its cause is never shown).
+    pub fn details(&self) -> Vec<FieldError> {
+        match self {
+            ServiceError::BadRequest(f)
+            | ServiceError::Unauthenticated(f)
+            | ServiceError::Forbidden(f)
+            | ServiceError::NotFound(f)
+            | ServiceError::Conflict(f) => vec![f.clone()],
+            ServiceError::Invalid(fs) => fs.clone(),
+            ServiceError::Throttled { error, .. } | ServiceError::Unavailable { error, .. } => {
+                vec![error.clone()]
+            }
+            ServiceError::Internal(_) => vec![FieldError::general(
+                INTERNAL_ERROR_CODE,
+                "something went wrong on our side; quote the x-request-id header when reporting it",
+            )],
+        }
+    }
+
+    /// The cause of an internal error, with its sources, for the log.
+    pub fn cause(&self) -> Option<String> {
+        let ServiceError::Internal(cause) = self else {
+            return None;
+        };
+        let mut text = cause.to_string();
+        let mut source = cause.source();
+        while let Some(inner) = source {
+            text.push_str(": ");
+            text.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        Some(text)
+    }
 }
 
 impl From<StoreError> for ServiceError {
@@ -94,14 +172,14 @@ impl From<StoreError> for ServiceError {
                 "concurrent_update",
                 "these credentials were being changed by many requests at once; retry",
             )),
-            other => ServiceError::Internal(other.to_string()),
+            other => ServiceError::internal(other),
         }
     }
 }
 
 impl From<VaultError> for ServiceError {
     fn from(e: VaultError) -> Self {
-        ServiceError::Internal(e.to_string())
+        ServiceError::internal(e)
     }
 }
 

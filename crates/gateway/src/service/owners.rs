@@ -222,7 +222,7 @@ pub async fn create_owner(
         return Err(ServiceError::Invalid(errors));
     }
     if !state.store.insert_owner(&record).await? {
-        return Err(ServiceError::Internal("owner id collision".into()));
+        return Err(ServiceError::internal("owner id collision"));
     }
     remember_owner(state, &record);
     Ok(record)

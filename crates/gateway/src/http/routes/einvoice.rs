@@ -197,11 +197,9 @@ pub async fn generate(
 async fn run_to_completion<T: Send + 'static>(
     work: impl std::future::Future<Output = T> + Send + 'static,
 ) -> ApiResult<T> {
-    tokio::spawn(work).await.map_err(|e| {
-        crate::http::error::ApiError::from(crate::service::ServiceError::Internal(format!(
-            "e-invoice task failed: {e}"
-        )))
-    })
+    tokio::spawn(work)
+        .await
+        .map_err(|e| crate::http::error::ApiError::from(crate::service::ServiceError::internal(e)))
 }
 
 /// Cancel 1–10 IRNs.
