@@ -5,6 +5,7 @@
 
 mod postgres;
 mod records;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use uuid::Uuid;
 
 pub use postgres::PostgresStore;
 pub use records::*;
+pub use sql::{Dialect, SqlStore};
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in the storage layer. Messages never contain secret values.

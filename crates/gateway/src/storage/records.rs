@@ -14,7 +14,7 @@ pub struct AccountRecord {
 }
 
 /// A person who logs in with email and password.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct UserRecord {
     /// User id.
     pub id: Uuid,
@@ -40,7 +40,7 @@ impl std::fmt::Debug for UserRecord {
 }
 
 /// An API auth token; only the SHA-256 of its value is kept.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct TokenRecord {
     /// Token id (shown in lists and audit events).
     pub id: Uuid,
@@ -104,14 +104,24 @@ impl OwnerKind {
     }
 }
 
+impl TryFrom<String> for OwnerKind {
+    type Error = super::StoreError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        OwnerKind::parse(&text)
+            .ok_or_else(|| super::StoreError::Corrupt(format!("owner kind {text}")))
+    }
+}
+
 /// A PAN, GSTIN or branch of an account; credentials are stored per owner and GSTIN.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OwnerRecord {
     /// Owner id (the `owner_id` header).
     pub id: Uuid,
     /// The account it belongs to.
     pub account_id: Uuid,
     /// What it names.
+    #[sqlx(try_from = "String")]
     pub kind: OwnerKind,
     /// Display name.
     pub name: String,
@@ -126,7 +136,7 @@ pub struct OwnerRecord {
 }
 
 /// A data key of the vault, wrapped (encrypted) under the master key.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct VaultKeyRecord {
     /// Key version, named in every ciphertext.
     pub version: i64,
@@ -146,7 +156,7 @@ impl std::fmt::Debug for VaultKeyRecord {
 }
 
 /// Stored NIC credentials; the password only as ciphertext.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct CredentialRecord {
     /// The owner.
     pub owner_id: Uuid,
@@ -183,7 +193,7 @@ impl std::fmt::Debug for CredentialRecord {
 }
 
 /// Who did what, when, under which request. Never holds a secret.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEvent {
     /// The account acted upon.
     pub account_id: Uuid,
@@ -207,7 +217,7 @@ pub struct AuditEvent {
 
 /// What the gateway keeps of an e-invoice: metadata, and the signed outputs only while an
 /// opt-in retention lasts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EinvoiceRecord {
     /// The IRN.
     pub irn: String,
@@ -244,7 +254,7 @@ pub struct EinvoiceRecord {
 }
 
 /// A console login; only the SHA-256 of the cookie value is kept.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct WebSessionRecord {
     /// Session id (recorded as the actor of what the session changes).
     pub id: Uuid,

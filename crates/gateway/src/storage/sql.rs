@@ -1,0 +1,724 @@
+//! The one implementation of [`Store`], written once for SQLite and PostgreSQL: every method
+//! has one body and one SQL text (portable SQL: `$n` placeholders, `ON CONFLICT`, row values,
+//! `CAST`), rows are read by `sqlx::FromRow`, and what the two databases do differently (how a
+//! write transaction starts, migrations, connecting) is the small [`Dialect`] trait, implemented
+//! in `sqlite.rs` and `postgres.rs`.
+//!
+//! Why a generic implementation over `sqlx::Database` rather than `sqlx::Any` (no `Uuid`) or a
+//! query builder: the SQL already was the same text on both, so one generic body over the two
+//! concrete drivers keeps it as SQL, checked by both test suites.
+
+use async_trait::async_trait;
+use sqlx::pool::Pool;
+use sqlx::{
+    ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Transaction, Type,
+};
+use uuid::Uuid;
+
+use super::*;
+
+/// What differs between the databases.
+#[async_trait]
+pub trait Dialect: Database {
+    /// Which backend this is.
+    const BACKEND: Backend;
+    /// Starts a transaction that will write (SQLite takes the write lock at once, so that two
+    /// writers never deadlock upgrading their locks).
+    async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error>;
+    /// Applies this backend's migrations.
+    async fn migrate(pool: &Pool<Self>) -> Result<(), StoreError>;
+    /// How many rows a statement changed.
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+/// The store over a writer pool and a reader pool (the same pool on PostgreSQL; one writer
+/// connection and several readers on SQLite), and a background task to stop on close.
+pub struct SqlStore<DB: Database> {
+    pub(super) writer: Pool<DB>,
+    pub(super) reader: Pool<DB>,
+    pub(super) background: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl<DB: Database> Drop for SqlStore<DB> {
+    fn drop(&mut self) {
+        if let Some(task) = &self.background {
+            task.abort();
+        }
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The insert of one audit event (run inside the transaction of the change it records).
+fn audit_insert<'q, DB: Database>(
+    event: &'q AuditEvent,
+) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
+where
+    Uuid: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<Uuid>: Encode<'q, DB>,
+    Option<i64>: Encode<'q, DB>,
+    Option<&'q str>: Encode<'q, DB>,
+{
+    sqlx::query(INSERT_AUDIT)
+        .bind(event.account_id)
+        .bind(event.actor_token_id)
+        .bind(event.action.as_str())
+        .bind(event.owner_id)
+        .bind(event.gstin.as_deref())
+        .bind(event.username.as_deref())
+        .bind(event.version)
+        .bind(event.request_id.as_deref())
+        .bind(event.at)
+}
+
+const SELECT_WEB_SESSION: &str = "SELECT s.id, s.account_id, s.user_id, u.email, s.secret_hash, \
+    s.created_at, s.last_seen_at, s.expires_at, s.ended_at \
+    FROM web_sessions s JOIN users u ON u.id = s.user_id";
+
+const INSERT_AUDIT: &str = "INSERT INTO audit_events \
+    (account_id, actor_token_id, action, owner_id, gstin, username, version, request_id, at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const SELECT_OWNER: &str =
+    "SELECT id, account_id, kind, name, pan, gstin, parent_id, created_at FROM owners";
+const SELECT_TOKEN: &str = "SELECT id, account_id, user_id, label, token_hash, created_at, \
+    last_used_at, revoked_at FROM auth_tokens";
+const SELECT_CREDENTIAL: &str = "SELECT owner_id, gstin, username, key_version, \
+    password_ciphertext, version, updated_at, verify_status, last_verified_at, last_error \
+    FROM nic_credentials";
+const UPSERT_CREDENTIAL: &str = "INSERT INTO nic_credentials \
+    (owner_id, gstin, username, key_version, password_ciphertext, version, updated_at, \
+    account_id, actor_token_id, request_id) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+    ON CONFLICT (owner_id, gstin) DO UPDATE SET username = excluded.username, \
+    key_version = excluded.key_version, password_ciphertext = excluded.password_ciphertext, \
+    version = excluded.version, updated_at = excluded.updated_at, \
+    account_id = excluded.account_id, actor_token_id = excluded.actor_token_id, \
+    request_id = excluded.request_id, verify_status = 'UNVERIFIED', last_error = NULL \
+    WHERE nic_credentials.version = $11";
+/// How often a store retries when another writer bumped the version in between.
+const PUT_ATTEMPTS: usize = 64;
+/// Re-encrypts one credential for a rotation, unless it was stored again since it was read.
+const RESEAL_CREDENTIAL: &str = "UPDATE nic_credentials SET key_version = $1, \
+    password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4 AND version = $5";
+/// The current version of one credential row, and the highest version it ever had (the audit
+/// trail keeps every store, also of rows deleted since).
+const CREDENTIAL_VERSIONS: &str = "SELECT \
+    (SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2), \
+    (SELECT MAX(version) FROM audit_events WHERE owner_id = $3 AND gstin = $4 AND action = 'nic_credentials.store')";
+const SELECT_AUDIT: &str = "SELECT account_id, actor_token_id, action, owner_id, gstin, \
+    username, version, request_id, at FROM audit_events";
+
+#[async_trait]
+impl<DB: Dialect> Store for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> Uuid: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Uuid>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'r> UserRecord: FromRow<'r, DB::Row>,
+    for<'r> TokenRecord: FromRow<'r, DB::Row>,
+    for<'r> OwnerRecord: FromRow<'r, DB::Row>,
+    for<'r> VaultKeyRecord: FromRow<'r, DB::Row>,
+    for<'r> CredentialRecord: FromRow<'r, DB::Row>,
+    for<'r> AuditEvent: FromRow<'r, DB::Row>,
+    for<'r> EinvoiceRecord: FromRow<'r, DB::Row>,
+    for<'r> WebSessionRecord: FromRow<'r, DB::Row>,
+{
+    fn backend(&self) -> Backend {
+        DB::BACKEND
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        DB::migrate(&self.writer).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        if let Some(task) = &self.background {
+            task.abort();
+        }
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    async fn ensure_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(account.id)
+            .bind(&account.name)
+            .bind(account.created_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO users (id, account_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.id)
+            .bind(user.account_id)
+            .bind(&user.email)
+            .bind(&user.password_hash)
+            .bind(user.created_at)
+            .execute(&self.writer)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("a user with this email") } else { e.into() })?;
+        Ok(())
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, account_id, email, password_hash, created_at FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(UserRecord::from_row).transpose()?)
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO auth_tokens (id, account_id, user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(token.id)
+            .bind(token.account_id)
+            .bind(token.user_id)
+            .bind(&token.label)
+            .bind(&token.token_hash)
+            .bind(token.created_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn find_token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_TOKEN} WHERE token_hash = $1"))
+            .bind(hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(TokenRecord::from_row).transpose()?)
+    }
+
+    async fn list_tokens(&self, account_id: Uuid) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_TOKEN} WHERE account_id = $1 ORDER BY created_at DESC"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(TokenRecord::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn revoke_token(
+        &self,
+        account_id: Uuid,
+        token_id: Uuid,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(token_id)
+            .bind(account_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn touch_token(&self, token_id: Uuid, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE auth_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(token_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_owner(&self, owner: &OwnerRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO owners (id, account_id, kind, name, pan, gstin, parent_id, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(owner.id)
+        .bind(owner.account_id)
+        .bind(owner.kind.as_str())
+        .bind(&owner.name)
+        .bind(&owner.pan)
+        .bind(&owner.gstin)
+        .bind(owner.parent_id)
+        .bind(owner.created_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn get_owner(
+        &self,
+        account_id: Uuid,
+        owner_id: Uuid,
+    ) -> Result<Option<OwnerRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_OWNER} WHERE id = $1 AND account_id = $2"))
+            .bind(owner_id)
+            .bind(account_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(OwnerRecord::from_row).transpose()?)
+    }
+
+    async fn list_owners(&self, account_id: Uuid) -> Result<Vec<OwnerRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_OWNER} WHERE account_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(OwnerRecord::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn list_vault_keys(&self) -> Result<Vec<VaultKeyRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT version, wrapped_key, created_at FROM vault_keys ORDER BY version")
+                .fetch_all(&self.writer)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(VaultKeyRecord::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn insert_vault_key(&self, key: &VaultKeyRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING")
+            .bind(key.version)
+            .bind(&key.wrapped_key)
+            .bind(key.created_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn add_vault_key(
+        &self,
+        new_key: &VaultKeyRecord,
+        rewrapped: &[VaultKeyRecord],
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = DB::begin_write(&self.writer).await?;
+        for key in rewrapped {
+            sqlx::query("UPDATE vault_keys SET wrapped_key = $1 WHERE version = $2")
+                .bind(&key.wrapped_key)
+                .bind(key.version)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO vault_keys (version, wrapped_key, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new_key.version)
+        .bind(&new_key.wrapped_key)
+        .bind(new_key.created_at)
+        .execute(&mut *tx)
+        .await?;
+        audit_insert(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reseal_credentials(
+        &self,
+        key_version: i64,
+        after: Option<&(Uuid, String)>,
+        limit: i64,
+        reseal: ResealFn<'_>,
+    ) -> Result<ResealBatch, StoreError> {
+        let mut tx = DB::begin_write(&self.writer).await?;
+        let (after_owner, after_gstin) = match after {
+            Some((owner, gstin)) => (*owner, gstin.as_str()),
+            None => (Uuid::nil(), ""),
+        };
+        let rows = sqlx::query(&format!(
+            "{SELECT_CREDENTIAL} WHERE key_version < $1 AND (owner_id, gstin) > ($2, $3) ORDER BY owner_id, gstin LIMIT $4"
+        ))
+        .bind(key_version)
+        .bind(after_owner)
+        .bind(after_gstin)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut batch = ResealBatch::default();
+        for row in &rows {
+            let record = CredentialRecord::from_row(row)?;
+            let sealed = reseal(&record)?;
+            let done = sqlx::query(RESEAL_CREDENTIAL)
+                .bind(key_version)
+                .bind(sealed)
+                .bind(record.owner_id)
+                .bind(&record.gstin)
+                .bind(record.version)
+                .execute(&mut *tx)
+                .await?;
+            batch.resealed += DB::rows_affected(&done);
+            batch.last = Some((record.owner_id, record.gstin));
+        }
+        tx.commit().await?;
+        Ok(batch)
+    }
+
+    async fn put_credential(&self, put: CredentialPut<'_>) -> Result<i64, StoreError> {
+        // Optimistic: read the current version, seal for the next one, and write only if the
+        // version is still the one read. The triggers audit the write in the same statement.
+        for _ in 0..PUT_ATTEMPTS {
+            let (current, last): (Option<i64>, Option<i64>) = sqlx::query_as(CREDENTIAL_VERSIONS)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .fetch_one(&self.reader)
+                .await?;
+            let expected = current.unwrap_or(0);
+            // Versions never repeat, also after a delete: a verification already running
+            // for an earlier write can never be taken for this one.
+            let version = expected.max(last.unwrap_or(0)) + 1;
+            let (key_version, ciphertext) = (put.seal)(version)?;
+            let done = sqlx::query(UPSERT_CREDENTIAL)
+                .bind(put.owner_id)
+                .bind(put.gstin)
+                .bind(put.username)
+                .bind(key_version)
+                .bind(ciphertext)
+                .bind(version)
+                .bind(put.updated_at)
+                .bind(put.audit.account_id)
+                .bind(put.audit.actor_token_id)
+                .bind(&put.audit.request_id)
+                .bind(expected)
+                .execute(&self.writer)
+                .await?;
+            if DB::rows_affected(&done) == 1 {
+                return Ok(version);
+            }
+            tokio::task::yield_now().await;
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn get_credential(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_CREDENTIAL} WHERE owner_id = $1 AND gstin = $2"
+        ))
+        .bind(owner_id)
+        .bind(gstin)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(CredentialRecord::from_row).transpose()?)
+    }
+
+    async fn delete_credential(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = DB::begin_write(&self.writer).await?;
+        let done = sqlx::query("DELETE FROM nic_credentials WHERE owner_id = $1 AND gstin = $2")
+            .bind(owner_id)
+            .bind(gstin)
+            .execute(&mut *tx)
+            .await?;
+        if DB::rows_affected(&done) == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        audit_insert(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_verification(
+        &self,
+        owner_id: Uuid,
+        gstin: &str,
+        version: i64,
+        status: &str,
+        error: Option<&str>,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE nic_credentials SET verify_status = $1, last_error = $2, last_verified_at = $3 WHERE owner_id = $4 AND gstin = $5 AND version = $6")
+            .bind(status)
+            .bind(error)
+            .bind(at)
+            .bind(owner_id)
+            .bind(gstin)
+            .bind(version)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn put_irp_session(
+        &self,
+        key: &IrpSessionKey,
+        sealed: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO irp_sessions (client_id, owner_id, gstin, version, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
+            .bind(&key.client_id)
+            .bind(key.owner_id)
+            .bind(&key.gstin)
+            .bind(key.version)
+            .bind(&key.username)
+            .bind(sealed)
+            .bind(expires_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_irp_session(
+        &self,
+        key: &IrpSessionKey,
+    ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4")
+            .bind(&key.client_id)
+            .bind(key.owner_id)
+            .bind(&key.gstin)
+            .bind(key.version)
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM irp_sessions WHERE owner_id = $1 AND gstin = $2")
+            .bind(owner_id)
+            .bind(gstin)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+            ON CONFLICT (irn) DO UPDATE SET status = excluded.status, signed_invoice = COALESCE(excluded.signed_invoice, einvoices.signed_invoice), \
+            signed_qr_code = COALESCE(excluded.signed_qr_code, einvoices.signed_qr_code), retain_until = COALESCE(excluded.retain_until, einvoices.retain_until)")
+            .bind(&record.irn)
+            .bind(record.account_id)
+            .bind(record.owner_id)
+            .bind(&record.gstin)
+            .bind(&record.doc_type)
+            .bind(&record.doc_no)
+            .bind(&record.doc_date)
+            .bind(record.ack_no)
+            .bind(&record.ack_dt)
+            .bind(&record.status)
+            .bind(&record.request_hash)
+            .bind(&record.signed_invoice)
+            .bind(&record.signed_qr_code)
+            .bind(record.retain_until)
+            .bind(record.created_at)
+            .bind(record.cancelled_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_einvoice(
+        &self,
+        account_id: Uuid,
+        irn: &str,
+    ) -> Result<Option<EinvoiceRecord>, StoreError> {
+        let row = sqlx::query("SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at FROM einvoices WHERE irn = $1 AND account_id = $2")
+            .bind(irn)
+            .bind(account_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(EinvoiceRecord::from_row).transpose()?)
+    }
+
+    async fn mark_einvoice_cancelled(
+        &self,
+        account_id: Uuid,
+        irn: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE einvoices SET status = 'CNL', cancelled_at = $1 WHERE irn = $2 AND account_id = $3")
+            .bind(at)
+            .bind(irn)
+            .bind(account_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn claim_auth_lease(
+        &self,
+        key: &IrpSessionKey,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, owner_id, gstin, version, holder, until) VALUES ($1, $2, $3, $4, $5, $6) \
+            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+            WHERE irp_auth_leases.until < $7 OR irp_auth_leases.holder = excluded.holder")
+            .bind(&key.client_id)
+            .bind(key.owner_id)
+            .bind(&key.gstin)
+            .bind(key.version)
+            .bind(holder)
+            .bind(until)
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn release_auth_lease(
+        &self,
+        key: &IrpSessionKey,
+        holder: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4 AND holder = $5")
+            .bind(&key.client_id)
+            .bind(key.owner_id)
+            .bind(&key.gstin)
+            .bind(key.version)
+            .bind(holder)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn credentials_due_for_check(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<(Uuid, Uuid, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT account_id, owner_id, gstin FROM nic_credentials WHERE last_verified_at IS NULL OR last_verified_at < $1 ORDER BY COALESCE(last_verified_at, 0) LIMIT $2")
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?)
+    }
+
+    async fn count_credentials(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nic_credentials")
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    async fn list_credentials(
+        &self,
+        account_id: Uuid,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_CREDENTIAL} WHERE owner_id IN (SELECT id FROM owners WHERE account_id = $1) ORDER BY gstin, owner_id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(CredentialRecord::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn insert_web_session(&self, session: &WebSessionRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO web_sessions (id, account_id, user_id, secret_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(session.id)
+            .bind(session.account_id)
+            .bind(session.user_id)
+            .bind(&session.secret_hash)
+            .bind(session.created_at)
+            .bind(session.last_seen_at)
+            .bind(session.expires_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn find_web_session(
+        &self,
+        secret_hash: &[u8],
+    ) -> Result<Option<WebSessionRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_WEB_SESSION} WHERE s.secret_hash = $1"))
+            .bind(secret_hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(WebSessionRecord::from_row).transpose()?)
+    }
+
+    async fn get_web_session(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<WebSessionRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_WEB_SESSION} WHERE s.id = $1 AND s.account_id = $2"
+        ))
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(WebSessionRecord::from_row).transpose()?)
+    }
+
+    async fn touch_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE web_sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn end_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE web_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_audit_events(
+        &self,
+        account_id: Uuid,
+        owner_id: Uuid,
+        gstin: Option<&str>,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_AUDIT} WHERE account_id = $1 AND owner_id = $2 AND (CAST($3 AS TEXT) IS NULL OR gstin = $3) ORDER BY id"
+        ))
+        .bind(account_id)
+        .bind(owner_id)
+        .bind(gstin)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(AuditEvent::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+}
