@@ -14,6 +14,7 @@ mod isolation;
 mod owners;
 mod postgres_cluster;
 mod redaction;
+mod schema;
 mod service;
 mod session_isolation;
 mod store_credentials;
