@@ -3,42 +3,20 @@
 //! prints the IRP's auth calls (from the sandbox's counters) beside the GSTIN count: single
 //! flight means exactly one auth call per GSTIN per token lifetime, however many requests wait.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use gateway::config::SettingsLayer;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::stats::RunStats;
 
-/// Sellers the sandbox knows, each with a buyer in another state.
-const SELLERS: [(&str, &str); 10] = [
-    ("29AAFCD5862R000", "36AAECF1151A1ZC"),
-    ("24AAFCD5862R005", "36AAECF1151A1ZC"),
-    ("07AAFCD5862R007", "36AAECF1151A1ZC"),
-    ("02AMBPG7773M002", "36AAECF1151A1ZC"),
-    ("01AMBPG7773M002", "36AAECF1151A1ZC"),
-    ("36AMBPG7773M002", "29AWGPV7107B1Z1"),
-    ("09AAJCM7191E1Z5", "36AAECF1151A1ZC"),
-    ("29AAACP7879D1Z0", "36AAECF1151A1ZC"),
-    ("24AACCT6304M1ZB", "36AAECF1151A1ZC"),
-    ("09AABCW0339G3ZD", "36AAECF1151A1ZC"),
-];
+use testkit::invoices::SELLERS;
 
 fn invoice(seller: &str, buyer: &str, doc_no: &str) -> Value {
-    json!({"transaction": {
-        "Version": "1.1",
-        "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B"},
-        "DocDtls": {"Typ": "INV", "No": doc_no, "Dt": "01/11/2026"},
-        "SellerDtls": {"Gstin": seller, "LglNm": "Seller", "Addr1": "Road", "Loc": "City", "Pin": 560001, "Stcd": &seller[..2]},
-        "BuyerDtls": {"Gstin": buyer, "LglNm": "Buyer", "Pos": &buyer[..2], "Addr1": "Road", "Loc": "City", "Pin": 500001, "Stcd": &buyer[..2]},
-        "ItemList": [{"SlNo": "1", "IsServc": "N", "HsnCd": "84713010", "Qty": 1, "Unit": "NOS", "UnitPrice": 100, "TotAmt": 100, "AssAmt": 100, "GstRt": 18, "IgstAmt": 18, "TotItemVal": 118}],
-        "ValDtls": {"AssVal": 100, "IgstVal": 18, "TotInvVal": 118}
-    }})
+    json!({"transaction": testkit::invoices::invoice(seller, buyer, doc_no, 100.0)})
 }
 
 struct World {
@@ -47,15 +25,11 @@ struct World {
     owners: Vec<String>,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
+    _irp: testkit::irp::RunningSandbox,
 }
 
 async fn world(gstins: usize) -> anyhow::Result<World> {
-    let sandbox = irp_sandbox::Sandbox::open(irp_sandbox::SandboxConfig {
-        test_controls: true,
-        taxpayers: 0,
-        ..Default::default()
-    })
-    .await?;
+    let sandbox = testkit::irp::sandbox_with_controls().await;
     let (client_id, secret) = sandbox
         .provision_demo(
             irp_sandbox::seed::DEMO_GSP_PAN,
@@ -70,20 +44,8 @@ async fn world(gstins: usize) -> anyhow::Result<World> {
             .await?;
     }
     let dir = tempfile::tempdir()?;
-    let key_file = dir.path().join("irp.pem");
-    std::fs::write(&key_file, &sandbox.keys.encryption_public_pem)?;
-    let cert_file = dir.path().join("irp-signing.pem");
-    std::fs::write(&cert_file, &sandbox.keys.certificate_pem)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let irp = format!("http://{}", listener.local_addr()?);
-    let router = irp_sandbox::router(sandbox);
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
+    let running = testkit::irp::RunningSandbox::serve(sandbox).await;
+    let irp = running.base_url.clone();
     let mut settings = gateway::Settings::resolve(SettingsLayer {
         mode: Some("sandbox".into()),
         listen: Some("127.0.0.1:0".parse()?),
@@ -91,14 +53,7 @@ async fn world(gstins: usize) -> anyhow::Result<World> {
         master_key: Some(gateway::vault::MasterKey::generate().to_base64()),
         ..Default::default()
     })?;
-    settings.irp = Some(gateway::irp::IrpSettings {
-        base_url: irp.clone(),
-        public_key_file: key_file,
-        signing_certificate_file: Some(cert_file),
-        client_id,
-        client_secret: SecretString::from(secret),
-        breaker_cooldown_ms: 30_000,
-    });
+    settings.irp = Some(running.gateway_settings(&client_id, &secret, true, 30_000));
     let app = gateway::Application::build(settings).await?;
     let gateway = format!("http://{}", app.local_addr());
     tokio::spawn(async move {
@@ -125,6 +80,7 @@ async fn world(gstins: usize) -> anyhow::Result<World> {
         owners,
         http,
         _dir: dir,
+        _irp: running,
     })
 }
 

@@ -3,7 +3,6 @@
 //! the same run: `openssl speed -multi N rsa2048` sign/s ÷ 2 (each IRN carries two RS256
 //! signatures).
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,17 +39,8 @@ pub async fn start_sandbox() -> anyhow::Result<String> {
         ..Default::default()
     };
     let sandbox = irp_sandbox::Sandbox::open(config).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let app = irp_sandbox::router(sandbox);
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    Ok(format!("http://{addr}"))
+    let running = testkit::irp::RunningSandbox::serve(sandbox).await;
+    Ok(running.base_url.clone())
 }
 
 async fn post(

@@ -7,8 +7,6 @@
 mod crash;
 mod exposure;
 mod external_irp;
-#[path = "../../../gateway/tests/api/postgres_cluster.rs"]
-mod postgres_cluster;
 mod process;
 
 use std::path::Path;

@@ -3,41 +3,13 @@
 //! matrix (1005 in flight, a connection dropped after commit, 5xx bursts, the IRP down then
 //! up) with the sandbox's counters proving no IRN is created twice, and single flight.
 
-use std::net::SocketAddr;
-
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{Db, Options, TestApp};
 use crate::on_both_backends;
 
-/// Sellers the sandbox knows, each with a buyer in another state.
-pub const SELLERS: [(&str, &str); 10] = [
-    ("29AAFCD5862R000", "36AAECF1151A1ZC"),
-    ("24AAFCD5862R005", "36AAECF1151A1ZC"),
-    ("07AAFCD5862R007", "36AAECF1151A1ZC"),
-    ("02AMBPG7773M002", "36AAECF1151A1ZC"),
-    ("01AMBPG7773M002", "36AAECF1151A1ZC"),
-    ("36AMBPG7773M002", "29AWGPV7107B1Z1"),
-    ("09AAJCM7191E1Z5", "36AAECF1151A1ZC"),
-    ("29AAACP7879D1Z0", "36AAECF1151A1ZC"),
-    ("24AACCT6304M1ZB", "36AAECF1151A1ZC"),
-    ("09AABCW0339G3ZD", "36AAECF1151A1ZC"),
-];
-
-/// A goods invoice with IGST 18% from `seller` to `buyer`.
-pub fn invoice(seller: &str, buyer: &str, doc_no: &str, value: f64) -> Value {
-    let igst = (value * 18.0).round() / 100.0;
-    json!({
-        "Version": "1.1",
-        "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B"},
-        "DocDtls": {"Typ": "INV", "No": doc_no, "Dt": "01/11/2026"},
-        "SellerDtls": {"Gstin": seller, "LglNm": "Seller Pvt Ltd", "Addr1": "Main Road", "Loc": "Seller City", "Pin": 560001, "Stcd": &seller[..2]},
-        "BuyerDtls": {"Gstin": buyer, "LglNm": "Buyer Pvt Ltd", "Pos": &buyer[..2], "Addr1": "MG Road", "Loc": "Buyer City", "Pin": 500001, "Stcd": &buyer[..2]},
-        "ItemList": [{"SlNo": "1", "IsServc": "N", "HsnCd": "84713010", "Qty": 1, "Unit": "NOS", "UnitPrice": value, "TotAmt": value, "AssAmt": value, "GstRt": 18, "IgstAmt": igst, "TotItemVal": value + igst}],
-        "ValDtls": {"AssVal": value, "IgstVal": igst, "TotInvVal": value + igst}
-    })
-}
+pub use testkit::invoices::{invoice, SELLERS};
 
 /// A gateway configured against a sandbox with test controls; API users `apiuser0`…`apiuser9`
 /// (password `Api@12345`) for the ten sellers, stored under one owner per GSTIN.
@@ -46,15 +18,11 @@ pub struct World {
     pub irp: String,
     pub owners: Vec<Uuid>,
     pub irp_settings: gateway::irp::IrpSettings,
+    _irp: testkit::irp::RunningSandbox,
 }
 
 pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
-    let config = irp_sandbox::SandboxConfig {
-        test_controls: true,
-        taxpayers: 0,
-        ..Default::default()
-    };
-    let sandbox = irp_sandbox::Sandbox::open(config).await.unwrap();
+    let sandbox = testkit::irp::sandbox_with_controls().await;
     let (client_id, secret) = sandbox
         .provision_demo("AAGCE4321K", SELLERS[0].0, "apiuser0", "Api@12345")
         .await
@@ -65,30 +33,8 @@ pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
             .await
             .unwrap();
     }
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("irp.pem");
-    std::fs::write(&key_file, &sandbox.keys.encryption_public_pem).unwrap();
-    let cert_file = dir.path().join("irp-signing.pem");
-    std::fs::write(&cert_file, &sandbox.keys.certificate_pem).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = irp_sandbox::router(sandbox);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    let irp = gateway::irp::IrpSettings {
-        base_url: format!("http://{addr}"),
-        public_key_file: key_file,
-        signing_certificate_file: Some(cert_file),
-        client_id,
-        client_secret: secrecy::SecretString::from(secret),
-        breaker_cooldown_ms,
-    };
+    let running = testkit::irp::RunningSandbox::serve(sandbox).await;
+    let irp = running.gateway_settings(&client_id, &secret, true, breaker_cooldown_ms);
     let app = TestApp::spawn(
         db,
         Options {
@@ -97,7 +43,6 @@ pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
         },
     )
     .await?;
-    std::mem::forget(dir);
     let mut owners = Vec::new();
     for (i, (gstin, _)) in SELLERS.iter().enumerate() {
         let owner = Uuid::new_v4();
@@ -109,9 +54,10 @@ pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
     }
     Some(World {
         app,
-        irp: format!("http://{addr}"),
+        irp: running.base_url.clone(),
         owners,
         irp_settings: irp,
+        _irp: running,
     })
 }
 

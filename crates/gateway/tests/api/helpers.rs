@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::postgres_cluster;
+use testkit::postgres as postgres_cluster;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Db {

@@ -12,7 +12,6 @@ mod hardening;
 mod helpers;
 mod isolation;
 mod owners;
-mod postgres_cluster;
 mod redaction;
 mod schema;
 mod service;

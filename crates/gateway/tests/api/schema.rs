@@ -15,7 +15,9 @@ async fn sqlite_schema(url: &str) -> Schema {
     let store = gateway::storage::open(url).await.unwrap();
     store.migrate().await.unwrap();
     store.close().await;
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(url).await.unwrap();
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
     )
@@ -44,7 +46,9 @@ async fn postgres_schema(url: &str) -> Schema {
     let store = gateway::storage::open(url).await.unwrap();
     store.migrate().await.unwrap();
     store.close().await;
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap();
     let rows = sqlx::query(
         "SELECT c.table_name, c.column_name, c.is_nullable, \
          EXISTS (SELECT 1 FROM information_schema.table_constraints t \
@@ -78,7 +82,10 @@ async fn both_migration_sets_describe_one_schema() {
     let Some(postgres) = database_url(Db::Postgres, &dir).await else {
         return;
     };
-    let (sqlite, postgres) = (sqlite_schema(&sqlite).await, postgres_schema(&postgres).await);
+    let (sqlite, postgres) = (
+        sqlite_schema(&sqlite).await,
+        postgres_schema(&postgres).await,
+    );
     assert!(sqlite.len() > 50, "{sqlite:?}");
     let only_sqlite: Vec<_> = sqlite.difference(&postgres).collect();
     let only_postgres: Vec<_> = postgres.difference(&sqlite).collect();

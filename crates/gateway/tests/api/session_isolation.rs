@@ -5,8 +5,6 @@
 //! logins are limited per (account, GSTIN). Production mode, an IRP sandbox over HTTP, both
 //! backends.
 
-use std::net::SocketAddr;
-
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -24,44 +22,17 @@ const VICTIM_PASSWORD: &str = "Victim@1234";
 struct World {
     app: TestApp,
     irp: String,
+    _irp: testkit::irp::RunningSandbox,
 }
 
 async fn world(db: Db, mode: &'static str) -> Option<World> {
-    let sandbox = irp_sandbox::Sandbox::open(irp_sandbox::SandboxConfig {
-        test_controls: true,
-        taxpayers: 0,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let sandbox = testkit::irp::sandbox_with_controls().await;
     let (client_id, secret) = sandbox
         .provision_demo("AAGCE4321K", VICTIM_GSTIN, VICTIM_USER, VICTIM_PASSWORD)
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("irp.pem");
-    std::fs::write(&key_file, &sandbox.keys.encryption_public_pem).unwrap();
-    let cert_file = dir.path().join("irp-signing.pem");
-    std::fs::write(&cert_file, &sandbox.keys.certificate_pem).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = irp_sandbox::router(sandbox);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    let irp = gateway::irp::IrpSettings {
-        base_url: format!("http://{addr}"),
-        public_key_file: key_file,
-        signing_certificate_file: Some(cert_file),
-        client_id,
-        client_secret: secrecy::SecretString::from(secret),
-        breaker_cooldown_ms: 30_000,
-    };
+    let running = testkit::irp::RunningSandbox::serve(sandbox).await;
+    let irp = running.gateway_settings(&client_id, &secret, true, 30_000);
     let app = TestApp::spawn(
         db,
         Options {
@@ -70,10 +41,10 @@ async fn world(db: Db, mode: &'static str) -> Option<World> {
         },
     )
     .await?;
-    std::mem::forget(dir);
     Some(World {
         app,
-        irp: format!("http://{addr}"),
+        irp: running.base_url.clone(),
+        _irp: running,
     })
 }
 

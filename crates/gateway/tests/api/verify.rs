@@ -280,28 +280,8 @@ async fn sessions_survive_a_restart(db: Db) {
         .provision_demo("AAGCE4321K", DEMO, "demouser01", "Demo@1234")
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("irp.pem");
-    std::fs::write(&key_file, &sandbox.keys.encryption_public_pem).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let irp_addr = listener.local_addr().unwrap();
-    let router = irp_sandbox::router(sandbox);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    let irp_settings = gateway::irp::IrpSettings {
-        base_url: format!("http://{irp_addr}"),
-        public_key_file: key_file,
-        signing_certificate_file: None,
-        client_id,
-        client_secret: secrecy::SecretString::from(secret),
-        breaker_cooldown_ms: 30_000,
-    };
+    let running = testkit::irp::RunningSandbox::serve(sandbox).await;
+    let irp_settings = running.gateway_settings(&client_id, &secret, false, 30_000);
     let Some(mut first) = TestApp::spawn(
         db,
         Options {
@@ -316,7 +296,7 @@ async fn sessions_survive_a_restart(db: Db) {
     let owner = Uuid::new_v4();
     let stored = store(&first, &owner, "demouser01", "Demo@1234", true).await;
     assert_eq!(stored["verification"]["status"], "VERIFIED");
-    let irp_base = format!("http://{irp_addr}");
+    let irp_base = running.base_url.clone();
     assert_eq!(auth_calls(&irp_base).await, 1);
     first.stop().await;
 

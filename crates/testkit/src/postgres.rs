@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// A running cluster.
 pub struct Cluster {
+    /// Its port on 127.0.0.1.
     pub port: u16,
 }
 
