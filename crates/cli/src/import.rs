@@ -101,14 +101,11 @@ pub async fn run(command: CredentialsCommand) -> anyhow::Result<()> {
     let CredentialsCommand::Import(args) = command;
     let settings = args.settings.settings()?;
     gateway::telemetry::init(settings.log_format);
-    let irp = if args.verify {
-        gateway::app::connect_irp(&settings).await?
-    } else {
-        None
-    };
     let sandbox = settings.mode == gateway::Mode::Sandbox;
     let mut state = gateway::app::build_state(settings, Arc::new(SystemClock)).await?;
-    state.irp = irp.map(Arc::new);
+    if args.verify {
+        state.irp = gateway::app::connect_irp(&state).await?.map(Arc::new);
+    }
     let actor = match &args.email {
         Some(email) => {
             let user = state

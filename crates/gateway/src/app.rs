@@ -97,20 +97,27 @@ pub async fn build_state(
 }
 
 /// Connects to the configured IRP, or in sandbox mode without one, starts the embedded IRP
-/// sandbox.
-pub async fn connect_irp(
-    settings: &Settings,
-) -> Result<Option<crate::irp::IrpContext>, StartError> {
+/// sandbox. Its sessions persist in the state's store, sealed by its vault.
+pub async fn connect_irp(state: &AppState) -> Result<Option<crate::irp::IrpContext>, StartError> {
+    let settings = &state.settings;
     let timeouts = crate::irp::IrpTimeouts {
         connect: settings.irp_connect_timeout,
         request: settings.irp_request_timeout,
     };
+    let sessions = crate::irp::sessions::SessionManager::new(
+        state.store.clone(),
+        state.vault.clone(),
+        state.clock.clone(),
+    );
     Ok(match (&settings.irp, settings.mode) {
-        (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, timeouts)?),
+        (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, timeouts, sessions)?),
         #[cfg(feature = "embedded-sandbox")]
-        (None, Mode::Sandbox) => Some(crate::irp::IrpContext::embedded_sandbox(timeouts).await?),
+        (None, Mode::Sandbox) => {
+            Some(crate::irp::IrpContext::embedded_sandbox(timeouts, sessions).await?)
+        }
         #[cfg(not(feature = "embedded-sandbox"))]
         (None, Mode::Sandbox) => {
+            drop(sessions);
             tracing::warn!("this build has no embedded IRP sandbox; set irp_base_url to reach one");
             None
         }
@@ -132,9 +139,14 @@ impl Application {
     /// Opens everything and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let addr = settings.listen;
-        let irp = connect_irp(&settings).await?;
         let mut state = build_state(settings, Arc::new(SystemClock)).await?;
-        state.irp = irp.map(Arc::new);
+        match connect_irp(&state).await {
+            Ok(irp) => state.irp = irp.map(Arc::new),
+            Err(e) => {
+                state.store.close().await;
+                return Err(e);
+            }
+        }
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => listener,
             Err(error) => {

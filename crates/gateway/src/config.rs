@@ -164,6 +164,41 @@ impl SettingsLayer {
     }
 }
 
+/// Settings for a real IRP (production, or NIC's own sandbox).
+#[derive(Debug, Clone)]
+pub struct IrpSettings {
+    /// Base URL.
+    pub base_url: String,
+    /// PEM file of the IRP's encryption public key.
+    pub public_key_file: PathBuf,
+    /// PEM file of the IRP's signing certificate (optional: signatures are then not checked).
+    pub signing_certificate_file: Option<PathBuf>,
+    /// Our GSP client id.
+    pub client_id: String,
+    /// Our GSP client secret.
+    pub client_secret: SecretString,
+    /// How long the circuit breaker stays open (ms).
+    pub breaker_cooldown_ms: i64,
+}
+
+/// How long the IRP client waits.
+#[derive(Debug, Clone, Copy)]
+pub struct IrpTimeouts {
+    /// For a connection.
+    pub connect: Duration,
+    /// For an answer.
+    pub request: Duration,
+}
+
+impl Default for IrpTimeouts {
+    fn default() -> Self {
+        IrpTimeouts {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Where the master key comes from.
 #[derive(Debug, Clone)]
 pub enum MasterKeySource {
@@ -205,7 +240,7 @@ pub struct Settings {
     /// Time a client has to send a request's headers.
     pub header_read_timeout: Duration,
     /// A configured IRP; `None` means the embedded sandbox (sandbox mode) or no IRP.
-    pub irp: Option<crate::irp::IrpSettings>,
+    pub irp: Option<IrpSettings>,
     /// Days to keep signed outputs (0: never stored).
     pub retention_days: u32,
     /// Periodic re-verification interval (0: off).
@@ -344,7 +379,7 @@ fn resolve_irp(
     client_id: Option<String>,
     client_secret: Option<SecretString>,
     client_secret_file: Option<PathBuf>,
-) -> Result<Option<crate::irp::IrpSettings>, ConfigError> {
+) -> Result<Option<IrpSettings>, ConfigError> {
     let Some(base_url) = base_url else {
         return Ok(None);
     };
@@ -369,7 +404,7 @@ fn resolve_irp(
             ))
         }
     };
-    Ok(Some(crate::irp::IrpSettings {
+    Ok(Some(IrpSettings {
         base_url,
         public_key_file: public_key_file.ok_or_else(|| missing("the IRP public key file"))?,
         signing_certificate_file,

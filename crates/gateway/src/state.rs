@@ -41,7 +41,7 @@ pub struct AppState {
     /// The IRP connection (none when not configured).
     pub irp: Option<Arc<crate::irp::IrpContext>>,
     /// Owners seen by this process (they never change).
-    pub owner_cache: Arc<crate::service::owners::OwnerCache>,
+    pub owner_cache: Arc<crate::service::owner_cache::OwnerCache>,
     /// Keys the console's CSRF tokens (derived from the master key).
     pub csrf_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
     /// Invalid tokens from all addresses together, per minute.
@@ -97,7 +97,7 @@ impl AppState {
             login_throttle: Arc::new(login_throttle),
             token_throttle: Arc::new(token_throttle),
             dummy_password_hash: Arc::new(crate::accounts::dummy_password_hash()),
-            owner_cache: Arc::new(crate::service::owners::OwnerCache::new(100_000)),
+            owner_cache: Arc::new(crate::service::owner_cache::OwnerCache::new(100_000)),
             irp: None,
         }
     }

@@ -223,7 +223,12 @@ async fn business_page(
     };
     respond(
         status,
-        page(session, Section::Business, "Business Settings", body),
+        page(
+            &session.page_user(),
+            Section::Business,
+            "Business Settings",
+            body,
+        ),
     )
 }
 
@@ -517,7 +522,10 @@ async fn gstin_page(
             }
         }
     };
-    respond(status, page(session, Section::Business, &title, body))
+    respond(
+        status,
+        page(&session.page_user(), Section::Business, &title, body),
+    )
 }
 
 /// `GET /console/settings/business/gstins/{owner_id}`.

@@ -31,7 +31,7 @@ async fn integrations_page(
             return respond(
                 status,
                 page(
-                    session,
+                    &session.page_user(),
                     Section::Integrations,
                     "Integrations",
                     general_errors(&errors, &[]),
@@ -97,7 +97,12 @@ async fn integrations_page(
     };
     respond(
         status,
-        page(session, Section::Integrations, "Integrations", body),
+        page(
+            &session.page_user(),
+            Section::Integrations,
+            "Integrations",
+            body,
+        ),
     )
 }
 

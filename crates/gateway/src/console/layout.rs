@@ -8,8 +8,6 @@ use maud::{html, Markup, DOCTYPE};
 use crate::clock::rfc3339;
 use crate::service::FieldError;
 
-use super::session::ConsoleSession;
-
 /// Which part of the console a page belongs to (for the navigation).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Section {
@@ -46,8 +44,16 @@ fn head(title: &str) -> Markup {
     }
 }
 
+/// What the page frame shows of the logged-in user.
+pub struct PageUser<'a> {
+    /// The user's email, in the user menu.
+    pub email: &'a str,
+    /// The session's CSRF token, for the logout form.
+    pub csrf: &'a str,
+}
+
 /// A full page for a logged-in user.
-pub fn page(session: &ConsoleSession, section: Section, title: &str, body: Markup) -> Markup {
+pub fn page(user: &PageUser<'_>, section: Section, title: &str, body: Markup) -> Markup {
     html! {
         html lang="en" {
             (head(title))
@@ -59,11 +65,11 @@ pub fn page(session: &ConsoleSession, section: Section, title: &str, body: Marku
                         a href="/console/overview" aria-current=[(section == Section::Overview).then_some("page")] { "GSTIN overview" }
                     }
                     details.user-menu {
-                        summary { span.user-name { (session.record.email) } }
+                        summary { span.user-name { (user.email) } }
                         div.menu {
                             a href="/console/settings/business" { "Settings" }
                             form method="post" action="/console/logout" {
-                                (csrf_field(&session.csrf))
+                                (csrf_field(user.csrf))
                                 button.link type="submit" { "Log out" }
                             }
                         }

@@ -56,7 +56,7 @@ pub async fn show(
             return respond(
                 status,
                 page(
-                    &session,
+                    &session.page_user(),
                     Section::Overview,
                     "GSTIN overview",
                     general_errors(&errors, &[]),
@@ -160,6 +160,11 @@ pub async fn show(
     };
     respond(
         StatusCode::OK,
-        page(&session, Section::Overview, "GSTIN overview", body),
+        page(
+            &session.page_user(),
+            Section::Overview,
+            "GSTIN overview",
+            body,
+        ),
     )
 }

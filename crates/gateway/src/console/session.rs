@@ -42,6 +42,14 @@ pub struct ConsoleSession {
 }
 
 impl ConsoleSession {
+    /// What the page frame shows of this session's user.
+    pub fn page_user(&self) -> super::layout::PageUser<'_> {
+        super::layout::PageUser {
+            email: &self.record.email,
+            csrf: &self.csrf,
+        }
+    }
+
     /// Who acts: the account, with the session id recorded as the actor of what it changes.
     pub fn actor(&self) -> Actor {
         Actor {

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, middleware (request ids, tracing, timeouts, body limits, security
 //! headers) and the OpenAPI document.
 
+pub mod endpoint;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -20,35 +21,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
+pub use endpoint::{Access, Endpoint, CLEARTAX_PREFIX};
 use error::ApiError;
 use routes::{einvoice, health, nic_credentials, owners, tokens};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Who may call an endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone (health, the OpenAPI document, and the token login, which checks a password).
-    Public,
-    /// An API token (in sandbox mode, the built-in sandbox account when there is none).
-    Token,
-}
-
-/// One API endpoint: the table the router is built from, so that checks over every endpoint
-/// (the OpenAPI aliases, the authorisation matrix) cannot miss one.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// The HTTP method.
-    pub method: Method,
-    /// The path, with `{param}` placeholders.
-    pub path: &'static str,
-    /// Who may call it.
-    pub access: Access,
-}
-
-/// The ClearTax prefix under which the `/v2/...` paths that ClearTax serves there are also
-/// reachable.
-pub const CLEARTAX_PREFIX: &str = "/einv";
 
 fn api_routes() -> Vec<(Endpoint, MethodRouter<AppState>)> {
     use Access::{Public, Token};
@@ -218,7 +195,7 @@ async fn drop_unsafe_request_id(mut request: Request) -> Request {
 }
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi::document())
+    Json(openapi::document(&endpoints()))
 }
 
 /// A bug must not drop the connection: the client gets the API's error shape (500) and the

@@ -2,6 +2,7 @@
 
 use utoipa::OpenApi;
 
+use super::endpoint::{Access, Endpoint, CLEARTAX_PREFIX};
 use super::error::{ErrorBody, ErrorDetail};
 use super::routes::{einvoice, health, nic_credentials, owners, tokens};
 
@@ -36,17 +37,16 @@ pub struct ApiDoc;
 
 /// The document, with every ClearTax `/einv/v2/...` alias of a `/v2/...` path that the router
 /// serves, and the answers that middleware can give on any endpoint listed on each.
-pub fn document() -> utoipa::openapi::OpenApi {
+pub fn document(endpoints: &[Endpoint]) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    let endpoints = super::endpoints();
-    for endpoint in &endpoints {
-        if let Some(plain) = endpoint.path.strip_prefix(super::CLEARTAX_PREFIX) {
+    for endpoint in endpoints {
+        if let Some(plain) = endpoint.path.strip_prefix(CLEARTAX_PREFIX) {
             if let Some(item) = doc.paths.paths.get(plain).cloned() {
                 doc.paths.paths.insert(endpoint.path.to_string(), item);
             }
         }
     }
-    for endpoint in &endpoints {
+    for endpoint in endpoints {
         let Some(item) = doc.paths.paths.get_mut(endpoint.path) else {
             continue;
         };
@@ -71,7 +71,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             "503",
             "Timed out, or a dependency is unavailable (see Retry-After)",
         );
-        if endpoint.access == super::Access::Token {
+        if endpoint.access == Access::Token {
             add("401", "Missing or invalid token");
             add("429", "Too many failed attempts (see Retry-After)");
         }

@@ -6,13 +6,14 @@ pub mod breaker;
 pub mod sessions;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use irp_client::{IrpClient, IrpConfig};
 use irp_protocol::crypto::{pem_body, RsaPublicKey};
 use secrecy::SecretString;
 
 use sessions::SessionManager;
+
+pub use crate::config::{IrpSettings, IrpTimeouts};
 
 /// The demo taxpayer the embedded sandbox provisions for newcomers.
 pub const DEMO_GSTIN: &str = "29AAFCD5862R000";
@@ -48,41 +49,6 @@ pub enum IrpSetupError {
     Sandbox(String),
 }
 
-/// Settings for a real IRP (production, or NIC's own sandbox).
-#[derive(Debug, Clone)]
-pub struct IrpSettings {
-    /// Base URL.
-    pub base_url: String,
-    /// PEM file of the IRP's encryption public key.
-    pub public_key_file: std::path::PathBuf,
-    /// PEM file of the IRP's signing certificate (optional: signatures are then not checked).
-    pub signing_certificate_file: Option<std::path::PathBuf>,
-    /// Our GSP client id.
-    pub client_id: String,
-    /// Our GSP client secret.
-    pub client_secret: SecretString,
-    /// How long the circuit breaker stays open (ms).
-    pub breaker_cooldown_ms: i64,
-}
-
-/// How long the IRP client waits.
-#[derive(Debug, Clone, Copy)]
-pub struct IrpTimeouts {
-    /// For a connection.
-    pub connect: Duration,
-    /// For an answer.
-    pub request: Duration,
-}
-
-impl Default for IrpTimeouts {
-    fn default() -> Self {
-        IrpTimeouts {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(30),
-        }
-    }
-}
-
 fn client(
     base_url: String,
     public_key: RsaPublicKey,
@@ -106,6 +72,7 @@ impl IrpContext {
     pub fn configured(
         settings: &IrpSettings,
         timeouts: IrpTimeouts,
+        sessions: SessionManager,
     ) -> Result<Self, IrpSetupError> {
         let read = |path: &std::path::Path| {
             std::fs::read_to_string(path)
@@ -133,7 +100,7 @@ impl IrpContext {
                 timeouts,
             )?,
             signing_public_key,
-            sessions: SessionManager::default(),
+            sessions,
             embedded_sandbox: None,
             embedded_shutdown: None,
             breaker: breaker::CircuitBreaker::new(settings.breaker_cooldown_ms),
@@ -150,7 +117,10 @@ impl IrpContext {
     /// Starts an IRP sandbox in this process on 127.0.0.1 (a free port), provisions the
     /// gateway as a GSP client and the demo taxpayer's API user, and connects to it.
     #[cfg(feature = "embedded-sandbox")]
-    pub async fn embedded_sandbox(timeouts: IrpTimeouts) -> Result<Self, IrpSetupError> {
+    pub async fn embedded_sandbox(
+        timeouts: IrpTimeouts,
+        sessions: SessionManager,
+    ) -> Result<Self, IrpSetupError> {
         let err = |e: &dyn std::fmt::Display| IrpSetupError::Sandbox(e.to_string());
         let sandbox = irp_sandbox::Sandbox::open(irp_sandbox::SandboxConfig::default())
             .await
@@ -197,7 +167,7 @@ impl IrpContext {
                 timeouts,
             )?,
             signing_public_key: Some(signing_public_key),
-            sessions: SessionManager::default(),
+            sessions,
             embedded_sandbox: Some(addr),
             embedded_shutdown: Some(shutdown),
             breaker: breaker::CircuitBreaker::new(30_000),

@@ -17,10 +17,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use super::IrpContext;
-use crate::state::AppState;
-use crate::storage::IrpSessionKey;
+use irp_client::IrpClient;
+
+use crate::clock::Clock;
+use crate::storage::{IrpSessionKey, Store};
 use crate::throttle::FailureThrottle;
+use crate::vault::Vault;
 
 /// Failed auth calls allowed per (account, GSTIN) in [`AUTH_FAILURE_WINDOW`].
 pub const AUTH_FAILURE_LIMIT: u32 = 10;
@@ -69,23 +71,17 @@ const LEASE_MS: i64 = 15_000;
 /// How often a replica waiting on another's auth call looks for the session it stores.
 const LEASE_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// The sessions of this process.
+/// The sessions of this process, with the store that persists them (sealed by the vault) and
+/// the clock that ages them.
 pub struct SessionManager {
     slots: Mutex<HashMap<IrpSessionKey, Slot>>,
     /// Names this process in auth leases.
     holder: String,
     /// Failed auth calls per (account, GSTIN).
     auth_failures: FailureThrottle,
-}
-
-impl Default for SessionManager {
-    fn default() -> Self {
-        SessionManager {
-            slots: Mutex::default(),
-            holder: uuid::Uuid::new_v4().to_string(),
-            auth_failures: FailureThrottle::new(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW),
-        }
-    }
+    store: Arc<dyn Store>,
+    vault: Arc<Vault>,
+    clock: Arc<dyn Clock>,
 }
 
 fn ist_to_ms(text: &str) -> Option<i64> {
@@ -96,6 +92,22 @@ fn ist_to_ms(text: &str) -> Option<i64> {
 }
 
 impl SessionManager {
+    /// A manager persisting sessions in `store`, sealed by `vault`.
+    pub fn new(store: Arc<dyn Store>, vault: Arc<Vault>, clock: Arc<dyn Clock>) -> Self {
+        SessionManager {
+            slots: Mutex::default(),
+            holder: uuid::Uuid::new_v4().to_string(),
+            auth_failures: FailureThrottle::new(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW),
+            store,
+            vault,
+            clock,
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     fn slot(&self, key: &IrpSessionKey) -> Slot {
         match self.slots.lock() {
             Ok(mut slots) => slots.entry(key.clone()).or_default().clone(),
@@ -114,15 +126,14 @@ impl SessionManager {
     /// `account_id` is the row's account, whose failed auth calls are limited.
     pub async fn session(
         &self,
-        state: &AppState,
-        irp: &IrpContext,
+        client: &IrpClient,
         key: &IrpSessionKey,
         password: &SecretString,
         account_id: uuid::Uuid,
     ) -> Result<Session, SessionError> {
         let slot = self.slot(key);
         let mut live = slot.lock().await;
-        let now = state.now();
+        let now = self.now();
         if let Some(current) = live.as_ref() {
             if current.expires_at - now > REFRESH_WINDOW_MS {
                 return Ok(current.session.clone());
@@ -132,17 +143,17 @@ impl SessionManager {
         // authenticates (it holds a lease) and the others wait for the session it stores.
         let deadline = now + LEASE_MS;
         loop {
-            let now = state.now();
-            let claimed = state
+            let now = self.now();
+            let claimed = self
                 .store
                 .claim_auth_lease(key, &self.holder, now, now + LEASE_MS)
                 .await
                 .unwrap_or(true);
-            if let Some(restored) = restore(state, key, now).await {
+            if let Some(restored) = self.restore(key, now).await {
                 let fresh = restored.expires_at - now > REFRESH_WINDOW_MS;
                 if fresh {
                     if claimed {
-                        let _ = state.store.release_auth_lease(key, &self.holder).await;
+                        let _ = self.store.release_auth_lease(key, &self.holder).await;
                     }
                     let session = restored.session.clone();
                     *live = Some(restored);
@@ -154,15 +165,14 @@ impl SessionManager {
             }
             tokio::time::sleep(LEASE_POLL).await;
         }
-        let now = state.now();
+        let now = self.now();
         let budget = budget_key(account_id, &key.gstin);
         if let Some(retry_after_secs) = self.auth_failures.check(&budget, now) {
-            let _ = state.store.release_auth_lease(key, &self.holder).await;
+            let _ = self.store.release_auth_lease(key, &self.holder).await;
             return Err(SessionError::Throttled { retry_after_secs });
         }
         let force = live.as_ref().is_some_and(|l| l.expires_at > now);
-        let result = irp
-            .client
+        let result = client
             .authenticate(&key.gstin, &key.username, password, force)
             .await;
         match &result {
@@ -172,20 +182,20 @@ impl SessionManager {
         }
         if let Ok(session) = &result {
             let expires_at = ist_to_ms(&session.token_expiry).unwrap_or(now + 50 * 60 * 1000);
-            persist(state, key, session, expires_at).await;
+            self.persist(key, session, expires_at).await;
             *live = Some(Live {
                 session: session.clone(),
                 expires_at,
             });
         }
-        let _ = state.store.release_auth_lease(key, &self.holder).await;
+        let _ = self.store.release_auth_lease(key, &self.holder).await;
         result.map_err(SessionError::Irp)
     }
 
     /// Ends the session that the IRP refused (1005) for one key. When concurrent requests all
     /// see 1005 for the same token, the first ends it and re-authenticates; the others find a
     /// newer session and leave it alone, so one expiry costs one auth call.
-    pub async fn invalidate(&self, state: &AppState, key: &IrpSessionKey, refused: &Session) {
+    pub async fn invalidate(&self, key: &IrpSessionKey, refused: &Session) {
         let slot = self.slot(key);
         let mut live = slot.lock().await;
         let is_refused = |s: &Session| {
@@ -202,11 +212,11 @@ impl SessionManager {
             None => {}
         }
         // The persisted copy goes too, unless another replica already replaced it.
-        let persisted = restore(state, key, state.now()).await;
+        let persisted = self.restore(key, self.now()).await;
         if persisted.as_ref().is_some_and(|p| !is_refused(&p.session)) {
             return;
         }
-        if let Err(e) = state
+        if let Err(e) = self
             .store
             .delete_irp_sessions(key.owner_id, &key.gstin)
             .await
@@ -217,7 +227,7 @@ impl SessionManager {
 
     /// Ends every session of one credential row (it was stored again or deleted); sessions of
     /// other rows for the same GSTIN and username are left alone.
-    pub async fn invalidate_row(&self, state: &AppState, owner_id: uuid::Uuid, gstin: &str) {
+    pub async fn invalidate_row(&self, owner_id: uuid::Uuid, gstin: &str) {
         let slots: Vec<Slot> = match self.slots.lock() {
             Ok(mut slots) => {
                 let keys: Vec<IrpSessionKey> = slots
@@ -232,57 +242,57 @@ impl SessionManager {
         for slot in slots {
             *slot.lock().await = None;
         }
-        if let Err(e) = state.store.delete_irp_sessions(owner_id, gstin).await {
+        if let Err(e) = self.store.delete_irp_sessions(owner_id, gstin).await {
             tracing::warn!(error = %e, "could not delete persisted IRP sessions");
         }
     }
-}
 
-async fn persist(state: &AppState, key: &IrpSessionKey, session: &Session, expires_at: i64) {
-    let plain = zeroize::Zeroizing::new(
-        json!({
-            "token": session.auth_token.expose_secret(),
-            "sek": base64::engine::general_purpose::STANDARD.encode(session.sek.bytes()),
-            "expiry": session.token_expiry,
-            "username": session.username,
-        })
-        .to_string(),
-    );
-    let sealed = match state.vault.seal_labelled(&key.label(), plain.as_bytes()) {
-        Ok(sealed) => sealed,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not seal an IRP session");
-            return;
+    async fn persist(&self, key: &IrpSessionKey, session: &Session, expires_at: i64) {
+        let plain = zeroize::Zeroizing::new(
+            json!({
+                "token": session.auth_token.expose_secret(),
+                "sek": base64::engine::general_purpose::STANDARD.encode(session.sek.bytes()),
+                "expiry": session.token_expiry,
+                "username": session.username,
+            })
+            .to_string(),
+        );
+        let sealed = match self.vault.seal_labelled(&key.label(), plain.as_bytes()) {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not seal an IRP session");
+                return;
+            }
+        };
+        if let Err(e) = self.store.put_irp_session(key, &sealed, expires_at).await {
+            tracing::warn!(error = %e, "could not persist an IRP session");
         }
-    };
-    if let Err(e) = state.store.put_irp_session(key, &sealed, expires_at).await {
-        tracing::warn!(error = %e, "could not persist an IRP session");
     }
-}
 
-async fn restore(state: &AppState, key: &IrpSessionKey, now: i64) -> Option<Live> {
-    let (sealed, expires_at) = state.store.get_irp_session(key).await.ok()??;
-    if expires_at <= now {
-        return None;
+    async fn restore(&self, key: &IrpSessionKey, now: i64) -> Option<Live> {
+        let (sealed, expires_at) = self.store.get_irp_session(key).await.ok()??;
+        if expires_at <= now {
+            return None;
+        }
+        let plain = self
+            .vault
+            .open_labelled_fresh(self.store.as_ref(), &key.label(), &sealed)
+            .await
+            .ok()?;
+        let value: serde_json::Value = serde_json::from_slice(&plain).ok()?;
+        let sek = base64::engine::general_purpose::STANDARD
+            .decode(value["sek"].as_str()?)
+            .ok()?;
+        let session = Session {
+            gstin: key.gstin.clone(),
+            username: value["username"].as_str()?.to_string(),
+            auth_token: SecretString::from(value["token"].as_str()?.to_string()),
+            sek: AesKey::from_slice(&sek).ok()?,
+            token_expiry: value["expiry"].as_str()?.to_string(),
+        };
+        Some(Live {
+            session,
+            expires_at,
+        })
     }
-    let plain = state
-        .vault
-        .open_labelled_fresh(state.store.as_ref(), &key.label(), &sealed)
-        .await
-        .ok()?;
-    let value: serde_json::Value = serde_json::from_slice(&plain).ok()?;
-    let sek = base64::engine::general_purpose::STANDARD
-        .decode(value["sek"].as_str()?)
-        .ok()?;
-    let session = Session {
-        gstin: key.gstin.clone(),
-        username: value["username"].as_str()?.to_string(),
-        auth_token: SecretString::from(value["token"].as_str()?.to_string()),
-        sek: AesKey::from_slice(&sek).ok()?,
-        token_expiry: value["expiry"].as_str()?.to_string(),
-    };
-    Some(Live {
-        session,
-        expires_at,
-    })
 }

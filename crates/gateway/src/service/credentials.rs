@@ -235,9 +235,7 @@ pub async fn store(
     if let Some(irp) = &state.irp {
         // Sessions of this row's old credentials must not outlive them; other rows for the
         // same GSTIN (other owners, other accounts) keep theirs.
-        irp.sessions
-            .invalidate_row(state, owner_id, &gstin_text)
-            .await;
+        irp.sessions.invalidate_row(owner_id, &gstin_text).await;
     }
     Ok(version)
 }
@@ -348,9 +346,7 @@ pub async fn delete(
     {
         if let Some(irp) = &state.irp {
             // The row's sessions end with it, at once.
-            irp.sessions
-                .invalidate_row(state, owner_id, gstin.as_str())
-                .await;
+            irp.sessions.invalidate_row(owner_id, gstin.as_str()).await;
         }
         Ok(())
     } else {

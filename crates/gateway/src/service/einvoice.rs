@@ -58,14 +58,7 @@ pub fn check_auth_budget(state: &AppState, actor: Actor, gstin: &str) -> Result<
         .sessions
         .auth_throttled(actor.account_id, &gstin.to_ascii_uppercase(), state.now())
     {
-        Some(retry_after_secs) => Err(ServiceError::Throttled {
-            error: FieldError::new(
-                "too_many_irp_logins",
-                format!("too many failed IRP logins for this GSTIN from your account; retry in {retry_after_secs} s"),
-                "gstin",
-            ),
-            retry_after_secs,
-        }),
+        Some(retry_after_secs) => Err(super::irp_call::throttled(retry_after_secs)),
         None => Ok(()),
     }
 }

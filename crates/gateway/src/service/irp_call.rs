@@ -14,12 +14,51 @@ use uuid::Uuid;
 
 use super::credentials::load;
 use super::outcome::{Outcome, OutcomeError};
-use super::Actor;
+use super::{Actor, FieldError, ServiceError};
 use crate::irp::sessions::SessionError;
 use crate::irp::IrpContext;
 use crate::state::AppState;
-use crate::storage::IrpSessionKey;
-use crate::vault::CredentialSlot;
+use crate::storage::{CredentialRecord, IrpSessionKey};
+use crate::vault::{CredentialSlot, VaultError};
+
+/// Maps what the IRP said to a status and advice.
+pub fn classify(error: &IrpError) -> (&'static str, String) {
+    let codes = error.codes();
+    let has = |c: &str| codes.contains(&c);
+    if has("1019") {
+        ("WRONG_PASSWORD", "the IRP says the password is wrong (1019); update it here with the current NIC API password".into())
+    } else if has("1017") {
+        ("UNKNOWN_USER", "the IRP does not know this API username for the GSTIN (1017); check the username, or create an API user on the e-invoice portal".into())
+    } else if has("1018") {
+        ("NOT_MAPPED_TO_GSP", "this API user was created for another GSP (1018); create one for us on the e-invoice portal (API Registration, Create API User, Through GSP)".into())
+    } else if has("1014") {
+        ("GSTIN_NOT_ENABLED", "the GSTIN is not enabled for e-invoicing, or this API user is frozen or blocked (1014); check on the e-invoice portal".into())
+    } else if ["3025", "3033", "3034", "3035", "3036"]
+        .iter()
+        .any(|c| has(c))
+    {
+        (
+            "BLOCKED",
+            format!(
+                "the IRP has blocked this account ({}); contact the e-invoice helpdesk",
+                codes.join(", ")
+            ),
+        )
+    } else if let IrpError::Nic { .. } = error {
+        (
+            "IRP_UNAVAILABLE",
+            format!(
+                "the IRP refused the check ({}); try again later",
+                codes.join(", ")
+            ),
+        )
+    } else {
+        (
+            "IRP_UNAVAILABLE",
+            "the IRP did not answer; the credentials will be checked again later".into(),
+        )
+    }
+}
 
 /// Attempts for transient failures.
 pub const ATTEMPTS: u32 = 3;
@@ -48,6 +87,56 @@ pub struct Credentials {
     account_id: Uuid,
 }
 
+/// The 429 for an account that may make no IRP auth call for a GSTIN now.
+pub fn throttled(retry_after_secs: u64) -> ServiceError {
+    ServiceError::Throttled {
+        error: FieldError::new(
+            "too_many_irp_logins",
+            format!("too many failed IRP logins for this GSTIN from your account; retry in {retry_after_secs} s"),
+            "gstin",
+        ),
+        retry_after_secs,
+    }
+}
+
+/// Opens the password of a stored credential row for the IRP.
+pub async fn open_credentials(
+    state: &AppState,
+    irp: &IrpContext,
+    actor: Actor,
+    record: CredentialRecord,
+) -> Result<Credentials, VaultError> {
+    let slot = CredentialSlot {
+        owner_id: record.owner_id,
+        gstin: &record.gstin,
+        version: record.version,
+    };
+    let password = state
+        .vault
+        .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
+        .await?;
+    Ok(Credentials {
+        key: IrpSessionKey {
+            client_id: irp.client.client_id().to_string(),
+            owner_id: record.owner_id,
+            gstin: record.gstin,
+            version: record.version,
+            username: record.username,
+        },
+        password,
+        account_id: actor.account_id,
+    })
+}
+
+impl Credentials {
+    /// The row's IRP session (see [`crate::irp::sessions::SessionManager::session`]).
+    pub async fn session(&self, irp: &IrpContext) -> Result<Session, SessionError> {
+        irp.sessions
+            .session(&irp.client, &self.key, &self.password, self.account_id)
+            .await
+    }
+}
+
 /// Opens the stored credentials of (owner, GSTIN); the outcome to answer when there are none.
 pub async fn credentials(
     state: &AppState,
@@ -60,14 +149,7 @@ pub async fn credentials(
     let record = load(state, actor, owner_id, gstin).await.map_err(|_| {
         Outcome::failed(status, vec![OutcomeError::gateway("NIC_CREDENTIALS_MISSING", format!("no NIC API credentials are stored for owner {owner_id} and GSTIN {gstin}; store them with store_nic_credentials"))])
     })?;
-    let slot = CredentialSlot {
-        owner_id,
-        gstin: &record.gstin,
-        version: record.version,
-    };
-    let password = state
-        .vault
-        .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
+    open_credentials(state, irp, actor, record)
         .await
         .map_err(|_| {
             Outcome::failed(
@@ -77,18 +159,7 @@ pub async fn credentials(
                     "the stored credentials could not be opened",
                 )],
             )
-        })?;
-    Ok(Credentials {
-        key: IrpSessionKey {
-            client_id: irp.client.client_id().to_string(),
-            owner_id,
-            gstin: record.gstin,
-            version: record.version,
-            username: record.username,
-        },
-        password,
-        account_id: actor.account_id,
-    })
+        })
 }
 
 /// How a call under the policy ended without a result.
@@ -108,29 +179,24 @@ pub async fn session(
     creds: &Credentials,
     status: &'static str,
 ) -> Result<Session, Outcome> {
-    irp.sessions
-        .session(state, irp, &creds.key, &creds.password, creds.account_id)
-        .await
-        .map_err(|e| match e {
-            SessionError::Throttled { retry_after_secs } => Outcome::failed(
-                status,
-                vec![OutcomeError::gateway(
-                    "AUTH_THROTTLED",
-                    format!(
-                        "too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"
-                    ),
-                )],
-            ),
-            SessionError::Irp(e) => {
-                if is_transient(&e) {
-                    irp.breaker.failure(state.now());
-                }
-                let (verdict, advice) = super::verify::classify(&e);
-                let mut errors = OutcomeError::govt(&e);
-                errors.push(OutcomeError::gateway(verdict, advice));
-                Outcome::failed(status, errors)
+    creds.session(irp).await.map_err(|e| match e {
+        SessionError::Throttled { retry_after_secs } => Outcome::failed(
+            status,
+            vec![OutcomeError::gateway(
+                "AUTH_THROTTLED",
+                format!("too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"),
+            )],
+        ),
+        SessionError::Irp(e) => {
+            if is_transient(&e) {
+                irp.breaker.failure(state.now());
             }
-        })
+            let (verdict, advice) = classify(&e);
+            let mut errors = OutcomeError::govt(&e);
+            errors.push(OutcomeError::gateway(verdict, advice));
+            Outcome::failed(status, errors)
+        }
+    })
 }
 
 /// Runs `call` with the row's session under the policy: re-authenticates once on 1005, retries
@@ -161,7 +227,7 @@ where
             }
             Err(e) if e.has_code("1005") && !reauthenticated => {
                 irp.breaker.success();
-                irp.sessions.invalidate(state, &creds.key, &session).await;
+                irp.sessions.invalidate(&creds.key, &session).await;
                 reauthenticated = true;
             }
             Err(e) if is_transient(&e) => {

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod einvoice;
 pub mod irp_call;
 pub mod outcome;
+pub mod owner_cache;
 pub mod owners;
 pub mod text;
 pub mod verify;

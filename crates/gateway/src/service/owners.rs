@@ -1,45 +1,12 @@
 //! Owners: the PAN (business), GSTIN or branch that credentials and e-invoices belong to,
 //! scoped to one account.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use gst_core::{Gstin, Pan};
 use uuid::Uuid;
 
 use super::{Actor, FieldError, ServiceError};
 use crate::state::AppState;
 use crate::storage::{OwnerKind, OwnerRecord};
-
-/// Owners never change once created (there is no update or delete), so every replica can
-/// keep the ones it has seen in memory and skip a database read per request.
-pub struct OwnerCache {
-    entries: Mutex<HashMap<Uuid, OwnerRecord>>,
-    capacity: usize,
-}
-
-impl OwnerCache {
-    /// A cache holding at most `capacity` owners (it starts afresh when full).
-    pub fn new(capacity: usize) -> Self {
-        OwnerCache {
-            entries: Mutex::new(HashMap::new()),
-            capacity,
-        }
-    }
-
-    fn get(&self, owner_id: Uuid) -> Option<OwnerRecord> {
-        self.entries.lock().ok()?.get(&owner_id).cloned()
-    }
-
-    fn put(&self, owner: &OwnerRecord) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
-            entries.insert(owner.id, owner.clone());
-        }
-    }
-}
 
 /// An owner of the account, or `None` when there is none (or it belongs to another account).
 pub async fn find_owner(

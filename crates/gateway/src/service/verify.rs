@@ -2,15 +2,13 @@
 //! it said as a status a person can act on. A live session counts as verified, so checking
 //! never spends an auth call needlessly.
 
-use irp_client::IrpError;
 use uuid::Uuid;
 
 use super::credentials::load;
-use super::{Actor, FieldError, ServiceError};
+use super::irp_call::{open_credentials, throttled};
+use super::{Actor, ServiceError};
 use crate::irp::sessions::SessionError;
 use crate::state::AppState;
-use crate::storage::IrpSessionKey;
-use crate::vault::CredentialSlot;
 
 /// The outcome of a check.
 #[derive(Debug, Clone)]
@@ -26,44 +24,7 @@ pub struct Verification {
     pub verified_at: i64,
 }
 
-/// Maps what the IRP said to a status and advice.
-pub fn classify(error: &IrpError) -> (&'static str, String) {
-    let codes = error.codes();
-    let has = |c: &str| codes.contains(&c);
-    if has("1019") {
-        ("WRONG_PASSWORD", "the IRP says the password is wrong (1019); update it here with the current NIC API password".into())
-    } else if has("1017") {
-        ("UNKNOWN_USER", "the IRP does not know this API username for the GSTIN (1017); check the username, or create an API user on the e-invoice portal".into())
-    } else if has("1018") {
-        ("NOT_MAPPED_TO_GSP", "this API user was created for another GSP (1018); create one for us on the e-invoice portal (API Registration, Create API User, Through GSP)".into())
-    } else if has("1014") {
-        ("GSTIN_NOT_ENABLED", "the GSTIN is not enabled for e-invoicing, or this API user is frozen or blocked (1014); check on the e-invoice portal".into())
-    } else if ["3025", "3033", "3034", "3035", "3036"]
-        .iter()
-        .any(|c| has(c))
-    {
-        (
-            "BLOCKED",
-            format!(
-                "the IRP has blocked this account ({}); contact the e-invoice helpdesk",
-                codes.join(", ")
-            ),
-        )
-    } else if let IrpError::Nic { .. } = error {
-        (
-            "IRP_UNAVAILABLE",
-            format!(
-                "the IRP refused the check ({}); try again later",
-                codes.join(", ")
-            ),
-        )
-    } else {
-        (
-            "IRP_UNAVAILABLE",
-            "the IRP did not answer; the credentials will be checked again later".into(),
-        )
-    }
-}
+pub use super::irp_call::classify;
 
 /// Checks stored credentials at the IRP and records the status.
 pub async fn verify(
@@ -80,37 +41,11 @@ pub async fn verify(
             Some("the gateway has no IRP connection configured".to_string()),
         ),
         Some(irp) => {
-            let key = IrpSessionKey {
-                client_id: irp.client.client_id().to_string(),
-                owner_id,
-                gstin: record.gstin.clone(),
-                version: record.version,
-                username: record.username.clone(),
-            };
-            let slot = CredentialSlot {
-                owner_id,
-                gstin: &record.gstin,
-                version: record.version,
-            };
-            let password = state
-                .vault
-                .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
-                .await?;
-            match irp
-                .sessions
-                .session(state, irp, &key, &password, actor.account_id)
-                .await
-            {
+            let creds = open_credentials(state, irp, actor, record.clone()).await?;
+            match creds.session(irp).await {
                 Ok(_) => ("VERIFIED", None),
                 Err(SessionError::Throttled { retry_after_secs }) => {
-                    return Err(ServiceError::Throttled {
-                        error: FieldError::new(
-                            "too_many_irp_logins",
-                            format!("too many failed IRP logins for this GSTIN from your account; retry in {retry_after_secs} s"),
-                            "gstin",
-                        ),
-                        retry_after_secs,
-                    });
+                    return Err(throttled(retry_after_secs));
                 }
                 Err(SessionError::Irp(e)) => {
                     let (status, advice) = classify(&e);
