@@ -7,48 +7,26 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod controls;
+pub mod counters;
 pub mod error;
+pub mod json;
 pub mod keys;
 pub mod pages;
 pub mod portal;
+pub mod provision;
 pub mod seed;
 pub mod state;
 pub mod writer;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 
 pub use config::{Profile, SandboxConfig};
+pub use json::PortalJson;
 pub use state::Sandbox;
-
-use error::PortalError;
-
-/// A JSON body whose rejections are portal errors (4xx JSON naming the problem).
-pub struct PortalJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PortalJson<T> {
-    type Rejection = PortalError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Json::<T>::from_request(req, state)
-            .await
-            .map(|Json(v)| PortalJson(v))
-            .map_err(|e: JsonRejection| {
-                let status = if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
-                PortalError::new(status, "invalid_body", e.body_text())
-            })
-    }
-}
 
 /// The portal's OpenAPI document.
 #[derive(OpenApi)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::controls::Counters;
+use crate::counters::Counters;
 
 /// Most rows in one statement (13 parameters each, far below SQLite's limit).
 const MAX_BATCH: usize = 128;

@@ -12,7 +12,7 @@ use irp_protocol::envelope::Envelope;
 use irp_protocol::errors;
 
 use crate::config::Profile;
-use crate::controls::FaultKind;
+use crate::counters::FaultKind;
 use crate::error::IrpFailure;
 use crate::state::{verify_secret, CachedClient, CachedSession, Sandbox};
 

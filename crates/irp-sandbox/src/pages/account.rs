@@ -10,13 +10,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{cookie, error_box, error_status, respond, PORTAL_COOKIE};
+use super::layout::{cookie, error_box, error_status, respond, PORTAL_COOKIE};
+use crate::json::PortalJson;
 use crate::portal::api_users::{self, ChangePassword, CreateApiUser};
 use crate::portal::clients;
 use crate::portal::taxpayers::{self, Login};
 use crate::portal::{portal_user, PortalUser};
 use crate::state::Sandbox;
-use crate::PortalJson;
 
 /// The headers the JSON handlers expect from a logged-in user.
 fn bearer(headers: &HeaderMap) -> Option<HeaderMap> {

@@ -10,12 +10,13 @@ use maud::{html, Markup};
 use rand::Rng;
 use serde::Deserialize;
 
-use super::{error_box, error_status, respond};
+use super::layout::{error_box, error_status, respond};
 use crate::error::PortalError;
-use crate::portal::clients::{self, RegisterClient, VerifyOtp};
+use crate::json::PortalJson;
+use crate::portal::clients::{self, RegisterClient};
 use crate::portal::taxpayers::{self, CreateUser, StartRegistration};
+use crate::portal::VerifyOtp;
 use crate::state::Sandbox;
-use crate::PortalJson;
 
 /// A captcha stand-in: five characters shown in the page, typed back. It exercises the step,
 /// not a bot defence.

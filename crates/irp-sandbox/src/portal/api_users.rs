@@ -9,8 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::clients::check_new_user;
-use super::{check_password_rule, otp, portal_user};
+use super::{check_new_user, check_password_rule, otp, portal_user};
 use crate::error::PortalError;
 use crate::state::{hash_secret, random_alnum, Sandbox};
 
@@ -119,7 +118,7 @@ pub async fn send_otp(
 pub async fn create(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
-    crate::PortalJson(body): crate::PortalJson<CreateApiUser>,
+    crate::json::PortalJson(body): crate::json::PortalJson<CreateApiUser>,
 ) -> Result<Json<Value>, PortalError> {
     let user = portal_user(&sandbox, &headers).await?;
     let context = otp::verify(&sandbox, &body.request_id, "API user creation", &body.otp).await?;
@@ -241,7 +240,7 @@ pub async fn change_password(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     Path(username): Path<String>,
-    crate::PortalJson(body): crate::PortalJson<ChangePassword>,
+    crate::json::PortalJson(body): crate::json::PortalJson<ChangePassword>,
 ) -> Result<Json<Value>, PortalError> {
     let user = portal_user(&sandbox, &headers).await?;
     own_api_user(&sandbox, &user.gstin, &username).await?;

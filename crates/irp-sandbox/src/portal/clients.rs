@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::{check_password_rule, check_user_id, otp};
+use super::{otp, VerifyOtp};
 use crate::error::PortalError;
 use crate::state::{hash_secret, random_alnum, verify_secret, Sandbox};
 
@@ -27,16 +27,6 @@ pub struct RegisterClient {
     pub mobile: String,
     /// The email registered on the GST common portal.
     pub email: String,
-}
-
-/// An OTP to verify.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyOtp {
-    /// From the step that sent the OTP.
-    pub request_id: String,
-    /// The six digits.
-    pub otp: String,
 }
 
 /// Client credentials, for calls that act as the client.
@@ -97,7 +87,7 @@ fn unprocessable(code: &str, message: &str) -> PortalError {
 #[utoipa::path(post, path = "/portal/clients/register", tag = "portal", request_body = RegisterClient, responses((status = 200, description = "OTP sent")))]
 pub async fn register(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<RegisterClient>,
+    crate::json::PortalJson(body): crate::json::PortalJson<RegisterClient>,
 ) -> Result<Json<Value>, PortalError> {
     let kind = body.kind.to_ascii_uppercase();
     if !matches!(kind.as_str(), "GSP" | "ERP" | "ECO" | "TAXPAYER") {
@@ -150,7 +140,7 @@ pub async fn register(
 #[utoipa::path(post, path = "/portal/clients/verify", tag = "portal", request_body = VerifyOtp, responses((status = 200, description = "Credentials issued")))]
 pub async fn verify(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<VerifyOtp>,
+    crate::json::PortalJson(body): crate::json::PortalJson<VerifyOtp>,
 ) -> Result<Json<Value>, PortalError> {
     let context = otp::verify(&sandbox, &body.request_id, "client registration", &body.otp).await?;
     let field = |k: &str| context[k].as_str().unwrap_or("").to_string();
@@ -224,7 +214,7 @@ pub async fn list_gsps(State(sandbox): State<Sandbox>) -> Result<Json<Value>, Po
 #[utoipa::path(post, path = "/portal/clients/dummy-gstins", tag = "portal", request_body = DummyGstin, responses((status = 200, description = "Dummy GSTIN")))]
 pub async fn dummy_gstin(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<DummyGstin>,
+    crate::json::PortalJson(body): crate::json::PortalJson<DummyGstin>,
 ) -> Result<Json<Value>, PortalError> {
     let (_, pan, name, mobile, email) =
         client_of(&sandbox, &body.client_id, &body.client_secret).await?;
@@ -263,7 +253,7 @@ pub async fn dummy_gstin(
 #[utoipa::path(post, path = "/portal/clients/api-users", tag = "portal", request_body = ClientApiUser, responses((status = 200, description = "API user created")))]
 pub async fn client_api_user(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<ClientApiUser>,
+    crate::json::PortalJson(body): crate::json::PortalJson<ClientApiUser>,
 ) -> Result<Json<Value>, PortalError> {
     let (_, pan, ..) = client_of(&sandbox, &body.client_id, &body.client_secret).await?;
     let gstin = body.gstin.to_ascii_uppercase();
@@ -292,7 +282,7 @@ pub async fn client_api_user(
 #[utoipa::path(post, path = "/portal/clients/whitelist", tag = "portal", request_body = Whitelist, responses((status = 200, description = "Whitelisted")))]
 pub async fn whitelist(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<Whitelist>,
+    crate::json::PortalJson(body): crate::json::PortalJson<Whitelist>,
 ) -> Result<Json<Value>, PortalError> {
     client_of(&sandbox, &body.client_id, &body.client_secret).await?;
     if body.ips.is_empty()
@@ -314,10 +304,4 @@ pub async fn whitelist(
         .await?;
     sandbox.forget_client(&body.client_id);
     Ok(Json(json!({"whitelisted": body.ips})))
-}
-
-/// Re-exported for the API-user module: password and user-id rules.
-pub fn check_new_user(username: &str, password: &str) -> Result<(), PortalError> {
-    check_user_id(username)?;
-    check_password_rule(password)
 }

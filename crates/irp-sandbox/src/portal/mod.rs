@@ -13,6 +13,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
+use utoipa::ToSchema;
 
 use crate::error::PortalError;
 use crate::state::Sandbox;
@@ -110,4 +111,20 @@ pub async fn outbox(
         .map(|(mobile, email, message, at)| json!({"mobile": mobile, "email": email, "message": message, "at": crate::clock::nic_datetime(at)}))
         .collect();
     Ok(Json(json!({"messages": messages})))
+}
+
+/// An OTP to verify.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyOtp {
+    /// From the step that sent the OTP.
+    pub request_id: String,
+    /// The six digits.
+    pub otp: String,
+}
+
+/// The rules for a new API user's id and password.
+pub fn check_new_user(username: &str, password: &str) -> Result<(), PortalError> {
+    check_user_id(username)?;
+    check_password_rule(password)
 }

@@ -8,8 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::clients::VerifyOtp;
-use super::{check_password_rule, check_user_id, otp, portal_user};
+use super::{check_password_rule, check_user_id, otp, portal_user, VerifyOtp};
 use crate::error::PortalError;
 use crate::state::{hash_secret, random_alnum, verify_secret, Sandbox};
 
@@ -64,7 +63,7 @@ pub struct SubUser {
 #[utoipa::path(post, path = "/portal/register/send-otp", tag = "portal", request_body = StartRegistration, responses((status = 200, description = "OTP sent")))]
 pub async fn send_otp(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<StartRegistration>,
+    crate::json::PortalJson(body): crate::json::PortalJson<StartRegistration>,
 ) -> Result<Json<Value>, PortalError> {
     let gstin = body.gstin.to_ascii_uppercase();
     let row: Option<(String, String, String, String)> =
@@ -129,7 +128,7 @@ pub async fn send_otp(
 #[utoipa::path(post, path = "/portal/register/verify-otp", tag = "portal", request_body = VerifyOtp, responses((status = 200, description = "Verified")))]
 pub async fn verify_otp(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<VerifyOtp>,
+    crate::json::PortalJson(body): crate::json::PortalJson<VerifyOtp>,
 ) -> Result<Json<Value>, PortalError> {
     let context = otp::verify(&sandbox, &body.request_id, "registration", &body.otp).await?;
     Ok(Json(
@@ -141,7 +140,7 @@ pub async fn verify_otp(
 #[utoipa::path(post, path = "/portal/register/create-user", tag = "portal", request_body = CreateUser, responses((status = 200, description = "User created")))]
 pub async fn create_user(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<CreateUser>,
+    crate::json::PortalJson(body): crate::json::PortalJson<CreateUser>,
 ) -> Result<Json<Value>, PortalError> {
     let row: Option<(String, bool)> = sqlx::query_as(
         "SELECT context, verified FROM otps WHERE request_id = $1 AND purpose = 'registration'",
@@ -189,7 +188,7 @@ pub async fn create_user(
 #[utoipa::path(post, path = "/portal/login", tag = "portal", request_body = Login, responses((status = 200, description = "Logged in")))]
 pub async fn login(
     State(sandbox): State<Sandbox>,
-    crate::PortalJson(body): crate::PortalJson<Login>,
+    crate::json::PortalJson(body): crate::json::PortalJson<Login>,
 ) -> Result<Json<Value>, PortalError> {
     let row: Option<(String, String, String)> =
         sqlx::query_as("SELECT user_id, gstin, password_hash FROM portal_users WHERE user_id = $1")
@@ -226,7 +225,7 @@ pub async fn login(
 pub async fn create_sub_user(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
-    crate::PortalJson(body): crate::PortalJson<SubUser>,
+    crate::json::PortalJson(body): crate::json::PortalJson<SubUser>,
 ) -> Result<Json<Value>, PortalError> {
     let user = portal_user(&sandbox, &headers).await?;
     if body.suffix.is_empty()
