@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::business::error_parts;
+use super::errors::error_parts;
 use super::layout::{csrf_field, field_errors, general_errors, human_time, page, respond, Section};
 use super::session::{ConsoleSession, CsrfForm};
 use crate::service::{auth, FieldError};

@@ -4,6 +4,8 @@
 //! maud; it works without JavaScript, and calls the same service functions as the API.
 
 pub mod business;
+pub mod errors;
+pub mod gstin;
 pub mod integrations;
 pub mod layout;
 pub mod login;
@@ -104,7 +106,7 @@ fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
                 "/console/settings/business/gstins/{owner_id}",
                 Session,
             ),
-            get(business::show_gstin),
+            get(gstin::show_gstin),
         ),
         (
             page(
@@ -112,7 +114,7 @@ fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
                 "/console/settings/business/gstins/{owner_id}/credentials",
                 Session,
             ),
-            post(business::save_credentials),
+            post(gstin::save_credentials),
         ),
         (
             page(
@@ -120,7 +122,7 @@ fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
                 "/console/settings/business/gstins/{owner_id}/verify",
                 Session,
             ),
-            post(business::verify_credentials),
+            post(gstin::verify_credentials),
         ),
         (
             page(Method::GET, "/console/settings/integrations", Session),

@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::business::error_parts;
+use super::errors::error_parts;
 use super::layout::{
     general_errors, human_time, needs_attention, page, respond, status_badge, Section,
 };

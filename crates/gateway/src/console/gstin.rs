@@ -1,0 +1,317 @@
+//! Settings → Business Settings → a GSTIN: the NIC API username and password form (Save at the
+//! top right, the password write-only), Verify, the status, and the change history naming who
+//! made each change.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use secrecy::SecretString;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::errors::{error_parts, failure};
+use super::layout::{
+    csrf_field, field_errors, general_errors, has_error, human_date, human_time, page, respond,
+    status_badge, Section,
+};
+use super::session::{ConsoleSession, CsrfForm};
+use crate::service::credentials::{self, StoreRequest};
+use crate::service::owners;
+use crate::service::{verify, FieldError, ServiceError};
+use crate::state::AppState;
+use crate::storage::{AuditEvent, OwnerKind, OwnerRecord};
+
+/// Flash messages after a redirect.
+#[derive(Deserialize)]
+pub struct GstinQuery {
+    /// Set after a save.
+    pub saved: Option<String>,
+    /// Set after a verification.
+    pub verified: Option<String>,
+}
+
+async fn actor_name(
+    state: &AppState,
+    account_id: Uuid,
+    tokens: &[crate::storage::TokenRecord],
+    event: &AuditEvent,
+) -> String {
+    let Some(id) = event.actor_token_id else {
+        return if state.is_sandbox() {
+            "API without a token (sandbox), or the command line".into()
+        } else {
+            "the command line".into()
+        };
+    };
+    if let Ok(Some(session)) = state.store.get_web_session(account_id, id).await {
+        return format!("{} (console)", session.email);
+    }
+    match tokens.iter().find(|t| t.id == id) {
+        Some(t) => format!("API token “{}”", t.label),
+        None => "an API token".into(),
+    }
+}
+
+/// The GSTIN owner (or branch) a console page is about, with its GSTIN; otherwise the page
+/// to answer with (not found, or back to Business Settings for a PAN owner).
+async fn gstin_of(
+    state: &AppState,
+    session: &ConsoleSession,
+    owner_id: Uuid,
+) -> Result<(OwnerRecord, String), Response> {
+    let owner = match owners::find_owner(state, session.record.account_id, owner_id).await {
+        Ok(Some(owner)) => owner,
+        Ok(None) => {
+            return Err(failure(ServiceError::NotFound(FieldError::general(
+                "owner_not_found",
+                "there is no such GSTIN in your account",
+            ))))
+        }
+        Err(e) => return Err(failure(e)),
+    };
+    match gstin_owner(&owner) {
+        Some(gstin) => Ok((owner, gstin)),
+        None => Err(Redirect::to("/console/settings/business").into_response()),
+    }
+}
+
+fn gstin_owner(owner: &OwnerRecord) -> Option<String> {
+    match owner.kind {
+        OwnerKind::Gstin | OwnerKind::Branch => owner.gstin.clone(),
+        OwnerKind::Pan => None,
+    }
+}
+
+async fn gstin_page(
+    state: &AppState,
+    session: &ConsoleSession,
+    owner_id: Uuid,
+    status: StatusCode,
+    username_value: Option<&str>,
+    errors: &[FieldError],
+    notice: Option<&str>,
+) -> Response {
+    let actor = session.actor();
+    let (owner, gstin) = match gstin_of(state, session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let record = match state.store.get_credential(owner_id, &gstin).await {
+        Ok(r) => r,
+        Err(e) => return failure(e.into()),
+    };
+    let history = match credentials::history(state, actor, owner_id, Some(&gstin)).await {
+        Ok(h) => h,
+        Err(e) => return failure(e),
+    };
+    let tokens = state
+        .store
+        .list_tokens(actor.account_id)
+        .await
+        .unwrap_or_default();
+    // One lookup per distinct actor, not per row.
+    let mut names: HashMap<Option<Uuid>, String> = HashMap::new();
+    let mut history_rows = Vec::with_capacity(history.len());
+    for event in history.iter().rev() {
+        let name = match names.get(&event.actor_token_id) {
+            Some(name) => name.clone(),
+            None => {
+                let name = actor_name(state, actor.account_id, &tokens, event).await;
+                names.insert(event.actor_token_id, name.clone());
+                name
+            }
+        };
+        history_rows.push((event, name));
+    }
+    let username = username_value
+        .map(str::to_string)
+        .or_else(|| record.as_ref().map(|r| r.username.clone()))
+        .unwrap_or_default();
+    let status_code = record.as_ref().map(|r| r.verify_status.as_str());
+    let title = format!("GSTIN {gstin}");
+    let body = html! {
+        p.breadcrumbs { a href="/console/settings/business" { "Business Settings" } " › " span.mono { (gstin) } }
+        @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+        form.card #credentials-form method="post" action={ "/console/settings/business/gstins/" (owner_id) "/credentials" } novalidate {
+            div.form-head {
+                h2 { "NIC API credentials for " span.mono { (gstin) } @if owner.kind == OwnerKind::Branch { " (branch " (owner.name) ")" } }
+                button #save type="submit" { "Save" }
+            }
+            (csrf_field(&session.csrf))
+            (general_errors(errors, &["username", "password"]))
+            label for="nic-username" { "NIC API Username" }
+            input #nic-username type="text" name="username" value=(username) autocomplete="off" spellcheck="false"
+                maxlength="15" aria-describedby="nic-username-error" aria-invalid=[has_error(errors, "username").then_some("true")];
+            (field_errors(errors, "username", "nic-username-error"))
+            label for="nic-password" { "NIC API Password" }
+            input #nic-password type="password" name="password" value="" autocomplete="new-password"
+                aria-describedby="nic-password-state nic-password-error" aria-invalid=[has_error(errors, "password").then_some("true")];
+            p.field-hint #nic-password-state {
+                @match &record {
+                    Some(r) => { "Password set on " (human_date(r.updated_at)) ", version " (r.version) ". It is never shown; type it again to change it." }
+                    None => { "No password stored yet." }
+                }
+            }
+            (field_errors(errors, "password", "nic-password-error"))
+        }
+        section.card aria-labelledby="status-heading" {
+            div.form-head {
+                h2 #status-heading { "Status at the IRP" }
+                form method="post" action={ "/console/settings/business/gstins/" (owner_id) "/verify" } {
+                    (csrf_field(&session.csrf))
+                    button #verify.secondary type="submit" disabled[record.is_none()] { "Verify" }
+                }
+            }
+            p { (status_badge(status_code)) }
+            @if let Some(r) = &record {
+                dl.facts {
+                    dt { "Last verified" }
+                    dd #last-verified { @match r.last_verified_at { Some(at) => (human_time(at)), None => "never" } }
+                    @if let Some(err) = &r.last_error {
+                        dt { "What the IRP said" }
+                        dd #last-error { (err) }
+                    }
+                }
+            } @else {
+                p.muted { "Save the NIC API username and password that the taxpayer created on the e-invoice portal for us, then verify them." }
+            }
+        }
+        section.card aria-labelledby="history-heading" {
+            h2 #history-heading { "Change history" }
+            @if history_rows.is_empty() {
+                p.muted { "No changes yet." }
+            } @else {
+                div.table-wrap {
+                    table {
+                        thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } } }
+                        tbody {
+                            @for (event, who) in &history_rows {
+                                tr {
+                                    td { (human_time(event.at)) }
+                                    td { (who) }
+                                    td {
+                                        @match event.action.as_str() {
+                                            "nic_credentials.store" => { "Saved username " span.mono { (event.username.as_deref().unwrap_or("")) } @if let Some(v) = event.version { ", version " (v) } }
+                                            "nic_credentials.delete" => { "Deleted the credentials" }
+                                            other => { (other) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    respond(
+        status,
+        page(&session.page_user(), Section::Business, &title, body),
+    )
+}
+
+/// `GET /console/settings/business/gstins/{owner_id}`.
+pub async fn show_gstin(
+    State(state): State<AppState>,
+    session: ConsoleSession,
+    Path(owner_id): Path<Uuid>,
+    Query(query): Query<GstinQuery>,
+) -> Response {
+    let notice = if query.saved.is_some() {
+        Some("Saved.")
+    } else if query.verified.is_some() {
+        Some("Checked at the IRP.")
+    } else {
+        None
+    };
+    gstin_page(
+        &state,
+        &session,
+        owner_id,
+        StatusCode::OK,
+        None,
+        &[],
+        notice,
+    )
+    .await
+}
+
+/// The credentials form.
+#[derive(Deserialize)]
+pub struct CredentialsForm {
+    /// NIC API username.
+    #[serde(default)]
+    pub username: String,
+    /// NIC API password (write-only).
+    pub password: Option<SecretString>,
+}
+
+/// `POST /console/settings/business/gstins/{owner_id}/credentials`: the same store as the
+/// API (validation, versioning, audit, session invalidation).
+pub async fn save_credentials(
+    State(state): State<AppState>,
+    Path(owner_id): Path<Uuid>,
+    CsrfForm { session, form }: CsrfForm<CredentialsForm>,
+) -> Response {
+    let actor = session.actor();
+    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let request = StoreRequest {
+        gstin,
+        username: form.username.trim().to_string(),
+        password: form
+            .password
+            .unwrap_or_else(|| SecretString::from(String::new())),
+    };
+    match credentials::store(&state, actor, owner_id, request, None).await {
+        Ok(_) => Redirect::to(&format!(
+            "/console/settings/business/gstins/{owner_id}?saved=1"
+        ))
+        .into_response(),
+        Err(e) => {
+            let (status, errors) = error_parts(e);
+            gstin_page(
+                &state,
+                &session,
+                owner_id,
+                status,
+                Some(form.username.trim()),
+                &errors,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// The verify form has nothing but its CSRF token.
+#[derive(Deserialize)]
+pub struct VerifyForm {}
+
+/// `POST /console/settings/business/gstins/{owner_id}/verify`.
+pub async fn verify_credentials(
+    State(state): State<AppState>,
+    Path(owner_id): Path<Uuid>,
+    CsrfForm { session, .. }: CsrfForm<VerifyForm>,
+) -> Response {
+    let actor = session.actor();
+    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match verify::verify(&state, actor, owner_id, &gstin).await {
+        Ok(_) => Redirect::to(&format!(
+            "/console/settings/business/gstins/{owner_id}?verified=1"
+        ))
+        .into_response(),
+        Err(e) => {
+            let (status, errors) = error_parts(e);
+            gstin_page(&state, &session, owner_id, status, None, &errors, None).await
+        }
+    }
+}
