@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How the gateway runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -58,109 +58,128 @@ pub enum ConfigError {
     },
 }
 
-/// One layer of optional settings: from flags and environment, or from the TOML file.
-#[derive(Debug, Default, Clone, Deserialize)]
+/// Every setting, declared once: as a flag and an `EINVOICE_*` environment variable (clap), as a
+/// key of the TOML file (serde), and as one layer of [`SettingsLayer::layered`]. Unset values
+/// fall through to the layer beneath, and then to the defaults of [`Settings::resolve`].
+#[derive(Debug, Default, Clone, Deserialize, Serialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsLayer {
-    /// `sandbox` or `production`.
+    /// `sandbox` (default) or `production`.
+    #[arg(long, env = "EINVOICE_MODE")]
     pub mode: Option<String>,
-    /// Address to listen on, e.g. `127.0.0.1:8080` (port 0 picks a free port).
+    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free port).
+    #[arg(long, env = "EINVOICE_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// Directory for the SQLite database and the sandbox master key.
+    /// Data directory (default ./data).
+    #[arg(long, env = "EINVOICE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// `sqlite://PATH` or `postgres://...`.
+    /// Database URL: sqlite://PATH or postgres://... (default sqlite://<data-dir>/einvoice.db).
+    #[arg(long, env = "EINVOICE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// File holding the master key (base64 or hex of 32 bytes).
+    #[arg(long, env = "EINVOICE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
-    /// Largest accepted request body, in bytes.
+    /// Largest request body in bytes (default 65536).
+    #[arg(long, env = "EINVOICE_BODY_LIMIT_BYTES")]
     pub body_limit_bytes: Option<usize>,
-    /// Longest a request may take, in seconds.
+    /// Request timeout in seconds (default 30).
+    #[arg(long, env = "EINVOICE_REQUEST_TIMEOUT_SECS")]
     pub request_timeout_secs: Option<u64>,
-    /// `text` or `json`.
+    /// Log format: text (default) or json.
+    #[arg(long, env = "EINVOICE_LOG_FORMAT")]
     pub log_format: Option<String>,
-    /// Failed logins per email allowed in 15 minutes.
+    /// Failed logins allowed per email per 15 minutes (default 5).
+    #[arg(long, env = "EINVOICE_LOGIN_FAILURE_LIMIT")]
     pub login_failure_limit: Option<u32>,
-    /// Failed token checks per client address allowed per minute.
+    /// Failed token checks allowed per client address per minute (default 20).
+    #[arg(long, env = "EINVOICE_TOKEN_FAILURE_LIMIT")]
     pub token_failure_limit: Option<u32>,
-    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client.
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client.
+    #[arg(long, env = "EINVOICE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<String>>,
-    /// Open connections at most.
+    /// Open connections at most (default 4096).
+    #[arg(long, env = "EINVOICE_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
-    /// Seconds a client has to send a request's headers.
+    /// Seconds a client has to send a request's headers (default 10).
+    #[arg(long, env = "EINVOICE_HEADER_READ_TIMEOUT_SECS")]
     pub header_read_timeout_secs: Option<u64>,
     /// The master key itself; only from the environment (`EINVOICE_MASTER_KEY`), never a file.
     #[serde(skip)]
+    #[arg(skip)]
     pub master_key: Option<SecretString>,
-    /// IRP base URL; unset in sandbox mode starts an IRP sandbox in this process.
+    /// IRP base URL (unset in sandbox mode: an IRP sandbox runs in this process).
+    #[arg(long, env = "EINVOICE_IRP_BASE_URL")]
     pub irp_base_url: Option<String>,
     /// PEM file of the IRP's encryption public key.
+    #[arg(long, env = "EINVOICE_IRP_PUBLIC_KEY_FILE")]
     pub irp_public_key_file: Option<PathBuf>,
     /// PEM file of the IRP's signing certificate.
+    #[arg(long, env = "EINVOICE_IRP_SIGNING_CERTIFICATE_FILE")]
     pub irp_signing_certificate_file: Option<PathBuf>,
     /// Our GSP client id at the IRP.
+    #[arg(long, env = "EINVOICE_IRP_CLIENT_ID")]
     pub irp_client_id: Option<String>,
-    /// File holding our GSP client secret.
+    /// File holding our GSP client secret (or set EINVOICE_IRP_CLIENT_SECRET).
+    #[arg(long, env = "EINVOICE_IRP_CLIENT_SECRET_FILE")]
     pub irp_client_secret_file: Option<PathBuf>,
     /// Our GSP client secret; only from the environment (`EINVOICE_IRP_CLIENT_SECRET`).
     #[serde(skip)]
+    #[arg(skip)]
     pub irp_client_secret: Option<SecretString>,
     /// Keep signed invoices and QR codes this many days (default 0: metadata only).
+    #[arg(long, env = "EINVOICE_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
     /// Re-verify stored credentials at the IRP every this many seconds (default 0: off).
+    #[arg(long, env = "EINVOICE_VERIFY_INTERVAL_SECS")]
     pub verify_interval_secs: Option<u64>,
     /// Seconds to wait for a connection to the IRP (default 5).
+    #[arg(long, env = "EINVOICE_IRP_CONNECT_TIMEOUT_SECS")]
     pub irp_connect_timeout_secs: Option<u64>,
     /// Seconds to wait for an IRP answer (default 30).
+    #[arg(long, env = "EINVOICE_IRP_REQUEST_TIMEOUT_SECS")]
     pub irp_request_timeout_secs: Option<u64>,
 }
 
 impl SettingsLayer {
-    /// Reads a TOML file.
-    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
-        let err = |message: String| ConfigError::File {
-            path: path.display().to_string(),
-            message,
-        };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        toml::from_str(&text).map_err(|e| err(e.to_string()))
+    /// `top` (flags and environment) over the TOML file at `file` (if any): a value set in
+    /// `top` wins; one left unset there comes from the file. The secrets of `top` (only ever
+    /// from the environment) are kept as they are.
+    pub fn layered(file: Option<&Path>, top: SettingsLayer) -> Result<SettingsLayer, ConfigError> {
+        let mut figment = figment::Figment::new();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::File {
+                    path: path.display().to_string(),
+                    message: "no such file".into(),
+                });
+            }
+            figment =
+                figment.merge(<figment::providers::Toml as figment::providers::Format>::file(path));
+        }
+        let set = figment::providers::Serialized::defaults(top.set_values()?);
+        let mut merged: SettingsLayer =
+            figment
+                .merge(set)
+                .extract()
+                .map_err(|e| ConfigError::File {
+                    path: file.map(|p| p.display().to_string()).unwrap_or_default(),
+                    message: e.to_string(),
+                })?;
+        merged.master_key = top.master_key;
+        merged.irp_client_secret = top.irp_client_secret;
+        Ok(merged)
     }
 
-    /// Fills every unset value of `self` from `lower`.
-    pub fn or(self, lower: SettingsLayer) -> SettingsLayer {
-        SettingsLayer {
-            mode: self.mode.or(lower.mode),
-            listen: self.listen.or(lower.listen),
-            data_dir: self.data_dir.or(lower.data_dir),
-            database_url: self.database_url.or(lower.database_url),
-            master_key_file: self.master_key_file.or(lower.master_key_file),
-            body_limit_bytes: self.body_limit_bytes.or(lower.body_limit_bytes),
-            request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
-            log_format: self.log_format.or(lower.log_format),
-            login_failure_limit: self.login_failure_limit.or(lower.login_failure_limit),
-            token_failure_limit: self.token_failure_limit.or(lower.token_failure_limit),
-            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
-            max_connections: self.max_connections.or(lower.max_connections),
-            header_read_timeout_secs: self
-                .header_read_timeout_secs
-                .or(lower.header_read_timeout_secs),
-            master_key: self.master_key.or(lower.master_key),
-            irp_base_url: self.irp_base_url.or(lower.irp_base_url),
-            irp_public_key_file: self.irp_public_key_file.or(lower.irp_public_key_file),
-            irp_signing_certificate_file: self
-                .irp_signing_certificate_file
-                .or(lower.irp_signing_certificate_file),
-            irp_client_id: self.irp_client_id.or(lower.irp_client_id),
-            irp_client_secret_file: self.irp_client_secret_file.or(lower.irp_client_secret_file),
-            irp_client_secret: self.irp_client_secret.or(lower.irp_client_secret),
-            retention_days: self.retention_days.or(lower.retention_days),
-            verify_interval_secs: self.verify_interval_secs.or(lower.verify_interval_secs),
-            irp_connect_timeout_secs: self
-                .irp_connect_timeout_secs
-                .or(lower.irp_connect_timeout_secs),
-            irp_request_timeout_secs: self
-                .irp_request_timeout_secs
-                .or(lower.irp_request_timeout_secs),
-        }
+    /// The values this layer sets (an unset one must not hide the layer beneath).
+    fn set_values(&self) -> Result<figment::value::Dict, ConfigError> {
+        let value = figment::value::Value::serialize(self)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(value
+            .into_dict()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, v)| !matches!(v, figment::value::Value::Empty(..)))
+            .collect())
     }
 }
 
@@ -439,14 +458,57 @@ mod tests {
             "mode = \"production\"\nlisten = \"0.0.0.0:9000\"\nmaster_key_file = \"/k\"\n",
         )
         .unwrap();
-        let s = Settings::resolve(SettingsLayer::from_toml_file(&good).unwrap()).unwrap();
+        let s = Settings::resolve(
+            SettingsLayer::layered(Some(&good), SettingsLayer::default()).unwrap(),
+        )
+        .unwrap();
         assert_eq!(s.mode, Mode::Production);
         assert_eq!(s.listen.port(), 9000);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "mdoe = \"sandbox\"\n").unwrap();
-        let err = SettingsLayer::from_toml_file(&bad).unwrap_err().to_string();
+        let err = SettingsLayer::layered(Some(&bad), SettingsLayer::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("mdoe"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_readme_documents_every_setting() {
+        let readme = include_str!("../../../README.md");
+        let documented: std::collections::BTreeSet<String> = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("| Setting (TOML key)"))
+            .take_while(|l| l.starts_with('|'))
+            .filter(|l| l.starts_with("| `"))
+            .flat_map(|l| {
+                let first = l.split('|').nth(1).unwrap_or("");
+                first
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let declared: std::collections::BTreeSet<String> =
+            figment::value::Value::serialize(SettingsLayer::default())
+                .unwrap()
+                .into_dict()
+                .unwrap()
+                .into_keys()
+                .collect();
+        assert!(declared.len() > 20);
+        let missing: Vec<_> = declared.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&declared).collect();
+        assert!(
+            missing.is_empty(),
+            "settings missing from the README: {missing:?}"
+        );
+        assert!(
+            unknown.is_empty(),
+            "README rows that are no setting: {unknown:?}"
+        );
     }
 
     #[test]
@@ -499,16 +561,16 @@ mod tests {
             ..Default::default()
         };
         assert!(Settings::resolve(prod.clone()).is_err());
-        let file = SettingsLayer {
-            mode: Some("sandbox".into()),
-            body_limit_bytes: Some(2048),
-            ..Default::default()
-        };
-        let merged = SettingsLayer {
+        let dir = std::env::temp_dir().join(format!("einvoice-layers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("settings.toml");
+        std::fs::write(&file, "mode = \"sandbox\"\nbody_limit_bytes = 2048\n").unwrap();
+        let top = SettingsLayer {
             master_key_file: Some("k".into()),
             ..prod
-        }
-        .or(file);
+        };
+        let merged = SettingsLayer::layered(Some(&file), top).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
         let s = Settings::resolve(merged).unwrap();
         assert_eq!(s.mode, Mode::Production);
         assert_eq!(s.body_limit_bytes, 2048);
