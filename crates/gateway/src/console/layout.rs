@@ -1,7 +1,7 @@
 //! The console's page frame (header, user menu with Settings at the top right, main area),
 //! status badges and small form helpers, as compiled, auto-escaping maud templates.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
@@ -23,12 +23,7 @@ pub enum Section {
 
 /// Renders markup as an HTML response with the given status.
 pub fn respond(status: StatusCode, markup: Markup) -> Response {
-    let mut response = (status, markup.into_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response
+    (status, markup).into_response()
 }
 
 fn head(title: &str) -> Markup {

@@ -84,7 +84,7 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         Err(rejection) => return rejection.into_response(),
     };
     let expected = session::cookie(&headers, LOGIN_COOKIE)
-        .map(|value| session::csrf_token(state.csrf_key.as_slice(), value));
+        .map(|value| session::csrf_token(state.csrf_key.as_slice(), &value));
     if !expected
         .as_deref()
         .is_some_and(|e| session::csrf_matches(posted_csrf.as_deref(), e))

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -84,15 +85,10 @@ pub fn csrf_token(key: &[u8], cookie_value: &str) -> String {
 }
 
 /// Reads one cookie from the request headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
 }
 
 /// Whether cookies must be `Secure`: in production mode, and whenever a proxy says the client
@@ -113,21 +109,20 @@ pub fn set_cookie(
     value: &str,
     max_age_secs: i64,
 ) -> HeaderValue {
-    let secure = if secure(state, headers) {
-        "; Secure"
-    } else {
-        ""
-    };
-    let text = format!(
-        "{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
-    );
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+    let cookie = Cookie::build((name.to_string(), value.to_string()))
+        .path("/console")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .secure(secure(state, headers))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// The login form's anti-forgery pair: the cookie value to set (if none yet) and the token.
 pub fn login_csrf(state: &AppState, headers: &HeaderMap) -> (Option<String>, String) {
     match cookie(headers, LOGIN_COOKIE).filter(|v| v.len() >= 32) {
-        Some(value) => (None, csrf_token(state.csrf_key.as_slice(), value)),
+        Some(value) => (None, csrf_token(state.csrf_key.as_slice(), &value)),
         None => {
             let value = random_secret();
             let token = csrf_token(state.csrf_key.as_slice(), &value);
@@ -174,7 +169,7 @@ pub async fn current(
     let Some(value) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let digest = hash(value);
+    let digest = hash(&value);
     let Some(record) = state.store.find_web_session(&digest).await? else {
         return Ok(None);
     };
@@ -190,7 +185,7 @@ pub async fn current(
         state.store.touch_web_session(record.id, now).await?;
     }
     Ok(Some(ConsoleSession {
-        csrf: csrf_token(state.csrf_key.as_slice(), value),
+        csrf: csrf_token(state.csrf_key.as_slice(), &value),
         record,
     }))
 }
@@ -344,7 +339,7 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=1; einvoice_session=abc; b=2"),
         );
-        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&headers, "c"), None);
     }
 

@@ -18,6 +18,17 @@ use crate::portal::taxpayers::{self, Login};
 use crate::portal::{portal_user, PortalUser};
 use crate::state::Sandbox;
 
+/// The portal login cookie: `HttpOnly`, `SameSite=Strict`, scoped to the pages.
+fn portal_cookie(value: &str, max_age_secs: i64) -> String {
+    axum_extra::extract::cookie::Cookie::build((PORTAL_COOKIE, value.to_string()))
+        .path("/portal/ui")
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+        .to_string()
+}
+
 /// The headers the JSON handlers expect from a logged-in user.
 fn bearer(headers: &HeaderMap) -> Option<HeaderMap> {
     let token = cookie(headers, PORTAL_COOKIE)?;
@@ -86,9 +97,7 @@ pub async fn login(State(sandbox): State<Sandbox>, Form(form): Form<LoginForm>) 
         Ok(Json(value)) => {
             let token = value["token"].as_str().unwrap_or("");
             let mut response = Redirect::to("/portal/ui/home").into_response();
-            if let Ok(cookie) = HeaderValue::from_str(&format!(
-                "{PORTAL_COOKIE}={token}; Path=/portal/ui; HttpOnly; SameSite=Strict; Max-Age=1800"
-            )) {
+            if let Ok(cookie) = HeaderValue::from_str(&portal_cookie(token, 1800)) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
@@ -104,12 +113,9 @@ pub async fn login(State(sandbox): State<Sandbox>, Form(form): Form<LoginForm>) 
 /// `POST /portal/ui/logout`.
 pub async fn logout() -> Response {
     let mut response = Redirect::to("/portal/ui/login").into_response();
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "irp_portal=; Path=/portal/ui; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
-    );
+    if let Ok(cookie) = HeaderValue::from_str(&portal_cookie("", 0)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     response
 }
 

@@ -1,7 +1,7 @@
 //! The portal pages' frame and small helpers: the page shell, answering with a page, error
 //! boxes, and reading the login cookie.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
@@ -40,12 +40,7 @@ pub fn page(title: &str, body: Markup) -> Markup {
 
 /// Answers with a page.
 pub fn respond(status: StatusCode, title: &str, body: Markup) -> Response {
-    let mut response = (status, page(title, body).into_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response
+    (status, page(title, body)).into_response()
 }
 
 /// An error box for a failed step.
@@ -59,13 +54,8 @@ pub fn error_status(error: &PortalError) -> StatusCode {
 }
 
 /// Reads one cookie.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    axum_extra::extract::cookie::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
 }
