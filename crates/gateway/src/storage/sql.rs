@@ -104,11 +104,13 @@ const PUT_ATTEMPTS: usize = 64;
 /// Re-encrypts one credential for a rotation, unless it was stored again since it was read.
 const RESEAL_CREDENTIAL: &str = "UPDATE nic_credentials SET key_version = $1, \
     password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4 AND version = $5";
-/// The current version of one credential row, and the highest version it ever had (the audit
-/// trail keeps every store, also of rows deleted since).
-const CREDENTIAL_VERSIONS: &str = "SELECT \
-    (SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2), \
-    (SELECT MAX(version) FROM audit_events WHERE owner_id = $3 AND gstin = $4 AND action = 'nic_credentials.store')";
+/// The current version of one credential row.
+const CURRENT_VERSION: &str =
+    "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2";
+/// The highest version a credential row ever had: the audit trail keeps every store, also of
+/// rows deleted since. Read only when there is no row (a row's version is already its highest).
+const LAST_AUDITED_VERSION: &str = "SELECT MAX(version) FROM audit_events \
+    WHERE owner_id = $1 AND gstin = $2 AND action = 'nic_credentials.store'";
 const SELECT_AUDIT: &str = "SELECT account_id, actor_token_id, action, owner_id, gstin, \
     username, version, request_id, at FROM audit_events";
 
@@ -385,17 +387,24 @@ where
         // Optimistic: read the current version, seal for the next one, and write only if the
         // version is still the one read. The triggers audit the write in the same statement.
         for _ in 0..PUT_ATTEMPTS {
-            let (current, last): (Option<i64>, Option<i64>) = sqlx::query_as(CREDENTIAL_VERSIONS)
+            let current: Option<i64> = sqlx::query_scalar(CURRENT_VERSION)
                 .bind(put.owner_id)
                 .bind(put.gstin)
-                .bind(put.owner_id)
-                .bind(put.gstin)
-                .fetch_one(&self.reader)
+                .fetch_optional(&self.reader)
                 .await?;
             let expected = current.unwrap_or(0);
             // Versions never repeat, also after a delete: a verification already running
             // for an earlier write can never be taken for this one.
-            let version = expected.max(last.unwrap_or(0)) + 1;
+            let last = match current {
+                Some(version) => version,
+                None => sqlx::query_scalar::<_, Option<i64>>(LAST_AUDITED_VERSION)
+                    .bind(put.owner_id)
+                    .bind(put.gstin)
+                    .fetch_one(&self.reader)
+                    .await?
+                    .unwrap_or(0),
+            };
+            let version = last + 1;
             let (key_version, ciphertext) = (put.seal)(version)?;
             let done = sqlx::query(UPSERT_CREDENTIAL)
                 .bind(put.owner_id)

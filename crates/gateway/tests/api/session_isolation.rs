@@ -5,6 +5,8 @@
 //! logins are limited per (account, GSTIN). Production mode, an IRP sandbox over HTTP, both
 //! backends.
 
+use std::fmt::Write as _;
+
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -70,106 +72,89 @@ impl World {
         }
     }
 
+    /// Sends a request as `caller`.
+    async fn call(
+        &self,
+        caller: Caller<'_>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> crate::helpers::Response {
+        let mut request = self.request(caller, self.app.client.request(method, self.app.url(path)));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.app.send(request).await
+    }
+
+    /// Sends a request as `caller` and asserts a 200.
+    async fn ok(
+        &self,
+        caller: Caller<'_>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let r = self.call(caller, method, path, body).await;
+        assert_eq!(r.status, 200, "{path}: {:?}", r.body);
+        r.body
+    }
+
     async fn store(&self, caller: Caller<'_>, username: &str, password: &str) -> Value {
         let body = json!({"gstin": VICTIM_GSTIN, "username": username, "password": password});
-        let r = self
-            .app
-            .send(
-                self.request(
-                    caller,
-                    self.app
-                        .client
-                        .post(
-                            self.app
-                                .url("/v2/nic_credentials/store_nic_credentials?verify=true"),
-                        )
-                        .json(&body),
-                ),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        r.body["verification"].clone()
+        let path = "/v2/nic_credentials/store_nic_credentials?verify=true";
+        self.ok(caller, reqwest::Method::POST, path, Some(body))
+            .await["verification"]
+            .clone()
     }
 
     async fn verify(&self, caller: Caller<'_>) -> crate::helpers::Response {
-        self.app
-            .send(
-                self.request(
-                    caller,
-                    self.app
-                        .client
-                        .post(self.app.url("/v2/nic_credentials/verify"))
-                        .json(&json!({"gstin": VICTIM_GSTIN})),
-                ),
-            )
-            .await
+        let body = json!({"gstin": VICTIM_GSTIN});
+        self.call(
+            caller,
+            reqwest::Method::POST,
+            "/v2/nic_credentials/verify",
+            Some(body),
+        )
+        .await
     }
 
     async fn status(&self, caller: Caller<'_>) -> String {
-        let r = self
-            .app
-            .send(self.request(
-                caller,
-                self.app.client.get(self.app.url(&format!(
-                    "/v2/nic_credentials?owner_id={}&gstin={VICTIM_GSTIN}",
-                    caller.owner
-                ))),
-            ))
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        r.body["status"].as_str().unwrap_or("").to_string()
+        let path = format!(
+            "/v2/nic_credentials?owner_id={}&gstin={VICTIM_GSTIN}",
+            caller.owner
+        );
+        let body = self.ok(caller, reqwest::Method::GET, &path, None).await;
+        body["status"].as_str().unwrap_or("").to_string()
     }
 
     async fn generate(&self, caller: Caller<'_>, doc_no: &str) -> Value {
         let body = json!([{"transaction": invoice(VICTIM_GSTIN, BUYER, doc_no, 1000.0)}]);
-        let r = self
-            .app
-            .send(
-                self.request(
-                    caller,
-                    self.app
-                        .client
-                        .put(self.app.url("/v2/eInvoice/generate"))
-                        .json(&body),
-                ),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        r.body[0].clone()
+        self.ok(
+            caller,
+            reqwest::Method::PUT,
+            "/v2/eInvoice/generate",
+            Some(body),
+        )
+        .await[0]
+            .clone()
     }
 
     async fn get(&self, caller: Caller<'_>, irn: &str) -> Value {
-        let r = self
-            .app
-            .send(
-                self.request(
-                    caller,
-                    self.app
-                        .client
-                        .get(self.app.url(&format!("/v2/eInvoice/get?irn={irn}"))),
-                ),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        r.body.clone()
+        let path = format!("/v2/eInvoice/get?irn={irn}");
+        self.ok(caller, reqwest::Method::GET, &path, None).await
     }
 
     async fn cancel(&self, caller: Caller<'_>, irn: &str) -> Value {
         let body = json!([{"irn": irn, "CnlRsn": "2", "CnlRem": "Data entry mistake"}]);
-        let r = self
-            .app
-            .send(
-                self.request(
-                    caller,
-                    self.app
-                        .client
-                        .put(self.app.url("/v2/eInvoice/cancel"))
-                        .json(&body),
-                ),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        r.body[0].clone()
+        self.ok(
+            caller,
+            reqwest::Method::PUT,
+            "/v2/eInvoice/cancel",
+            Some(body),
+        )
+        .await[0]
+            .clone()
     }
 }
 
@@ -413,3 +398,125 @@ on_both_backends!(
     failed_logins_are_limited_per_account_and_gstin,
     failed_logins_are_limited_per_account_and_gstin
 );
+
+/// The IRP-session dimension of the authorisation matrix: who may use the session a row's
+/// password obtained. Every operation that needs an IRP session, by the victim's own row and by
+/// rows of another account on the same GSTIN; only the victim's row gets anything. Written to
+/// `target/authorisation-matrix-irp-sessions-<db>.md`.
+async fn irp_session_matrix(db: Db) {
+    let Some(w) = world(db, "production").await else {
+        return;
+    };
+    let (_, token_a) = w.app.new_account("victim@example.com").await;
+    let (_, token_b) = w.app.new_account("other@example.com").await;
+    let mut callers = Vec::new();
+    let victim = Caller {
+        token: Some(&token_a),
+        owner: w.app.new_gstin_owner(Some(&token_a), VICTIM_GSTIN).await,
+    };
+    assert_eq!(
+        w.store(victim, VICTIM_USER, VICTIM_PASSWORD).await["status"],
+        "VERIFIED"
+    );
+    callers.push(("own row, right password", victim));
+    for (label, username) in [
+        (
+            "other account, same username, wrong password",
+            Some(VICTIM_USER),
+        ),
+        ("other account, unknown username", Some("nosuchuser1")),
+        ("other account, no credentials", None),
+    ] {
+        let caller = Caller {
+            token: Some(&token_b),
+            owner: w.app.new_gstin_owner(Some(&token_b), VICTIM_GSTIN).await,
+        };
+        if let Some(username) = username {
+            w.store(caller, username, "Guess@1234").await;
+        }
+        callers.push((label, caller));
+    }
+    let generated = w.generate(victim, "MTX/0").await;
+    let irn = generated["govt_response"]["Irn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut table = String::from(
+        "| caller | verify | generate | get the victim's IRN | cancel the victim's IRN |\n|---|---|---|---|---|\n",
+    );
+    // The victim goes last, so that its cancel does not change what the others meet.
+    callers.rotate_left(1);
+    for (i, (label, caller)) in callers.iter().enumerate() {
+        let is_victim = *label == "own row, right password";
+        let verify = w.verify(*caller).await;
+        let verify = match verify.status {
+            200 => verify.body["status"].as_str().unwrap_or("").to_string(),
+            other => format!("{other}"),
+        };
+        let generate = w
+            .call(
+                *caller,
+                reqwest::Method::PUT,
+                "/v2/eInvoice/generate",
+                Some(json!([{"transaction": invoice(VICTIM_GSTIN, BUYER, &format!("MTX/{}", i + 1), 1000.0)}])),
+            )
+            .await;
+        let get = w
+            .call(
+                *caller,
+                reqwest::Method::GET,
+                &format!("/v2/eInvoice/get?irn={irn}"),
+                None,
+            )
+            .await;
+        let cancel = w
+            .call(
+                *caller,
+                reqwest::Method::PUT,
+                "/v2/eInvoice/cancel",
+                Some(json!([{"irn": irn, "CnlRsn": "2", "CnlRem": "Data entry mistake"}])),
+            )
+            .await;
+        let outcome = |r: &crate::helpers::Response, array: bool| {
+            let doc = if array { &r.body[0] } else { &r.body };
+            if r.status != 200 {
+                format!("{}", r.status)
+            } else {
+                doc["document_status"].as_str().unwrap_or("").to_string()
+            }
+        };
+        let got = |r: &crate::helpers::Response| {
+            r.status == 200 && r.body["govt_response"]["SignedInvoice"].is_string()
+        };
+        let generate_ok =
+            generate.status == 200 && generate.body[0]["document_status"] == "IRN_GENERATED";
+        let cancel_ok = cancel.status == 200 && cancel.body[0]["document_status"] == "CANCELLED";
+        assert_eq!(verify == "VERIFIED", is_victim, "{label}: verify {verify}");
+        assert_eq!(
+            generate_ok, is_victim,
+            "{label}: generate {:?}",
+            generate.body
+        );
+        assert_eq!(got(&get), is_victim, "{label}: get {:?}", get.body);
+        assert_eq!(cancel_ok, is_victim, "{label}: cancel {:?}", cancel.body);
+        writeln!(
+            table,
+            "| {label} | {verify} | {} | {} | {} |",
+            outcome(&generate, true),
+            if got(&get) {
+                "signed invoice"
+            } else {
+                "nothing"
+            },
+            outcome(&cancel, true)
+        )
+        .unwrap();
+    }
+    let target = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join(format!("authorisation-matrix-irp-sessions-{db:?}.md").to_lowercase());
+    std::fs::write(target, &table).unwrap();
+    println!("{table}");
+}
+on_both_backends!(irp_session_matrix, irp_session_matrix);
