@@ -136,6 +136,7 @@ pub fn settings_for(
 impl TestApp {
     /// Starts a gateway; `None` when the backend is unavailable here.
     pub async fn spawn(db: Db, options: Options) -> Option<TestApp> {
+        testkit::init_test_log();
         let data_dir = match options.data_dir {
             Some(d) => d,
             None => tempfile::tempdir().unwrap(),
