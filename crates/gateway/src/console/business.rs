@@ -93,7 +93,7 @@ fn gstin_row(
                 span.mono { (gstin) }
                 @if owner.name != gstin { " " span.muted { (owner.name) } }
             }
-            " " (status_badge(record.map(|r| r.verify_status.as_str())))
+            " " (status_badge(record.map(|r| r.verify_status)))
             @if let Some(list) = branches.get(&owner.id) {
                 ul.branches {
                     @for b in list {

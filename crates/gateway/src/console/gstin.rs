@@ -130,7 +130,7 @@ async fn gstin_page(
         .map(str::to_string)
         .or_else(|| record.as_ref().map(|r| r.username.clone()))
         .unwrap_or_default();
-    let status_code = record.as_ref().map(|r| r.verify_status.as_str());
+    let status_code = record.as_ref().map(|r| r.verify_status);
     let title = format!("GSTIN {gstin}");
     let body = html! {
         p.breadcrumbs { a href="/console/settings/business" { "Business Settings" } " › " span.mono { (gstin) } }

@@ -7,6 +7,7 @@ use maud::{html, Markup, DOCTYPE};
 
 use crate::clock::rfc3339;
 use crate::service::FieldError;
+use crate::storage::VerificationStatus;
 
 /// Which part of the console a page belongs to (for the navigation).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -163,34 +164,35 @@ pub fn has_error(errors: &[FieldError], field: &str) -> bool {
 }
 
 /// The plain-language label of a verification status (`None`: no credentials stored).
-pub fn status_label(status: Option<&str>) -> &'static str {
+pub fn status_label(status: Option<VerificationStatus>) -> &'static str {
     match status {
         None => "Missing",
-        Some("VERIFIED") => "Verified",
-        Some("WRONG_PASSWORD") => "Wrong password",
-        Some("UNKNOWN_USER") => "Unknown API user",
-        Some("NOT_MAPPED_TO_GSP") => "Not mapped to our GSP",
-        Some("GSTIN_NOT_ENABLED") => "GSTIN not enabled",
-        Some("BLOCKED") => "Blocked",
-        Some("IRP_UNAVAILABLE") => "IRP unavailable",
-        Some(_) => "Unverified",
+        Some(VerificationStatus::Verified) => "Verified",
+        Some(VerificationStatus::WrongPassword) => "Wrong password",
+        Some(VerificationStatus::UnknownUser) => "Unknown API user",
+        Some(VerificationStatus::NotMappedToGsp) => "Not mapped to our GSP",
+        Some(VerificationStatus::GstinNotEnabled) => "GSTIN not enabled",
+        Some(VerificationStatus::Blocked) => "Blocked",
+        Some(VerificationStatus::IrpUnavailable) => "IRP unavailable",
+        Some(VerificationStatus::Unverified) => "Unverified",
     }
 }
 
 /// Whether a status needs someone's attention.
-pub fn needs_attention(status: Option<&str>) -> bool {
-    status != Some("VERIFIED")
+pub fn needs_attention(status: Option<VerificationStatus>) -> bool {
+    status != Some(VerificationStatus::Verified)
 }
 
 /// A status badge.
-pub fn status_badge(status: Option<&str>) -> Markup {
+pub fn status_badge(status: Option<VerificationStatus>) -> Markup {
     let class = match status {
-        Some("VERIFIED") => "badge ok",
-        None | Some("UNVERIFIED") => "badge neutral",
-        Some("IRP_UNAVAILABLE") => "badge warn",
+        Some(VerificationStatus::Verified) => "badge ok",
+        None | Some(VerificationStatus::Unverified) => "badge neutral",
+        Some(VerificationStatus::IrpUnavailable) => "badge warn",
         Some(_) => "badge bad",
     };
-    html! { span class=(class) data-status=(status.unwrap_or("MISSING")) { (status_label(status)) } }
+    let code = status.map_or("MISSING", VerificationStatus::as_str);
+    html! { span class=(class) data-status=(code) { (status_label(status)) } }
 }
 
 /// A time for people: `2026-11-22 10:04 UTC`.

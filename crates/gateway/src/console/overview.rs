@@ -18,7 +18,7 @@ use super::layout::{
 use super::session::ConsoleSession;
 use crate::service::owners;
 use crate::state::AppState;
-use crate::storage::{CredentialRecord, OwnerKind};
+use crate::storage::{CredentialRecord, OwnerKind, VerificationStatus};
 
 /// One GSTIN line of the overview.
 struct Line {
@@ -98,16 +98,16 @@ pub async fn show(
             credentials: Some(record),
         });
     }
-    let status_of = |l: &Line| l.credentials.as_ref().map(|c| c.verify_status.clone());
+    let status_of = |l: &Line| l.credentials.as_ref().map(|c| c.verify_status);
     lines.sort_by(|a, b| {
-        needs_attention(status_of(b).as_deref())
-            .cmp(&needs_attention(status_of(a).as_deref()))
+        needs_attention(status_of(b))
+            .cmp(&needs_attention(status_of(a)))
             .then_with(|| a.gstin.cmp(&b.gstin))
     });
     let total = lines.len();
     let attention = lines
         .iter()
-        .filter(|l| needs_attention(status_of(l).as_deref()))
+        .filter(|l| needs_attention(status_of(l)))
         .count();
     let only_attention = query.show.as_deref() == Some("attention");
     let body = html! {
@@ -135,19 +135,19 @@ pub async fn show(
                         th scope="col" { "NIC API user" } th scope="col" { "Status" } th scope="col" { "Last verified" } th scope="col" { "What to do" }
                     } }
                     tbody {
-                        @for line in lines.iter().filter(|l| !only_attention || needs_attention(status_of(l).as_deref())) {
+                        @for line in lines.iter().filter(|l| !only_attention || needs_attention(status_of(l))) {
                             @let status = status_of(line);
-                            tr.attention[needs_attention(status.as_deref())] data-gstin=(line.gstin) {
+                            tr.attention[needs_attention(status)] data-gstin=(line.gstin) {
                                 td.mono { a href={ "/console/settings/business/gstins/" (line.owner_id) } { (line.gstin) } }
                                 td { (line.name) }
                                 td { (line.business) }
                                 td.mono { @if let Some(c) = &line.credentials { (c.username) } }
-                                td { (status_badge(status.as_deref())) }
+                                td { (status_badge(status)) }
                                 td { @match line.credentials.as_ref().and_then(|c| c.last_verified_at) { Some(at) => (human_time(at)), None => "never" } }
                                 td {
                                     @match &line.credentials {
                                         None => "Store the NIC API username and password.",
-                                        Some(c) if c.verify_status == "UNVERIFIED" => "Verify the stored credentials.",
+                                        Some(c) if c.verify_status == VerificationStatus::Unverified => "Verify the stored credentials.",
                                         Some(c) => { (c.last_error.as_deref().unwrap_or("")) }
                                     }
                                 }

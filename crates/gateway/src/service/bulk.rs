@@ -124,7 +124,7 @@ pub async fn import_row(
     if verify_at_irp {
         match verify::verify(state, actor, owner_id, &row.gstin).await {
             Ok(v) => {
-                result.verification = Some(v.status);
+                result.verification = Some(v.status.as_str());
                 result.message = v.last_error;
             }
             Err(e) => result.message = Some(describe(&e)),

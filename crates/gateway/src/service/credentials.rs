@@ -8,7 +8,9 @@ use uuid::Uuid;
 use super::owners::{find_owner, owns_gstin, remember_owner};
 use super::{Actor, FieldError, ServiceError};
 use crate::state::AppState;
-use crate::storage::{AuditEvent, CredentialPut, OwnerKind, OwnerRecord, StoreError};
+use crate::storage::{
+    AuditEvent, CredentialPut, OwnerKind, OwnerRecord, StoreError, VerificationStatus,
+};
 use crate::vault::CredentialSlot;
 
 /// The largest inner auth JSON whose base64 still fits one RSA-2048 PKCS#1 v1.5 block:
@@ -39,7 +41,7 @@ pub struct CredentialSummary {
     /// Last store time (Unix ms).
     pub updated_at: i64,
     /// Verification status at the IRP.
-    pub status: String,
+    pub status: VerificationStatus,
     /// When the IRP last checked them (Unix ms).
     pub last_verified_at: Option<i64>,
     /// What the last check said, in plain words.

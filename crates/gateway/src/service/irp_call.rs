@@ -18,27 +18,27 @@ use super::{Actor, FieldError, ServiceError};
 use crate::irp::sessions::SessionError;
 use crate::irp::IrpContext;
 use crate::state::AppState;
-use crate::storage::{CredentialRecord, IrpSessionKey};
+use crate::storage::{CredentialRecord, IrpSessionKey, VerificationStatus};
 use crate::vault::{CredentialSlot, VaultError};
 
 /// Maps what the IRP said to a status and advice.
-pub fn classify(error: &IrpError) -> (&'static str, String) {
+pub fn classify(error: &IrpError) -> (VerificationStatus, String) {
     let codes = error.codes();
     let has = |c: &str| codes.contains(&c);
     if has("1019") {
-        ("WRONG_PASSWORD", "the IRP says the password is wrong (1019); update it here with the current NIC API password".into())
+        (VerificationStatus::WrongPassword, "the IRP says the password is wrong (1019); update it here with the current NIC API password".into())
     } else if has("1017") {
-        ("UNKNOWN_USER", "the IRP does not know this API username for the GSTIN (1017); check the username, or create an API user on the e-invoice portal".into())
+        (VerificationStatus::UnknownUser, "the IRP does not know this API username for the GSTIN (1017); check the username, or create an API user on the e-invoice portal".into())
     } else if has("1018") {
-        ("NOT_MAPPED_TO_GSP", "this API user was created for another GSP (1018); create one for us on the e-invoice portal (API Registration, Create API User, Through GSP)".into())
+        (VerificationStatus::NotMappedToGsp, "this API user was created for another GSP (1018); create one for us on the e-invoice portal (API Registration, Create API User, Through GSP)".into())
     } else if has("1014") {
-        ("GSTIN_NOT_ENABLED", "the GSTIN is not enabled for e-invoicing, or this API user is frozen or blocked (1014); check on the e-invoice portal".into())
+        (VerificationStatus::GstinNotEnabled, "the GSTIN is not enabled for e-invoicing, or this API user is frozen or blocked (1014); check on the e-invoice portal".into())
     } else if ["3025", "3033", "3034", "3035", "3036"]
         .iter()
         .any(|c| has(c))
     {
         (
-            "BLOCKED",
+            VerificationStatus::Blocked,
             format!(
                 "the IRP has blocked this account ({}); contact the e-invoice helpdesk",
                 codes.join(", ")
@@ -46,7 +46,7 @@ pub fn classify(error: &IrpError) -> (&'static str, String) {
         )
     } else if let IrpError::Nic { .. } = error {
         (
-            "IRP_UNAVAILABLE",
+            VerificationStatus::IrpUnavailable,
             format!(
                 "the IRP refused the check ({}); try again later",
                 codes.join(", ")
@@ -54,7 +54,7 @@ pub fn classify(error: &IrpError) -> (&'static str, String) {
         )
     } else {
         (
-            "IRP_UNAVAILABLE",
+            VerificationStatus::IrpUnavailable,
             "the IRP did not answer; the credentials will be checked again later".into(),
         )
     }
@@ -193,7 +193,7 @@ pub async fn session(
             }
             let (verdict, advice) = classify(&e);
             let mut errors = OutcomeError::govt(&e);
-            errors.push(OutcomeError::gateway(verdict, advice));
+            errors.push(OutcomeError::gateway(verdict.as_str(), advice));
             Outcome::failed(status, errors)
         }
     })

@@ -9,6 +9,7 @@ use super::irp_call::{open_credentials, throttled};
 use super::{Actor, ServiceError};
 use crate::irp::sessions::SessionError;
 use crate::state::AppState;
+use crate::storage::VerificationStatus;
 
 /// The outcome of a check.
 #[derive(Debug, Clone)]
@@ -17,7 +18,7 @@ pub struct Verification {
     pub gstin: String,
     /// `VERIFIED`, `WRONG_PASSWORD`, `UNKNOWN_USER`, `NOT_MAPPED_TO_GSP`, `GSTIN_NOT_ENABLED`,
     /// `BLOCKED` or `IRP_UNAVAILABLE`.
-    pub status: &'static str,
+    pub status: VerificationStatus,
     /// What to do, in plain words (none when verified).
     pub last_error: Option<String>,
     /// When (Unix ms).
@@ -37,19 +38,19 @@ pub async fn verify(
     let now = state.now();
     let (status, last_error) = match &state.irp {
         None => (
-            "IRP_UNAVAILABLE",
+            VerificationStatus::IrpUnavailable,
             Some("the gateway has no IRP connection configured".to_string()),
         ),
         Some(irp) => {
             let creds = open_credentials(state, irp, actor, record.clone()).await?;
             match creds.session(irp).await {
-                Ok(_) => ("VERIFIED", None),
+                Ok(_) => (VerificationStatus::Verified, None),
                 Err(SessionError::Throttled { retry_after_secs }) => {
                     return Err(throttled(retry_after_secs));
                 }
                 Err(SessionError::Irp(e)) => {
                     let (status, advice) = classify(&e);
-                    tracing::info!(gstin = %record.gstin, status, "credential check failed");
+                    tracing::info!(gstin = %record.gstin, status = status.as_str(), "credential check failed");
                     (status, Some(advice))
                 }
             }
@@ -95,7 +96,7 @@ pub async fn health_check_once(
         match verify(state, actor, owner_id, &gstin).await {
             Ok(v) => {
                 checked += 1;
-                tracing::debug!(%owner_id, gstin = %v.gstin, status = v.status, "periodic credential check");
+                tracing::debug!(%owner_id, gstin = %v.gstin, status = v.status.as_str(), "periodic credential check");
             }
             Err(e) => {
                 tracing::warn!(%owner_id, %gstin, error = %e, "periodic credential check failed")

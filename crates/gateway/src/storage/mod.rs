@@ -206,7 +206,7 @@ pub trait Store: Send + Sync + 'static {
         owner_id: Uuid,
         gstin: &str,
         version: i64,
-        status: &str,
+        status: VerificationStatus,
         error: Option<&str>,
         at: i64,
     ) -> Result<bool, StoreError>;

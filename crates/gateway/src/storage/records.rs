@@ -113,6 +113,68 @@ impl TryFrom<String> for OwnerKind {
     }
 }
 
+/// What the IRP said of stored credentials the last time they were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationStatus {
+    /// Not checked since they were stored.
+    Unverified,
+    /// The IRP accepted them.
+    Verified,
+    /// 1019.
+    WrongPassword,
+    /// 1017.
+    UnknownUser,
+    /// 1018: the API user belongs to another GSP.
+    NotMappedToGsp,
+    /// 1014: the GSTIN is not enabled, or the user is frozen or blocked.
+    GstinNotEnabled,
+    /// 3025, 3033–3036: the IRP blocked the account.
+    Blocked,
+    /// The IRP could not be asked.
+    IrpUnavailable,
+}
+
+impl VerificationStatus {
+    const ALL: [VerificationStatus; 8] = [
+        VerificationStatus::Unverified,
+        VerificationStatus::Verified,
+        VerificationStatus::WrongPassword,
+        VerificationStatus::UnknownUser,
+        VerificationStatus::NotMappedToGsp,
+        VerificationStatus::GstinNotEnabled,
+        VerificationStatus::Blocked,
+        VerificationStatus::IrpUnavailable,
+    ];
+
+    /// The stored and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationStatus::Unverified => "UNVERIFIED",
+            VerificationStatus::Verified => "VERIFIED",
+            VerificationStatus::WrongPassword => "WRONG_PASSWORD",
+            VerificationStatus::UnknownUser => "UNKNOWN_USER",
+            VerificationStatus::NotMappedToGsp => "NOT_MAPPED_TO_GSP",
+            VerificationStatus::GstinNotEnabled => "GSTIN_NOT_ENABLED",
+            VerificationStatus::Blocked => "BLOCKED",
+            VerificationStatus::IrpUnavailable => "IRP_UNAVAILABLE",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl TryFrom<String> for VerificationStatus {
+    type Error = super::StoreError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        VerificationStatus::parse(&text)
+            .ok_or_else(|| super::StoreError::Corrupt(format!("verification status {text}")))
+    }
+}
+
 /// A PAN, GSTIN or branch of an account; credentials are stored per owner and GSTIN.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OwnerRecord {
@@ -173,7 +235,8 @@ pub struct CredentialRecord {
     /// Last store time.
     pub updated_at: i64,
     /// `UNVERIFIED` until checked at the IRP, then `VERIFIED`, `WRONG_PASSWORD`, …
-    pub verify_status: String,
+    #[sqlx(try_from = "String")]
+    pub verify_status: VerificationStatus,
     /// When the IRP last checked them.
     pub last_verified_at: Option<i64>,
     /// What the last check said, in plain words.

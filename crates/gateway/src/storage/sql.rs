@@ -469,12 +469,12 @@ where
         owner_id: Uuid,
         gstin: &str,
         version: i64,
-        status: &str,
+        status: VerificationStatus,
         error: Option<&str>,
         at: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE nic_credentials SET verify_status = $1, last_error = $2, last_verified_at = $3 WHERE owner_id = $4 AND gstin = $5 AND version = $6")
-            .bind(status)
+            .bind(status.as_str())
             .bind(error)
             .bind(at)
             .bind(owner_id)

@@ -501,7 +501,14 @@ async fn versions_never_repeat(db: Db) {
     let applied = app
         .state
         .store
-        .set_verification(owner, GSTIN_KA, 1, "VERIFIED", None, 1)
+        .set_verification(
+            owner,
+            GSTIN_KA,
+            1,
+            gateway::storage::VerificationStatus::Verified,
+            None,
+            1,
+        )
         .await
         .unwrap();
     assert!(!applied);
@@ -512,7 +519,7 @@ async fn versions_never_repeat(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(record.verify_status, "UNVERIFIED");
+    assert_eq!(record.verify_status.as_str(), "UNVERIFIED");
 }
 on_both_backends!(versions_never_repeat, versions_never_repeat);
 

@@ -74,7 +74,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         password_ciphertext: CANARY_BYTES.to_vec(),
         version: 1,
         updated_at: 0,
-        verify_status: "VERIFIED".into(),
+        verify_status: gateway::storage::VerificationStatus::Verified,
         last_verified_at: None,
         last_error: None,
     };

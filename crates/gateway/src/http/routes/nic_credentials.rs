@@ -82,7 +82,7 @@ impl From<crate::service::verify::Verification> for VerificationView {
     fn from(v: crate::service::verify::Verification) -> Self {
         VerificationView {
             gstin: v.gstin,
-            status: v.status.to_string(),
+            status: v.status.as_str().to_string(),
             last_verified_at: rfc3339(v.verified_at),
             last_error: v.last_error,
         }
@@ -226,7 +226,7 @@ pub async fn get_nic_credentials(
         password_set: summary.password_set,
         version: summary.version,
         updated_at: rfc3339(summary.updated_at),
-        status: summary.status,
+        status: summary.status.as_str().to_string(),
         last_verified_at: summary.last_verified_at.map(rfc3339),
         last_error: summary.last_error,
     }))
