@@ -18,6 +18,18 @@ fn behind_a_proxy(settings: &mut gateway::Settings) {
     settings.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
 }
 
+/// A production gateway that believes `X-Forwarded-For` from loopback (the tests' proxy).
+async fn production_behind_a_proxy(db: Db) -> Option<TestApp> {
+    TestApp::spawn(
+        db,
+        Options {
+            adjust: Some(behind_a_proxy),
+            ..Options::mode("production")
+        },
+    )
+    .await
+}
+
 async fn store_with_token(app: &TestApp, token: &str, owner: &str, forwarded_for: &str) -> u16 {
     app.send(
         app.client
@@ -32,15 +44,7 @@ async fn store_with_token(app: &TestApp, token: &str, owner: &str, forwarded_for
 }
 
 async fn invalid_tokens_are_counted_per_real_client(db: Db) {
-    let Some(app) = TestApp::spawn(
-        db,
-        Options {
-            adjust: Some(behind_a_proxy),
-            ..Options::mode("production")
-        },
-    )
-    .await
-    else {
+    let Some(app) = production_behind_a_proxy(db).await else {
         return;
     };
     let (_, token) = app.new_account("owner@example.com").await;
@@ -120,15 +124,7 @@ async fn login(
 }
 
 async fn nobody_can_lock_a_user_out(db: Db) {
-    let Some(app) = TestApp::spawn(
-        db,
-        Options {
-            adjust: Some(behind_a_proxy),
-            ..Options::mode("production")
-        },
-    )
-    .await
-    else {
+    let Some(app) = production_behind_a_proxy(db).await else {
         return;
     };
     app.new_account("known@example.com").await;
