@@ -4,8 +4,10 @@
 //! runs the same story against both.
 
 mod postgres;
+mod queries;
 mod records;
 mod sql;
+mod sql_sessions;
 mod sqlite;
 
 use std::sync::Arc;
@@ -115,9 +117,58 @@ impl IrpSessionKey {
     }
 }
 
+/// The short-lived sessions the gateway keeps: IRP sessions (sealed) with their auth leases,
+/// and console logins.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores (or replaces) a sealed IRP session.
+    async fn put_irp_session(
+        &self,
+        key: &IrpSessionKey,
+        sealed: &[u8],
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// A sealed IRP session and its expiry.
+    async fn get_irp_session(
+        &self,
+        key: &IrpSessionKey,
+    ) -> Result<Option<(Vec<u8>, i64)>, StoreError>;
+    /// Deletes the IRP sessions of one credential row (every version, every client).
+    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError>;
+    /// Claims the right to authenticate for a key until `until` (Unix ms): true when no other
+    /// holder has a live lease.
+    async fn claim_auth_lease(
+        &self,
+        key: &IrpSessionKey,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError>;
+    /// Gives a lease back.
+    async fn release_auth_lease(&self, key: &IrpSessionKey, holder: &str)
+        -> Result<(), StoreError>;
+    /// Records a console login.
+    async fn insert_web_session(&self, session: &WebSessionRecord) -> Result<(), StoreError>;
+    /// A console session (live or not) by the SHA-256 of its cookie value, with its user's email.
+    async fn find_web_session(
+        &self,
+        secret_hash: &[u8],
+    ) -> Result<Option<WebSessionRecord>, StoreError>;
+    /// A console session of the account by id, with its user's email (to name an actor).
+    async fn get_web_session(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<WebSessionRecord>, StoreError>;
+    /// Records activity on a session.
+    async fn touch_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError>;
+    /// Ends a session (logout).
+    async fn end_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError>;
+}
+
 /// Everything the gateway keeps, behind one object-safe trait.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SessionStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
     /// Applies pending migrations.
@@ -210,32 +261,6 @@ pub trait Store: Send + Sync + 'static {
         error: Option<&str>,
         at: i64,
     ) -> Result<bool, StoreError>;
-    /// Stores (or replaces) a sealed IRP session.
-    async fn put_irp_session(
-        &self,
-        key: &IrpSessionKey,
-        sealed: &[u8],
-        expires_at: i64,
-    ) -> Result<(), StoreError>;
-    /// A sealed IRP session and its expiry.
-    async fn get_irp_session(
-        &self,
-        key: &IrpSessionKey,
-    ) -> Result<Option<(Vec<u8>, i64)>, StoreError>;
-    /// Deletes the IRP sessions of one credential row (every version, every client).
-    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError>;
-    /// Claims the right to authenticate for a key until `until` (Unix ms): true when no other
-    /// holder has a live lease.
-    async fn claim_auth_lease(
-        &self,
-        key: &IrpSessionKey,
-        holder: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<bool, StoreError>;
-    /// Gives a lease back.
-    async fn release_auth_lease(&self, key: &IrpSessionKey, holder: &str)
-        -> Result<(), StoreError>;
     /// Credentials not checked since `before` (or never), oldest first: (account, owner, GSTIN).
     async fn credentials_due_for_check(
         &self,
@@ -263,24 +288,6 @@ pub trait Store: Send + Sync + 'static {
     /// Every credential stored under the account's owners (for overviews), by GSTIN.
     async fn list_credentials(&self, account_id: Uuid)
         -> Result<Vec<CredentialRecord>, StoreError>;
-
-    /// Records a console login.
-    async fn insert_web_session(&self, session: &WebSessionRecord) -> Result<(), StoreError>;
-    /// A console session (live or not) by the SHA-256 of its cookie value, with its user's email.
-    async fn find_web_session(
-        &self,
-        secret_hash: &[u8],
-    ) -> Result<Option<WebSessionRecord>, StoreError>;
-    /// A console session of the account by id, with its user's email (to name an actor).
-    async fn get_web_session(
-        &self,
-        account_id: Uuid,
-        id: Uuid,
-    ) -> Result<Option<WebSessionRecord>, StoreError>;
-    /// Records activity on a session.
-    async fn touch_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError>;
-    /// Ends a session (logout).
-    async fn end_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError>;
 
     /// Audit events for one owner and GSTIN (or all of the owner's when `gstin` is `None`), oldest first.
     async fn list_audit_events(

@@ -15,6 +15,7 @@ use sqlx::{
 };
 use uuid::Uuid;
 
+use super::queries::*;
 use super::*;
 
 /// What differs between the databases.
@@ -50,69 +51,6 @@ impl<DB: Database> Drop for SqlStore<DB> {
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
-
-/// The insert of one audit event (run inside the transaction of the change it records).
-fn audit_insert<'q, DB: Database>(
-    event: &'q AuditEvent,
-) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
-where
-    Uuid: Encode<'q, DB> + Type<DB>,
-    i64: Encode<'q, DB> + Type<DB>,
-    &'q str: Encode<'q, DB> + Type<DB>,
-    Option<Uuid>: Encode<'q, DB>,
-    Option<i64>: Encode<'q, DB>,
-    Option<&'q str>: Encode<'q, DB>,
-{
-    sqlx::query(INSERT_AUDIT)
-        .bind(event.account_id)
-        .bind(event.actor_token_id)
-        .bind(event.action.as_str())
-        .bind(event.owner_id)
-        .bind(event.gstin.as_deref())
-        .bind(event.username.as_deref())
-        .bind(event.version)
-        .bind(event.request_id.as_deref())
-        .bind(event.at)
-}
-
-const SELECT_WEB_SESSION: &str = "SELECT s.id, s.account_id, s.user_id, u.email, s.secret_hash, \
-    s.created_at, s.last_seen_at, s.expires_at, s.ended_at \
-    FROM web_sessions s JOIN users u ON u.id = s.user_id";
-
-const INSERT_AUDIT: &str = "INSERT INTO audit_events \
-    (account_id, actor_token_id, action, owner_id, gstin, username, version, request_id, at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-const SELECT_OWNER: &str =
-    "SELECT id, account_id, kind, name, pan, gstin, parent_id, created_at FROM owners";
-const SELECT_TOKEN: &str = "SELECT id, account_id, user_id, label, token_hash, created_at, \
-    last_used_at, revoked_at FROM auth_tokens";
-const SELECT_CREDENTIAL: &str = "SELECT owner_id, gstin, username, key_version, \
-    password_ciphertext, version, updated_at, verify_status, last_verified_at, last_error \
-    FROM nic_credentials";
-const UPSERT_CREDENTIAL: &str = "INSERT INTO nic_credentials \
-    (owner_id, gstin, username, key_version, password_ciphertext, version, updated_at, \
-    account_id, actor_token_id, request_id) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-    ON CONFLICT (owner_id, gstin) DO UPDATE SET username = excluded.username, \
-    key_version = excluded.key_version, password_ciphertext = excluded.password_ciphertext, \
-    version = excluded.version, updated_at = excluded.updated_at, \
-    account_id = excluded.account_id, actor_token_id = excluded.actor_token_id, \
-    request_id = excluded.request_id, verify_status = 'UNVERIFIED', last_error = NULL \
-    WHERE nic_credentials.version = $11";
-/// How often a store retries when another writer bumped the version in between.
-const PUT_ATTEMPTS: usize = 64;
-/// Re-encrypts one credential for a rotation, unless it was stored again since it was read.
-const RESEAL_CREDENTIAL: &str = "UPDATE nic_credentials SET key_version = $1, \
-    password_ciphertext = $2 WHERE owner_id = $3 AND gstin = $4 AND version = $5";
-/// The current version of one credential row.
-const CURRENT_VERSION: &str =
-    "SELECT version FROM nic_credentials WHERE owner_id = $1 AND gstin = $2";
-/// The highest version a credential row ever had: the audit trail keeps every store, also of
-/// rows deleted since. Read only when there is no row (a row's version is already its highest).
-const LAST_AUDITED_VERSION: &str = "SELECT MAX(version) FROM audit_events \
-    WHERE owner_id = $1 AND gstin = $2 AND action = 'nic_credentials.store'";
-const SELECT_AUDIT: &str = "SELECT account_id, actor_token_id, action, owner_id, gstin, \
-    username, version, request_id, at FROM audit_events";
 
 #[async_trait]
 impl<DB: Dialect> Store for SqlStore<DB>
@@ -485,48 +423,6 @@ where
         Ok(DB::rows_affected(&done) == 1)
     }
 
-    async fn put_irp_session(
-        &self,
-        key: &IrpSessionKey,
-        sealed: &[u8],
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO irp_sessions (client_id, owner_id, gstin, version, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
-            .bind(&key.client_id)
-            .bind(key.owner_id)
-            .bind(&key.gstin)
-            .bind(key.version)
-            .bind(&key.username)
-            .bind(sealed)
-            .bind(expires_at)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    async fn get_irp_session(
-        &self,
-        key: &IrpSessionKey,
-    ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
-        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4")
-            .bind(&key.client_id)
-            .bind(key.owner_id)
-            .bind(&key.gstin)
-            .bind(key.version)
-            .fetch_optional(&self.reader)
-            .await?)
-    }
-
-    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM irp_sessions WHERE owner_id = $1 AND gstin = $2")
-            .bind(owner_id)
-            .bind(gstin)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
     async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
@@ -581,44 +477,6 @@ where
         Ok(DB::rows_affected(&done) == 1)
     }
 
-    async fn claim_auth_lease(
-        &self,
-        key: &IrpSessionKey,
-        holder: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, owner_id, gstin, version, holder, until) VALUES ($1, $2, $3, $4, $5, $6) \
-            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET holder = excluded.holder, until = excluded.until \
-            WHERE irp_auth_leases.until < $7 OR irp_auth_leases.holder = excluded.holder")
-            .bind(&key.client_id)
-            .bind(key.owner_id)
-            .bind(&key.gstin)
-            .bind(key.version)
-            .bind(holder)
-            .bind(until)
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-        Ok(DB::rows_affected(&done) == 1)
-    }
-
-    async fn release_auth_lease(
-        &self,
-        key: &IrpSessionKey,
-        holder: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4 AND holder = $5")
-            .bind(&key.client_id)
-            .bind(key.owner_id)
-            .bind(&key.gstin)
-            .bind(key.version)
-            .bind(holder)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
     async fn credentials_due_for_check(
         &self,
         before: i64,
@@ -651,64 +509,6 @@ where
             .iter()
             .map(CredentialRecord::from_row)
             .collect::<Result<_, _>>()?)
-    }
-
-    async fn insert_web_session(&self, session: &WebSessionRecord) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO web_sessions (id, account_id, user_id, secret_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(session.id)
-            .bind(session.account_id)
-            .bind(session.user_id)
-            .bind(&session.secret_hash)
-            .bind(session.created_at)
-            .bind(session.last_seen_at)
-            .bind(session.expires_at)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    async fn find_web_session(
-        &self,
-        secret_hash: &[u8],
-    ) -> Result<Option<WebSessionRecord>, StoreError> {
-        let row = sqlx::query(&format!("{SELECT_WEB_SESSION} WHERE s.secret_hash = $1"))
-            .bind(secret_hash)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(row.as_ref().map(WebSessionRecord::from_row).transpose()?)
-    }
-
-    async fn get_web_session(
-        &self,
-        account_id: Uuid,
-        id: Uuid,
-    ) -> Result<Option<WebSessionRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "{SELECT_WEB_SESSION} WHERE s.id = $1 AND s.account_id = $2"
-        ))
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&self.reader)
-        .await?;
-        Ok(row.as_ref().map(WebSessionRecord::from_row).transpose()?)
-    }
-
-    async fn touch_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE web_sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    async fn end_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE web_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
-            .bind(at)
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
     }
 
     async fn list_audit_events(

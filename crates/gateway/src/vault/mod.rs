@@ -6,17 +6,21 @@
 //! elsewhere (the CLI, another replica) without a restart.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::RwLock;
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
-use base64::Engine;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 use zeroize::Zeroizing;
+
+mod error;
+mod master_key;
+
+pub use error::VaultError;
+pub use master_key::MasterKey;
 
 use crate::storage::{AuditEvent, Store, StoreError, VaultKeyRecord};
 
@@ -24,135 +28,6 @@ use crate::storage::{AuditEvent, Store, StoreError, VaultKeyRecord};
 const SEALED_MAGIC: &[u8; 2] = b"E1";
 const NONCE_LEN: usize = 12;
 const HEADER_LEN: usize = 2 + 4 + NONCE_LEN;
-
-/// What can go wrong with keys and ciphertexts. Never carries key or plaintext bytes.
-#[derive(Debug, thiserror::Error)]
-pub enum VaultError {
-    /// The master key is missing (production mode), malformed, or given twice.
-    #[error("master key: {0}")]
-    MasterKey(String),
-    /// The master key does not open this database's vault keys.
-    #[error("the master key does not open vault key version {0} of this database; check EINVOICE_MASTER_KEY or EINVOICE_MASTER_KEY_FILE (nothing was changed)")]
-    WrongMasterKey(i64),
-    /// A ciphertext names a key version the vault does not have.
-    #[error("unknown vault key version {0}")]
-    UnknownKeyVersion(i64),
-    /// A ciphertext failed authentication (wrong row, tampered, or wrong key).
-    #[error("ciphertext does not authenticate for this owner, GSTIN and version")]
-    Authentication,
-    /// A ciphertext is too short or has an unknown format.
-    #[error("malformed ciphertext")]
-    Malformed,
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Reading or writing a key file failed.
-    #[error("key file {path}: {error}")]
-    Io {
-        /// The file.
-        path: String,
-        /// What happened.
-        error: std::io::Error,
-    },
-}
-
-/// The 32-byte key that wraps the data keys. Zeroed on drop; never printed.
-pub struct MasterKey(Zeroizing<[u8; 32]>);
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey([redacted])")
-    }
-}
-
-impl MasterKey {
-    /// A fresh random key.
-    pub fn generate() -> Self {
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        OsRng.fill_bytes(bytes.as_mut());
-        MasterKey(bytes)
-    }
-
-    /// Parses 32 bytes given as base64 (standard or URL-safe) or as 64 hex digits.
-    pub fn parse(text: &str) -> Result<Self, VaultError> {
-        let text = text.trim();
-        let decoded = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            decode_hex(text)
-        } else {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
-                .ok()
-                .map(Zeroizing::new)
-        };
-        let decoded = decoded.ok_or_else(|| VaultError::MasterKey("not base64 or hex".into()))?;
-        let bytes: [u8; 32] = decoded.as_slice().try_into().map_err(|_| {
-            VaultError::MasterKey(format!("must be 32 bytes, got {}", decoded.len()))
-        })?;
-        Ok(MasterKey(Zeroizing::new(bytes)))
-    }
-
-    /// The base64 form, for writing a key file.
-    pub fn to_base64(&self) -> SecretString {
-        SecretString::from(base64::engine::general_purpose::STANDARD.encode(self.0.as_ref()))
-    }
-
-    /// Loads the key from a file.
-    pub fn from_file(path: &Path) -> Result<Self, VaultError> {
-        let text =
-            Zeroizing::new(
-                std::fs::read_to_string(path).map_err(|error| VaultError::Io {
-                    path: path.display().to_string(),
-                    error,
-                })?,
-            );
-        Self::parse(&text)
-    }
-
-    /// Writes the key to a new file readable by its owner only (mode 0600).
-    pub fn write_new_file(&self, path: &Path) -> Result<(), VaultError> {
-        use std::io::Write;
-        let io = |error| VaultError::Io {
-            path: path.display().to_string(),
-            error,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(path).map_err(io)?;
-        file.write_all(self.to_base64().expose_secret().as_bytes())
-            .map_err(io)?;
-        file.write_all(b"\n").map_err(io)?;
-        file.sync_all().map_err(io)?;
-        Ok(())
-    }
-
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.0.as_ref()))
-    }
-
-    fn duplicate(&self) -> Self {
-        MasterKey(Zeroizing::new(*self.0))
-    }
-}
-
-fn decode_hex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
-    let bytes = text.as_bytes();
-    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len() / 2));
-    for pair in bytes.chunks(2) {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out.push((hi * 16 + lo) as u8);
-    }
-    Some(out)
-}
 
 fn wrap_aad(version: i64) -> Vec<u8> {
     format!("einvoice/vault-key/v{version}").into_bytes()
@@ -282,7 +157,7 @@ impl Vault {
     pub fn derive_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
         let mut out = Zeroizing::new([0u8; 32]);
         if let Ok(mut mac) =
-            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.master.0.as_ref())
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.master.bytes())
         {
             hmac::Mac::update(
                 &mut mac,
@@ -613,6 +488,11 @@ mod tests {
     }
 
     #[test]
+    fn vault_debug_shows_no_key() {
+        assert!(!format!("{:?}", vault_with_one_key()).contains("7"));
+    }
+
+    #[test]
     fn sealed_secret_opens_only_in_its_own_slot() {
         let vault = vault_with_one_key();
         let owner = Uuid::new_v4();
@@ -647,18 +527,5 @@ mod tests {
         }
         let (_, again) = vault.seal(&secret, slot).unwrap();
         assert_ne!(sealed, again, "a fresh nonce per write");
-    }
-
-    #[test]
-    fn master_key_parses_base64_and_hex_and_redacts_debug() {
-        let key = MasterKey::generate();
-        let b64 = key.to_base64();
-        let parsed = MasterKey::parse(b64.expose_secret()).unwrap();
-        assert_eq!(parsed.0.as_ref(), key.0.as_ref());
-        let hex: String = key.0.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(MasterKey::parse(&hex).unwrap().0.as_ref(), key.0.as_ref());
-        assert!(MasterKey::parse("c2hvcnQ=").is_err());
-        assert_eq!(format!("{key:?}"), "MasterKey([redacted])");
-        assert!(!format!("{:?}", vault_with_one_key()).contains("7"));
     }
 }

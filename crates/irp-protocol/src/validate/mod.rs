@@ -5,20 +5,14 @@
 use serde_json::{Map, Value};
 use time::Date;
 
-use crate::errors::{self, NicCode};
+use crate::errors;
 use crate::irn::parse_doc_date;
 use crate::keys::canonicalize;
 
-/// One problem with an invoice.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// NIC code, e.g. `"2189"`.
-    pub code: &'static str,
-    /// What is wrong.
-    pub message: String,
-    /// JSON path, e.g. `ItemList[1].TotAmt`.
-    pub path: String,
-}
+mod checker;
+
+pub use checker::Violation;
+use checker::{close, fmt, is_gstin_layout, round2, state_of, Checker};
 
 /// How to validate.
 #[derive(Debug, Clone, Copy)]
@@ -34,133 +28,6 @@ const DOC_TYPES: &[&str] = &["INV", "CRN", "DBN"];
 const GST_RATES: &[f64] = &[
     0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 3.0, 5.0, 6.0, 7.5, 12.0, 18.0, 28.0, 40.0,
 ];
-
-struct Checker {
-    out: Vec<Violation>,
-}
-
-impl Checker {
-    fn push(&mut self, code: NicCode, args: &[&str], path: impl Into<String>) {
-        self.out.push(Violation {
-            code: code.code,
-            message: code.format(args),
-            path: path.into(),
-        });
-    }
-
-    fn schema(&mut self, path: &str, problem: &str) {
-        let message = format!("{path}: {problem}");
-        self.push(errors::SCHEMA, &[&message], path);
-    }
-
-    fn object<'a>(
-        &mut self,
-        parent: &'a Map<String, Value>,
-        key: &str,
-        path: &str,
-        required: bool,
-    ) -> Option<&'a Map<String, Value>> {
-        match parent.get(key) {
-            Some(Value::Object(map)) => Some(map),
-            None | Some(Value::Null) => {
-                if required {
-                    self.schema(path, "is required");
-                }
-                None
-            }
-            Some(_) => {
-                self.schema(path, "must be an object");
-                None
-            }
-        }
-    }
-
-    fn string<'a>(
-        &mut self,
-        obj: &'a Map<String, Value>,
-        key: &str,
-        path: &str,
-        required: bool,
-        min: usize,
-        max: usize,
-    ) -> Option<&'a str> {
-        match obj.get(key) {
-            Some(Value::String(s)) => {
-                let len = s.chars().count();
-                if len < min || len > max {
-                    self.schema(path, &format!("length must be {min} to {max}, is {len}"));
-                } else if s.contains('"') || s.contains('\\') {
-                    self.schema(path, "must not contain \" or \\");
-                }
-                Some(s)
-            }
-            None | Some(Value::Null) => {
-                if required {
-                    self.schema(path, "is required");
-                }
-                None
-            }
-            Some(_) => {
-                self.schema(path, "must be a string");
-                None
-            }
-        }
-    }
-
-    fn number(
-        &mut self,
-        obj: &Map<String, Value>,
-        key: &str,
-        path: &str,
-        required: bool,
-        min: f64,
-        max: f64,
-    ) -> Option<f64> {
-        match obj.get(key) {
-            Some(Value::Number(n)) => {
-                let v = n.as_f64().unwrap_or(f64::NAN);
-                if !(min..=max).contains(&v) {
-                    self.schema(path, &format!("must be between {min} and {max}"));
-                }
-                Some(v)
-            }
-            None | Some(Value::Null) => {
-                if required {
-                    self.schema(path, "is required");
-                }
-                None
-            }
-            Some(_) => {
-                self.schema(path, "must be a number");
-                None
-            }
-        }
-    }
-}
-
-fn is_gstin_layout(s: &str) -> bool {
-    s.len() == 15
-        && s.bytes().take(2).all(|b| b.is_ascii_digit())
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-}
-
-fn state_of(s: &str) -> Option<u8> {
-    let n: u8 = s.trim().parse().ok()?;
-    (n != 0).then_some(n)
-}
-
-fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
-}
-
-fn close(a: f64, b: f64, tolerance: f64) -> bool {
-    (a - b).abs() <= tolerance + 1e-9
-}
-
-fn fmt(v: f64) -> String {
-    format!("{v:.2}")
-}
 
 /// Validates an INV-01 document. Keys are matched case-insensitively. Returns every violation.
 pub fn validate_invoice(invoice: &Value, rules: Rules) -> Vec<Violation> {
