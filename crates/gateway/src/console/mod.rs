@@ -159,12 +159,22 @@ pub fn endpoints() -> Vec<Page> {
     console_routes().into_iter().map(|(p, _)| p).collect()
 }
 
-/// The console's routes under `/console`.
-pub fn router() -> Router<AppState> {
-    let mut router = Router::new();
+/// The console's routes under `/console`: the pages that need a login form a group behind
+/// [`session::require_session`], so the table's access column is what is enforced.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let mut public = Router::new();
+    let mut logged_in = Router::new();
     for (page, handler) in console_routes() {
-        router = router.route(page.path, handler);
+        match page.access {
+            PageAccess::Public => public = public.route(page.path, handler),
+            PageAccess::Session => logged_in = logged_in.route(page.path, handler),
+        }
     }
+    let logged_in = logged_in.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        session::require_session,
+    ));
+    let router = public.merge(logged_in);
     // The console's own security headers, on every console answer.
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))

@@ -2,9 +2,10 @@
 //! stored), idle and absolute expiry, and the CSRF token every form carries.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
@@ -225,21 +226,41 @@ impl IntoResponse for ConsoleRejection {
     }
 }
 
-impl FromRequestParts<AppState> for ConsoleSession {
+/// The layer of the console's logged-in group: resolves the session cookie before any handler
+/// of the group runs, and hands the session to it; anyone else goes to the login page.
+pub async fn require_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match current(&state, request.headers()).await {
+        Ok(Some(session)) => {
+            request.extensions_mut().insert(session);
+            next.run(request).await
+        }
+        Ok(None) => ConsoleRejection::Login.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console session lookup failed");
+            ConsoleRejection::Internal.into_response()
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ConsoleSession {
     type Rejection = ConsoleRejection;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        match current(state, &parts.headers).await {
-            Ok(Some(session)) => Ok(session),
-            Ok(None) => Err(ConsoleRejection::Login),
-            Err(e) => {
-                tracing::error!(error = %e, "console session lookup failed");
-                Err(ConsoleRejection::Internal)
-            }
-        }
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ConsoleSession>()
+            .cloned()
+            .ok_or_else(|| {
+                // Only a page placed outside the logged-in group gets here: a fault of ours.
+                tracing::error!(
+                    "a console page that needs a session is not behind the session layer"
+                );
+                ConsoleRejection::Internal
+            })
     }
 }
 

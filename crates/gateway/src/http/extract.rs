@@ -1,5 +1,5 @@
 //! Request extractors whose rejections use the API's error shape: JSON bodies (415, 413, 400
-//! naming the field), the `owner_id` header, query strings, and the acting account.
+//! naming the field), the `owner_id` and `gstin` headers, query strings, the client's address.
 
 use std::net::SocketAddr;
 
@@ -12,11 +12,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use crate::service::{auth, Actor};
-use crate::state::{AppState, SANDBOX_ACCOUNT_ID};
-
-/// The header that carries our API token.
-pub const AUTH_HEADER: &str = "x-cleartax-auth-token";
+use crate::state::AppState;
 
 /// A JSON body that must be `application/json`, within the size limit, well-formed, and
 /// without unknown or missing fields.
@@ -312,7 +308,7 @@ pub fn client_address(
         .map_or_else(|| "unknown".into(), |ip| ip.to_string())
 }
 
-fn client_key(parts: &Parts, state: &AppState) -> String {
+pub(super) fn client_key(parts: &Parts, state: &AppState) -> String {
     client_address(state, &parts.headers, &parts.extensions)
 }
 
@@ -327,62 +323,5 @@ impl FromRequestParts<AppState> for ClientAddress {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddress(client_key(parts, state)))
-    }
-}
-
-async fn token_actor(parts: &Parts, state: &AppState) -> Result<Option<Actor>, ApiError> {
-    let Some(value) = parts.headers.get(AUTH_HEADER) else {
-        return Ok(None);
-    };
-    let token = value.to_str().unwrap_or("");
-    Ok(Some(
-        auth::authenticate(state, token, &client_key(parts, state)).await?,
-    ))
-}
-
-fn missing_token() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "missing_token",
-        "the X-Cleartax-Auth-Token header is required; create a token with POST /v2/auth/tokens",
-        Some("X-Cleartax-Auth-Token"),
-    )
-}
-
-/// The acting account: from the token, or in sandbox mode without one, the sandbox account.
-pub struct ActorOrSandbox(pub Actor);
-
-impl FromRequestParts<AppState> for ActorOrSandbox {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        match token_actor(parts, state).await? {
-            Some(actor) => Ok(ActorOrSandbox(actor)),
-            None if state.is_sandbox() => Ok(ActorOrSandbox(Actor {
-                account_id: SANDBOX_ACCOUNT_ID,
-                token_id: None,
-            })),
-            None => Err(missing_token()),
-        }
-    }
-}
-
-/// The acting account, from a token that must be present in every mode.
-pub struct TokenActor(pub Actor);
-
-impl FromRequestParts<AppState> for TokenActor {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        token_actor(parts, state)
-            .await?
-            .map(TokenActor)
-            .ok_or_else(missing_token)
     }
 }

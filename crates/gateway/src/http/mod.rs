@@ -1,24 +1,28 @@
-//! The HTTP surface: routes, middleware (request ids, tracing, timeouts, body limits, security
+//! The HTTP surface: routes grouped by access level, middleware (request ids, tracing, timeouts, body limits, security
 //! headers) and the OpenAPI document.
 
+pub mod access;
 pub mod endpoint;
 pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put, MethodRouter};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 pub use endpoint::{Access, Endpoint, CLEARTAX_PREFIX};
@@ -27,103 +31,70 @@ use routes::{einvoice, health, nic_credentials, owners, tokens};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-fn api_routes() -> Vec<(Endpoint, MethodRouter<AppState>)> {
-    use Access::{Public, Token};
-    let endpoint = |method: Method, path: &'static str, access: Access| Endpoint {
-        method,
-        path,
-        access,
-    };
-    let mut routes = Vec::new();
-    // Served under `/v2/...` and ClearTax's `/einv/v2/...`.
-    let mut both = |method: Method, paths: [&'static str; 2], handler: MethodRouter<AppState>| {
-        for path in paths {
-            routes.push((endpoint(method.clone(), path, Token), handler.clone()));
+/// The endpoints ClearTax serves under both `/v2/...` and `/einv/v2/...`.
+fn cleartax_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(nic_credentials::store_nic_credentials))
+        .routes(routes!(nic_credentials::verify_nic_credentials))
+        .routes(routes!(einvoice::generate))
+        .routes(routes!(einvoice::cancel))
+        .routes(routes!(einvoice::get))
+}
+
+/// Every API route, once, in the group of who may call it (see [`access::enforce`]).
+fn groups() -> [(Access, OpenApiRouter<AppState>); 3] {
+    [
+        (
+            Access::Public,
+            OpenApiRouter::new()
+                .routes(routes!(tokens::create_token))
+                .routes(routes!(health::healthz))
+                .routes(routes!(health::readyz))
+                .routes(routes!(openapi_json)),
+        ),
+        (
+            Access::Account,
+            cleartax_routes()
+                .nest(CLEARTAX_PREFIX, cleartax_routes())
+                .routes(routes!(nic_credentials::bulk_nic_credentials))
+                .routes(routes!(
+                    nic_credentials::get_nic_credentials,
+                    nic_credentials::delete_nic_credentials
+                ))
+                .routes(routes!(owners::create_owner, owners::list_owners)),
+        ),
+        (
+            Access::Token,
+            OpenApiRouter::new()
+                .routes(routes!(tokens::list_tokens))
+                .routes(routes!(tokens::revoke_token)),
+        ),
+    ]
+}
+
+/// The endpoints of one group, from its OpenAPI paths.
+fn endpoints_of(access: Access, group: &OpenApiRouter<AppState>) -> Vec<Endpoint> {
+    let mut endpoints = Vec::new();
+    for (path, item) in &group.get_openapi().paths.paths {
+        for (method, operation) in openapi::operations(item) {
+            if operation.is_some() {
+                endpoints.push(Endpoint {
+                    method,
+                    path: path.clone(),
+                    access,
+                });
+            }
         }
-    };
-    both(
-        Method::POST,
-        [
-            "/v2/nic_credentials/store_nic_credentials",
-            "/einv/v2/nic_credentials/store_nic_credentials",
-        ],
-        post(nic_credentials::store_nic_credentials),
-    );
-    both(
-        Method::POST,
-        [
-            "/v2/nic_credentials/verify",
-            "/einv/v2/nic_credentials/verify",
-        ],
-        post(nic_credentials::verify_nic_credentials),
-    );
-    both(
-        Method::PUT,
-        ["/v2/eInvoice/generate", "/einv/v2/eInvoice/generate"],
-        put(einvoice::generate),
-    );
-    both(
-        Method::PUT,
-        ["/v2/eInvoice/cancel", "/einv/v2/eInvoice/cancel"],
-        put(einvoice::cancel),
-    );
-    both(
-        Method::GET,
-        ["/v2/eInvoice/get", "/einv/v2/eInvoice/get"],
-        get(einvoice::get),
-    );
-    routes.extend([
-        (
-            endpoint(Method::POST, "/v2/nic_credentials/bulk", Token),
-            post(nic_credentials::bulk_nic_credentials),
-        ),
-        (
-            endpoint(Method::GET, "/v2/nic_credentials", Token),
-            get(nic_credentials::get_nic_credentials),
-        ),
-        (
-            endpoint(Method::DELETE, "/v2/nic_credentials", Token),
-            delete(nic_credentials::delete_nic_credentials),
-        ),
-        (
-            endpoint(Method::POST, "/v2/auth/tokens", Public),
-            post(tokens::create_token),
-        ),
-        (
-            endpoint(Method::GET, "/v2/auth/tokens", Token),
-            get(tokens::list_tokens),
-        ),
-        (
-            endpoint(Method::DELETE, "/v2/auth/tokens/{id}", Token),
-            delete(tokens::revoke_token),
-        ),
-        (
-            endpoint(Method::POST, "/v2/owners", Token),
-            post(owners::create_owner),
-        ),
-        (
-            endpoint(Method::GET, "/v2/owners", Token),
-            get(owners::list_owners),
-        ),
-        (
-            endpoint(Method::GET, "/healthz", Public),
-            get(health::healthz),
-        ),
-        (
-            endpoint(Method::GET, "/readyz", Public),
-            get(health::readyz),
-        ),
-        (
-            endpoint(Method::GET, "/openapi.json", Public),
-            get(openapi_json),
-        ),
-    ]);
-    routes
+    }
+    endpoints
 }
 
 /// Every API endpoint (the console's pages are listed by [`crate::console::endpoints`]).
 pub fn endpoints() -> Vec<Endpoint> {
-    api_routes().into_iter().map(|(e, _)| e).collect()
+    groups()
+        .iter()
+        .flat_map(|(access, group)| endpoints_of(*access, group))
+        .collect()
 }
 
 /// Builds the gateway's router with all middleware.
@@ -134,12 +105,17 @@ pub fn router(state: AppState) -> Router {
     // must not fall back to plain HTTP.
     let hsts = (state.settings.mode == crate::config::Mode::Production)
         .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
-    let mut router = Router::new();
-    for (endpoint, handler) in api_routes() {
-        router = router.route(endpoint.path, handler);
+    let mut api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi());
+    let mut endpoints = Vec::new();
+    for (access, group) in groups() {
+        endpoints.extend(endpoints_of(access, &group));
+        api = api.merge(access::enforce(access, group, &state));
     }
+    let (router, document) = api.split_for_parts();
+    let document = Arc::new(openapi::document(document, &endpoints, state.is_sandbox()));
     router
-        .merge(crate::console::router())
+        .merge(crate::console::router(&state))
+        .layer(Extension(document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -194,8 +170,17 @@ async fn drop_unsafe_request_id(mut request: Request) -> Request {
     request
 }
 
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi::document(&endpoints()))
+/// This OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+async fn openapi_json(
+    Extension(document): Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Json<utoipa::openapi::OpenApi> {
+    Json(document.as_ref().clone())
 }
 
 /// A bug must not drop the connection: the client gets the API's error shape (500) and the

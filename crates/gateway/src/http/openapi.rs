@@ -1,12 +1,19 @@
-//! The OpenAPI 3.1 document served at `/openapi.json`, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document served at `/openapi.json`: the handlers' annotations, collected by
+//! the router groups (so a route is declared once), plus what the groups and the middleware
+//! add to every endpoint (the token scheme, and the answers any endpoint can give).
 
+use axum::http::Method;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::OpenApi;
 
-use super::endpoint::{Access, Endpoint, CLEARTAX_PREFIX};
+use super::endpoint::{Access, Endpoint};
 use super::error::{ErrorBody, ErrorDetail};
-use super::routes::{einvoice, health, nic_credentials, owners, tokens};
 
-/// Every endpoint and the error shape.
+/// The name of the API token's security scheme.
+const TOKEN_SCHEME: &str = "api_token";
+
+/// The document's frame and the error shape; the paths come from the router groups.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -14,52 +21,64 @@ use super::routes::{einvoice, health, nic_credentials, owners, tokens};
         description = "GST e-invoicing gateway: accounts, owners and the NIC credential vault. Every error uses one shape: {\"success\": false, \"errorDetails\": [{\"error_code\", \"error_message\", \"field\"}]}.",
         license(name = "Apache-2.0")
     ),
-    paths(
-        nic_credentials::store_nic_credentials,
-        nic_credentials::verify_nic_credentials,
-        nic_credentials::bulk_nic_credentials,
-        nic_credentials::get_nic_credentials,
-        nic_credentials::delete_nic_credentials,
-        einvoice::generate,
-        einvoice::cancel,
-        einvoice::get,
-        tokens::create_token,
-        tokens::list_tokens,
-        tokens::revoke_token,
-        owners::create_owner,
-        owners::list_owners,
-        health::healthz,
-        health::readyz,
-    ),
     components(schemas(ErrorBody, ErrorDetail))
 )]
 pub struct ApiDoc;
 
-/// The document, with every ClearTax `/einv/v2/...` alias of a `/v2/...` path that the router
-/// serves, and the answers that middleware can give on any endpoint listed on each.
-pub fn document(endpoints: &[Endpoint]) -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    for endpoint in endpoints {
-        if let Some(plain) = endpoint.path.strip_prefix(CLEARTAX_PREFIX) {
-            if let Some(item) = doc.paths.paths.get(plain).cloned() {
-                doc.paths.paths.insert(endpoint.path.to_string(), item);
-            }
-        }
+/// The operations of a path item, by method.
+pub fn operations(item: &PathItem) -> [(Method, Option<&Operation>); 4] {
+    [
+        (Method::GET, item.get.as_ref()),
+        (Method::PUT, item.put.as_ref()),
+        (Method::POST, item.post.as_ref()),
+        (Method::DELETE, item.delete.as_ref()),
+    ]
+}
+
+fn operation_mut<'a>(item: &'a mut PathItem, method: &Method) -> Option<&'a mut Operation> {
+    match *method {
+        Method::GET => item.get.as_mut(),
+        Method::PUT => item.put.as_mut(),
+        Method::POST => item.post.as_mut(),
+        Method::DELETE => item.delete.as_mut(),
+        _ => None,
     }
+}
+
+/// Completes the document the groups collected: the token scheme on every endpoint whose group
+/// asks for it (optional for [`Access::Account`] in sandbox mode), and the answers that
+/// middleware can give.
+pub fn document(
+    mut doc: utoipa::openapi::OpenApi,
+    endpoints: &[Endpoint],
+    sandbox: bool,
+) -> utoipa::openapi::OpenApi {
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            TOKEN_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Cleartax-Auth-Token",
+                "An API token from POST /v2/auth/tokens or the console (Settings → Integrations).",
+            ))),
+        );
     for endpoint in endpoints {
-        let Some(item) = doc.paths.paths.get_mut(endpoint.path) else {
+        let Some(operation) = doc
+            .paths
+            .paths
+            .get_mut(&endpoint.path)
+            .and_then(|item| operation_mut(item, &endpoint.method))
+        else {
             continue;
         };
-        let operation = match endpoint.method.as_str() {
-            "GET" => item.get.as_mut(),
-            "PUT" => item.put.as_mut(),
-            "POST" => item.post.as_mut(),
-            "DELETE" => item.delete.as_mut(),
-            _ => None,
-        };
-        let Some(operation) = operation else {
-            continue;
-        };
+        if endpoint.access.needs_token() {
+            let mut security = vec![SecurityRequirement::new(TOKEN_SCHEME, Vec::<String>::new())];
+            if sandbox && endpoint.access == Access::Account {
+                // The sandbox account acts when no token is sent.
+                security.push(SecurityRequirement::default());
+            }
+            operation.security = Some(security);
+        }
         let has_body = operation.request_body.is_some();
         let responses = &mut operation.responses.responses;
         let mut add = |code: &str, description: &str| {
@@ -71,12 +90,13 @@ pub fn document(endpoints: &[Endpoint]) -> utoipa::openapi::OpenApi {
             "503",
             "Timed out, or a dependency is unavailable (see Retry-After)",
         );
-        if endpoint.access == Access::Token {
+        if endpoint.access.needs_token() {
+            add("400", "Malformed request: a header, query or field");
             add("401", "Missing or invalid token");
             add("429", "Too many failed attempts (see Retry-After)");
         }
         if has_body {
-            add("400", "Malformed request");
+            add("400", "Malformed request: a header, query or field");
             add("413", "Body too large");
             add("415", "Not application/json");
         }

@@ -97,7 +97,12 @@ async fn matrix(db: Db) {
     let mut table = String::from("| Endpoint | none | malformed | revoked | other account | own |\n|---|---:|---:|---:|---:|---:|\n");
     let mut rows: Vec<(String, Vec<u16>)> = endpoints
         .iter()
-        .map(|e| (format!("`{} {}`", e.method, e.path), Vec::new()))
+        .map(|e| {
+            (
+                format!("`{} {}` ({:?})", e.method, e.path, e.access),
+                Vec::new(),
+            )
+        })
         .collect();
     let states = [
         AuthState::None,
@@ -125,7 +130,7 @@ async fn matrix(db: Db) {
                 .request(method, app.url(&format!("{path}{query}")))
                 .header("owner_id", owner_a.to_string())
                 .header("gstin", GSTIN_KA);
-            if let Some(body) = body_for(endpoint.path) {
+            if let Some(body) = body_for(&endpoint.path) {
                 request = request
                     .header("content-type", "application/json")
                     .body(body.to_string());
@@ -150,7 +155,10 @@ async fn matrix(db: Db) {
                     assert_ne!(response.status, 401, "{what}");
                     assert_ne!(response.status, 403, "{what}");
                 }
-                (Access::Token, AuthState::None | AuthState::Malformed | AuthState::Revoked) => {
+                (
+                    Access::Account | Access::Token,
+                    AuthState::None | AuthState::Malformed | AuthState::Revoked,
+                ) => {
                     assert_eq!(response.status, 401, "{what}");
                     let code = response.error_codes();
                     assert!(
@@ -158,17 +166,17 @@ async fn matrix(db: Db) {
                         "{what}"
                     );
                 }
-                (Access::Token, AuthState::OtherAccount) => {
+                (Access::Account | Access::Token, AuthState::OtherAccount) => {
                     assert_ne!(response.status, 401, "{what}");
                     for marker in &a_markers {
                         assert!(!text.contains(marker.as_str()), "{what} leaks {marker}");
                     }
                 }
-                (Access::Token, AuthState::Own) => {
+                (Access::Account | Access::Token, AuthState::Own) => {
                     assert!(![401, 403].contains(&response.status), "{what}");
                 }
             }
-            if !matches!(state, AuthState::Own) && endpoint.access == Access::Token {
+            if !matches!(state, AuthState::Own) && endpoint.access.needs_token() {
                 // A's data never shows to anyone else, whatever the status.
                 for marker in &a_markers {
                     assert!(!text.contains(marker.as_str()), "{what} leaks {marker}");

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::http::access::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ActorOrSandbox, ApiJson, ApiQuery, GstinHeader, OwnerIdHeader};
+use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, OwnerIdHeader};
 use crate::service::einvoice::{self, Outcome};
 use crate::state::AppState;
 
@@ -149,22 +150,15 @@ fn batch_size(n: usize) -> Result<(), ApiError> {
         DryRun,
         ("gstin" = String, Header, description = "Seller GSTIN"),
         ("owner_id" = uuid::Uuid, Header, description = "UUID of the owner"),
-        ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode"),
     ),
     responses(
         (status = 200, description = "One result per document", body = Vec<DocumentResult>),
-        (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Not 1 to 10 documents", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
-        (status = 503, description = "The IRP is down (circuit open); see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn generate(
     State(state): State<AppState>,
-    ActorOrSandbox(actor): ActorOrSandbox,
+    Caller(actor): Caller,
     owner: OwnerIdHeader,
     GstinHeader(gstin): GstinHeader,
     ApiQuery(query): ApiQuery<DryRun>,
@@ -211,20 +205,15 @@ async fn run_to_completion<T: Send + 'static>(
     params(
         ("gstin" = String, Header, description = "Seller GSTIN"),
         ("owner_id" = uuid::Uuid, Header, description = "UUID of the owner"),
-        ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode"),
     ),
     responses(
         (status = 200, description = "One result per IRN", body = Vec<DocumentResult>),
-        (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Not 1 to 10 IRNs", body = ErrorBody),
-        (status = 503, description = "The IRP is down (circuit open); see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn cancel(
     State(state): State<AppState>,
-    ActorOrSandbox(actor): ActorOrSandbox,
+    Caller(actor): Caller,
     owner: OwnerIdHeader,
     GstinHeader(gstin): GstinHeader,
     ApiJson(items): ApiJson<Vec<CancelItem>>,
@@ -266,18 +255,14 @@ pub async fn cancel(
         IrnQuery,
         ("gstin" = String, Header, description = "Seller GSTIN"),
         ("owner_id" = uuid::Uuid, Header, description = "UUID of the owner"),
-        ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode"),
     ),
     responses(
         (status = 200, description = "The e-invoice, or why not", body = DocumentResult),
-        (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 503, description = "The IRP is down (circuit open); see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn get(
     State(state): State<AppState>,
-    ActorOrSandbox(actor): ActorOrSandbox,
+    Caller(actor): Caller,
     owner: OwnerIdHeader,
     GstinHeader(gstin): GstinHeader,
     ApiQuery(query): ApiQuery<IrnQuery>,

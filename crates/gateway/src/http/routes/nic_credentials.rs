@@ -10,8 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::clock::rfc3339;
+use crate::http::access::Caller;
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{ActorOrSandbox, ApiJson, ApiQuery, OwnerIdHeader, RequestId};
+use crate::http::extract::{ApiJson, ApiQuery, OwnerIdHeader, RequestId};
 use crate::service::credentials::{self, StoreRequest};
 use crate::service::{bulk, verify};
 use crate::state::AppState;
@@ -125,23 +126,17 @@ pub struct VerifyBody {
     params(
         VerifyFlag,
         ("owner_id" = Uuid, Header, description = "UUID of the PAN, GSTIN or branch owner"),
-        ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode"),
     ),
     responses(
         (status = 200, description = "Stored", body = StoredBody),
-        (status = 400, description = "Malformed request, header or field", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The GSTIN does not belong to the owner", body = ErrorBody),
         (status = 404, description = "No such owner in this account", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Invalid GSTIN, username or password", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
 pub async fn store_nic_credentials(
     State(state): State<AppState>,
-    actor: ActorOrSandbox,
+    actor: Caller,
     owner: OwnerIdHeader,
     request_id: RequestId,
     ApiQuery(flag): ApiQuery<VerifyFlag>,
@@ -176,20 +171,15 @@ pub async fn store_nic_credentials(
     request_body = VerifyBody,
     params(
         ("owner_id" = Uuid, Header, description = "UUID of the owner"),
-        ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode"),
     ),
     responses(
         (status = 200, description = "Checked; see status", body = VerificationView),
-        (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such owner or credentials", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
 pub async fn verify_nic_credentials(
     State(state): State<AppState>,
-    actor: ActorOrSandbox,
+    actor: Caller,
     owner: OwnerIdHeader,
     ApiJson(body): ApiJson<VerifyBody>,
 ) -> ApiResult<Json<VerificationView>> {
@@ -205,18 +195,16 @@ pub async fn verify_nic_credentials(
     get,
     path = "/v2/nic_credentials",
     tag = "nic_credentials",
-    params(CredentialQuery, ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode")),
+    params(CredentialQuery),
     responses(
         (status = 200, description = "Stored credentials", body = CredentialView),
         (status = 400, description = "Bad query", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such owner or credentials", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
 pub async fn get_nic_credentials(
     State(state): State<AppState>,
-    ActorOrSandbox(actor): ActorOrSandbox,
+    Caller(actor): Caller,
     ApiQuery(query): ApiQuery<CredentialQuery>,
 ) -> ApiResult<Json<CredentialView>> {
     let summary = credentials::summary(&state, actor, query.owner_id, &query.gstin).await?;
@@ -237,18 +225,16 @@ pub async fn get_nic_credentials(
     delete,
     path = "/v2/nic_credentials",
     tag = "nic_credentials",
-    params(CredentialQuery, ("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode")),
+    params(CredentialQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Bad query", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such owner or credentials", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
 pub async fn delete_nic_credentials(
     State(state): State<AppState>,
-    ActorOrSandbox(actor): ActorOrSandbox,
+    Caller(actor): Caller,
     request_id: RequestId,
     ApiQuery(query): ApiQuery<CredentialQuery>,
 ) -> ApiResult<StatusCode> {
@@ -324,20 +310,14 @@ pub struct BulkResult {
     path = "/v2/nic_credentials/bulk",
     tag = "nic_credentials",
     request_body = BulkBody,
-    params(("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode")),
     responses(
         (status = 200, description = "Per-row results", body = BulkResult),
-        (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "No rows, more than 500, or auth_per_second out of 1-50", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
 pub async fn bulk_nic_credentials(
     State(state): State<AppState>,
-    ActorOrSandbox(actor): ActorOrSandbox,
+    Caller(actor): Caller,
     request_id: RequestId,
     ApiJson(body): ApiJson<BulkBody>,
 ) -> ApiResult<Json<BulkResult>> {

@@ -8,8 +8,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::clock::rfc3339;
+use crate::http::access::Caller;
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{ActorOrSandbox, ApiJson};
+use crate::http::extract::ApiJson;
 use crate::service::owners::{self, NewOwner};
 use crate::state::AppState;
 use crate::storage::OwnerRecord;
@@ -77,21 +78,15 @@ impl From<OwnerRecord> for OwnerView {
     path = "/v2/owners",
     tag = "owners",
     request_body = CreateOwnerBody,
-    params(("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode")),
     responses(
         (status = 201, description = "Created", body = OwnerView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such parent owner", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Invalid PAN, GSTIN or parent", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
 pub async fn create_owner(
     State(state): State<AppState>,
-    ActorOrSandbox(actor): ActorOrSandbox,
+    Caller(actor): Caller,
     ApiJson(body): ApiJson<CreateOwnerBody>,
 ) -> ApiResult<(StatusCode, Json<OwnerView>)> {
     let new = NewOwner {
@@ -110,16 +105,13 @@ pub async fn create_owner(
     get,
     path = "/v2/owners",
     tag = "owners",
-    params(("X-Cleartax-Auth-Token" = Option<String>, Header, description = "API token; not needed in sandbox mode")),
     responses(
         (status = 200, description = "Owners", body = OwnerList),
-        (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
 pub async fn list_owners(
     State(state): State<AppState>,
-    ActorOrSandbox(actor): ActorOrSandbox,
+    Caller(actor): Caller,
 ) -> ApiResult<Json<OwnerList>> {
     let owners = owners::list_owners(&state, actor).await?;
     Ok(Json(OwnerList {
