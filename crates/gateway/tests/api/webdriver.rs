@@ -1,16 +1,16 @@
-//! A small W3C WebDriver client over reqwest, driving Debian's headless Chromium through
-//! chromedriver, for the console's browser tests.
+//! The console's browser tests drive Debian's headless Chromium through chromedriver with
+//! fantoccini; this module starts chromedriver in its own process group (and ends that group,
+//! never anything else) and gives the tests a few page-level waits.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use fantoccini::Locator;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -27,22 +27,25 @@ pub fn browser_available() -> bool {
 }
 
 pub struct Browser {
-    http: reqwest::Client,
-    base: String,
-    session: String,
+    client: fantoccini::Client,
     driver: Child,
     _profile: tempfile::TempDir,
     pub screenshots: PathBuf,
 }
 
-pub struct Element<'a> {
-    browser: &'a Browser,
-    id: String,
+/// An element of the current page.
+pub struct Element {
+    inner: fantoccini::elements::Element,
 }
+
+/// How long a test waits for a page to show what it expects.
+const PAGE_WAIT: Duration = Duration::from_secs(10);
+/// How often a wait looks again (fantoccini's waits sleep this long between looks).
+const POLL_PERIOD: Duration = Duration::from_millis(25);
 
 impl Browser {
     /// Starts chromedriver on a free port (waiting for its "started" line) and a headless
-    /// Chromium session.
+    /// Chromium session through fantoccini.
     pub async fn start(width: u32, height: u32) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -73,9 +76,7 @@ impl Browser {
         // Keep draining its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let profile = tempfile::tempdir().unwrap();
-        let http = reqwest::Client::new();
-        let base = format!("http://127.0.0.1:{port}");
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
+        let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
@@ -87,159 +88,92 @@ impl Browser {
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }
-        }}});
-        let created: Value = http
-            .post(format!("{base}/session"))
-            .json(&capabilities)
-            .send()
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = fantoccini::ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let session = created["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {created}"))
-            .to_string();
+            .expect("a WebDriver session");
         let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .parent()
             .unwrap()
             .join("console-screenshots");
         std::fs::create_dir_all(&screenshots).unwrap();
         Browser {
-            http,
-            base,
-            session,
+            client,
             driver,
             _profile: profile,
             screenshots,
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{}", self.base, self.session, path);
-        let mut request = self.http.request(method, url);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let answer: Value = request.send().await.unwrap().json().await.unwrap();
-        if let Some(error) = answer["value"]["error"].as_str() {
-            panic!(
-                "WebDriver {path}: {error}: {}",
-                answer["value"]["message"].as_str().unwrap_or("")
-            );
-        }
-        answer["value"].clone()
-    }
-
     pub async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
-            .await;
+        self.client.goto(url).await.expect("navigate");
     }
 
     pub async fn url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.client.current_url().await.expect("url").to_string()
     }
 
     pub async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    async fn try_find(&self, css: &str) -> Option<String> {
-        let url = format!("{}/session/{}/element", self.base, self.session);
-        let answer: Value = self
-            .http
-            .post(url)
-            .json(&json!({"using": "css selector", "value": css}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        answer["value"][ELEMENT_KEY].as_str().map(str::to_string)
+        self.client.source().await.expect("page source")
     }
 
     /// Finds an element, waiting up to 10 s for it to appear (pages load after clicks).
-    pub async fn find(&self, css: &str) -> Element<'_> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(id) = self.try_find(css).await {
-                return Element { browser: self, id };
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "no element matches {css} on {}\n{}",
-                    self.url().await,
-                    self.source().await
-                );
-            }
-            tokio::task::yield_now().await;
+    pub async fn find(&self, css: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(PAGE_WAIT)
+            .every(POLL_PERIOD)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(inner) => Element { inner },
+            Err(e) => panic!(
+                "no element matches {css} ({e}) on {}\n{}",
+                self.url().await,
+                self.source().await
+            ),
         }
     }
 
-    /// Clicks what `css` matches and waits until a new page has replaced this one.
+    /// Clicks what `css` matches and waits until a new page has replaced this one: the old
+    /// page's root is marked, and the wait ends when a root without the mark is found.
     pub async fn click_and_wait(&self, css: &str) {
-        self.script("window.__einvoiceOldPage = true; return true;")
-            .await;
+        self.script(
+            "document.documentElement.setAttribute('data-einvoice-old-page', ''); return true;",
+        )
+        .await;
         self.find(css).await.click().await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let url = format!("{}/session/{}/execute/sync", self.base, self.session);
-            let answer: Value = self
-                .http
-                .post(url)
-                .json(&json!({"script": "return window.__einvoiceOldPage === undefined && document.readyState === 'complete';", "args": []}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if answer["value"] == json!(true) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "clicking {css} did not load a new page"
-            );
-            tokio::task::yield_now().await;
-        }
+        self.client
+            .wait()
+            .at_most(PAGE_WAIT)
+            .every(POLL_PERIOD)
+            .for_element(Locator::Css("html:not([data-einvoice-old-page])"))
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css} did not load a new page: {e}"));
     }
 
     /// Waits up to 10 s until the first element matching `css` reads `expected` (a click that
     /// posts a form replaces the page, so an element found too early goes stale).
     pub async fn wait_for_text(&self, css: &str, expected: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + PAGE_WAIT;
         let mut last = String::new();
         while Instant::now() < deadline {
-            if let Some(id) = self.try_find(css).await {
-                let url = format!("{}/session/{}/element/{id}/text", self.base, self.session);
-                let answer: Value = self
-                    .http
-                    .get(url)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                if let Some(text) = answer["value"].as_str() {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
                     if text == expected {
                         return;
                     }
-                    last = text.to_string();
+                    last = text;
                 }
             }
-            tokio::task::yield_now().await;
+            tokio::time::sleep(POLL_PERIOD).await;
         }
         panic!(
             "{css} reads {last:?}, not {expected:?}, on {}",
@@ -248,32 +182,25 @@ impl Browser {
     }
 
     pub async fn exists(&self, css: &str) -> bool {
-        self.try_find(css).await.is_some()
+        self.client.find(Locator::Css(css)).await.is_ok()
     }
 
     pub async fn script(&self, script: &str) -> Value {
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": script, "args": []})),
-        )
-        .await
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .expect("script")
     }
 
     pub async fn resize(&self, width: u32, height: u32) {
-        self.call(
-            reqwest::Method::POST,
-            "/window/rect",
-            Some(json!({"width": width, "height": height})),
-        )
-        .await;
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize");
     }
 
     pub async fn screenshot(&self, name: &str) {
-        let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(data.as_str().unwrap())
-            .unwrap();
+        let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(self.screenshots.join(format!("{name}.png")), png).unwrap();
     }
 
@@ -296,11 +223,7 @@ impl Browser {
     }
 
     pub async fn quit(self) {
-        let _ = self
-            .http
-            .delete(format!("{}/session/{}", self.base, self.session))
-            .send()
-            .await;
+        let _ = self.client.clone().close().await;
     }
 }
 
@@ -329,46 +252,29 @@ pub fn kill_own_process_group(pid: u32) {
     let _ = killpg(group, Signal::SIGKILL);
 }
 
-impl Element<'_> {
-    async fn call(&self, method: reqwest::Method, action: &str, body: Option<Value>) -> Value {
-        self.browser
-            .call(method, &format!("/element/{}{}", self.id, action), body)
-            .await
-    }
-
+impl Element {
     pub async fn click(&self) {
-        self.call(reqwest::Method::POST, "/click", Some(json!({})))
-            .await;
+        self.inner.click().await.expect("click");
     }
 
     pub async fn clear(&self) {
-        self.call(reqwest::Method::POST, "/clear", Some(json!({})))
-            .await;
+        self.inner.clear().await.expect("clear");
     }
 
     pub async fn type_text(&self, text: &str) {
-        self.call(reqwest::Method::POST, "/value", Some(json!({"text": text})))
-            .await;
+        self.inner.send_keys(text).await.expect("type");
     }
 
     pub async fn text(&self) -> String {
-        self.call(reqwest::Method::GET, "/text", None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        self.inner.text().await.expect("text")
     }
 
     pub async fn property(&self, name: &str) -> Value {
-        self.call(reqwest::Method::GET, &format!("/property/{name}"), None)
-            .await
+        json!(self.inner.prop(name).await.expect("property"))
     }
 
     pub async fn attribute(&self, name: &str) -> Option<String> {
-        self.call(reqwest::Method::GET, &format!("/attribute/{name}"), None)
-            .await
-            .as_str()
-            .map(str::to_string)
+        self.inner.attr(name).await.expect("attribute")
     }
 }
 
