@@ -141,20 +141,63 @@ pub fn cluster() -> Option<&'static Cluster> {
         .as_ref()
 }
 
-/// A fresh, empty database in the cluster; its URL.
-pub async fn fresh_database() -> Option<String> {
-    let cluster = cluster()?;
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port);
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+/// The database every migrated test database is copied from.
+const TEMPLATE: &str = "einvoice_template";
+
+/// Set once the template holds the gateway's migrated schema (per test process, like the
+/// cluster).
+static TEMPLATE_READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+async fn admin(cluster: &Cluster) -> sqlx::PgConnection {
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port);
+    <sqlx::PgConnection as sqlx::Connection>::connect(&url)
         .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .unwrap()
+}
+
+fn url_of(cluster: &Cluster, name: &str) -> String {
+    format!("postgres://postgres@127.0.0.1:{}/{name}", cluster.port)
+}
+
+async fn create_database(cluster: &Cluster, name: &str, template: Option<&str>) {
+    let mut conn = admin(cluster).await;
+    let from = template.map_or(String::new(), |t| format!(" TEMPLATE {t}"));
+    sqlx::query(&format!("CREATE DATABASE {name}{from}"))
         .execute(&mut conn)
         .await
         .unwrap();
-    Some(format!(
-        "postgres://postgres@127.0.0.1:{}/{name}",
-        cluster.port
-    ))
+}
+
+/// A fresh, empty database in the cluster (for tests of the migrations themselves); its URL.
+pub async fn fresh_database() -> Option<String> {
+    let cluster = cluster()?;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    create_database(cluster, &name, None).await;
+    Some(url_of(cluster, &name))
+}
+
+/// A fresh database that already holds the gateway's schema: a copy of a template migrated
+/// once per test process, so each test skips the migrations (the gateway finds them applied).
+pub async fn migrated_database() -> Option<String> {
+    let cluster = cluster()?;
+    TEMPLATE_READY
+        .get_or_init(|| async {
+            create_database(cluster, TEMPLATE, None).await;
+            let store = gateway::storage::open(&url_of(cluster, TEMPLATE))
+                .await
+                .unwrap();
+            store.migrate().await.unwrap();
+            store.close().await;
+            // A database is copied only while nobody is connected to it.
+            let mut conn = admin(cluster).await;
+            sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+                .bind(TEMPLATE)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        })
+        .await;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    create_database(cluster, &name, Some(TEMPLATE)).await;
+    Some(url_of(cluster, &name))
 }

@@ -391,7 +391,7 @@ async fn kill_9_twenty_times_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "crash suite: about a minute; run with --ignored"]
 async fn kill_9_one_of_two_gateways_on_postgres() {
-    let Some(url) = testkit::postgres::fresh_database().await else {
+    let Some(url) = testkit::postgres::migrated_database().await else {
         return;
     };
     run(2, Some(url)).await;

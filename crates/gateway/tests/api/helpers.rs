@@ -96,7 +96,7 @@ pub async fn database_url(db: Db, dir: &tempfile::TempDir) -> Option<String> {
             "sqlite://{}",
             dir.path().join("einvoice.db").display()
         )),
-        Db::Postgres => postgres_cluster::fresh_database().await,
+        Db::Postgres => postgres_cluster::migrated_database().await,
     }
 }
 

@@ -79,7 +79,7 @@ async fn postgres_schema(url: &str) -> Schema {
 async fn both_migration_sets_describe_one_schema() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = database_url(Db::Sqlite, &dir).await.unwrap();
-    let Some(postgres) = database_url(Db::Postgres, &dir).await else {
+    let Some(postgres) = testkit::postgres::fresh_database().await else {
         return;
     };
     let (sqlite, postgres) = (
