@@ -177,7 +177,13 @@ pub async fn users(command: UsersCommand) -> anyhow::Result<()> {
     } = command;
     let state = open(&settings).await?;
     let password = read_password()?;
-    let result = auth::create_user(&state, &email, &password, account).await;
+    let result = auth::create_user(
+        &state,
+        &email,
+        &password,
+        account.map(gateway::ids::AccountId),
+    )
+    .await;
     state.store.close().await;
     let user = result.map_err(explain)?;
     println!("user {} added to account {}", user.id, user.account_id);
@@ -258,7 +264,7 @@ pub async fn owners(command: OwnersCommand) -> anyhow::Result<()> {
                 name,
                 pan,
                 gstin,
-                parent_id: parent,
+                parent_id: parent.map(gateway::ids::OwnerId),
             };
             let result = owners::create_owner(&state, actor, new).await;
             state.store.close().await;

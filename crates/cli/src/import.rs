@@ -68,7 +68,7 @@ fn read_rows(path: &std::path::Path) -> anyhow::Result<Vec<(usize, Result<Import
                     gstin: r.get(0).unwrap_or("").to_string(),
                     username: r.get(1).unwrap_or("").to_string(),
                     password: SecretString::from(r.get(2).unwrap_or("").to_string()),
-                    owner_id,
+                    owner_id: owner_id.map(gateway::ids::OwnerId),
                 })
             }
             Ok(r) => Err(format!(

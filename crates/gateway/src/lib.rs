@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod http;
+pub mod ids;
 pub mod irp;
 pub mod serve;
 pub mod service;

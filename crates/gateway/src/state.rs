@@ -8,12 +8,14 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::{Mode, Settings};
+use crate::ids::AccountId;
 use crate::storage::Store;
 use crate::throttle::FailureThrottle;
 use crate::vault::Vault;
 
 /// The account that sandbox-mode requests without a token act for.
-pub const SANDBOX_ACCOUNT_ID: Uuid = Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0001);
+pub const SANDBOX_ACCOUNT_ID: AccountId =
+    AccountId(Uuid::from_u128(0x5a4d_b0c5_0000_4000_8000_0000_0000_0001));
 
 /// The invalid tokens all addresses together may send per minute, as a multiple of the
 /// per-address limit: many addresses cannot guess freely either.

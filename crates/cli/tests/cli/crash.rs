@@ -325,9 +325,10 @@ async fn run(gateways: usize, database_url: Option<String>) {
         token_id: None,
     };
     for (owner, gstin, password) in &ledger.stores {
-        let stored = credentials::reveal_password(&state, actor, *owner, gstin)
-            .await
-            .unwrap_or_else(|e| panic!("acknowledged store of {owner} lost: {e:?}"));
+        let stored =
+            credentials::reveal_password(&state, actor, gateway::ids::OwnerId(*owner), gstin)
+                .await
+                .unwrap_or_else(|e| panic!("acknowledged store of {owner} lost: {e:?}"));
         assert_eq!(stored.expose_secret(), password);
     }
     let mut irns = HashSet::new();

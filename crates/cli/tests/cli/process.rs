@@ -108,7 +108,7 @@ pub async fn reveal(data_dir: &Path, owner: &str, gstin: &str) -> String {
     let state = gateway::app::build_state(settings, Arc::new(SystemClock))
         .await
         .unwrap();
-    let owner = owner.parse().unwrap();
+    let owner = gateway::ids::OwnerId(owner.parse().unwrap());
     let mut account = gateway::state::SANDBOX_ACCOUNT_ID;
     if let Some(user) = state
         .store

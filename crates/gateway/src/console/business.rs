@@ -16,6 +16,7 @@ use super::layout::{
     csrf_field, field_errors, general_errors, has_error, page, respond, status_badge, Section,
 };
 use super::session::{ConsoleSession, CsrfForm};
+use crate::ids::OwnerId;
 use crate::service::owners::{self, NewOwner};
 use crate::service::FieldError;
 use crate::state::AppState;
@@ -43,11 +44,11 @@ pub struct AddForm {
 struct Tree<'a> {
     businesses: Vec<(&'a OwnerRecord, Vec<&'a OwnerRecord>)>,
     loose_gstins: Vec<&'a OwnerRecord>,
-    branches: HashMap<Uuid, Vec<&'a OwnerRecord>>,
+    branches: HashMap<OwnerId, Vec<&'a OwnerRecord>>,
 }
 
 fn tree(owners: &[OwnerRecord]) -> Tree<'_> {
-    let mut branches: HashMap<Uuid, Vec<&OwnerRecord>> = HashMap::new();
+    let mut branches: HashMap<OwnerId, Vec<&OwnerRecord>> = HashMap::new();
     for o in owners.iter().filter(|o| o.kind == OwnerKind::Branch) {
         if let Some(parent) = o.parent_id {
             branches.entry(parent).or_default().push(o);
@@ -82,8 +83,8 @@ fn tree(owners: &[OwnerRecord]) -> Tree<'_> {
 
 fn gstin_row(
     owner: &OwnerRecord,
-    credentials: &HashMap<(Uuid, String), &CredentialRecord>,
-    branches: &HashMap<Uuid, Vec<&OwnerRecord>>,
+    credentials: &HashMap<(OwnerId, String), &CredentialRecord>,
+    branches: &HashMap<OwnerId, Vec<&OwnerRecord>>,
 ) -> Markup {
     let gstin = owner.gstin.clone().unwrap_or_default();
     let record = credentials.get(&(owner.id, gstin.clone()));
@@ -122,7 +123,7 @@ async fn business_page(
         Ok(r) => r,
         Err(e) => return failure(e.into()),
     };
-    let credentials: HashMap<(Uuid, String), &CredentialRecord> = records
+    let credentials: HashMap<(OwnerId, String), &CredentialRecord> = records
         .iter()
         .map(|r| ((r.owner_id, r.gstin.clone()), r))
         .collect();
@@ -244,7 +245,7 @@ pub async fn add_gstin(
     let parent_id = match form.business.trim() {
         "" => None,
         id => match Uuid::parse_str(id) {
-            Ok(id) => Some(id),
+            Ok(id) => Some(OwnerId(id)),
             Err(_) => {
                 let errors = [FieldError::new(
                     "invalid_parent",

@@ -18,11 +18,12 @@ use super::layout::{
     status_badge, Section,
 };
 use super::session::{ConsoleSession, CsrfForm};
+use crate::ids::{AccountId, OwnerId};
 use crate::service::credentials::{self, StoreRequest};
 use crate::service::owners;
 use crate::service::{verify, FieldError, ServiceError};
 use crate::state::AppState;
-use crate::storage::{AuditEvent, OwnerKind, OwnerRecord};
+use crate::storage::{AuditAction, AuditEvent, OwnerKind, OwnerRecord};
 
 /// Flash messages after a redirect.
 #[derive(Deserialize)]
@@ -35,7 +36,7 @@ pub struct GstinQuery {
 
 async fn actor_name(
     state: &AppState,
-    account_id: Uuid,
+    account_id: AccountId,
     tokens: &[crate::storage::TokenRecord],
     event: &AuditEvent,
 ) -> String {
@@ -60,7 +61,7 @@ async fn actor_name(
 async fn gstin_of(
     state: &AppState,
     session: &ConsoleSession,
-    owner_id: Uuid,
+    owner_id: OwnerId,
 ) -> Result<(OwnerRecord, String), Response> {
     let owner = match owners::find_owner(state, session.record.account_id, owner_id).await {
         Ok(Some(owner)) => owner,
@@ -88,7 +89,7 @@ fn gstin_owner(owner: &OwnerRecord) -> Option<String> {
 async fn gstin_page(
     state: &AppState,
     session: &ConsoleSession,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     status: StatusCode,
     username_value: Option<&str>,
     errors: &[FieldError],
@@ -193,10 +194,10 @@ async fn gstin_page(
                                     td { (human_time(event.at)) }
                                     td { (who) }
                                     td {
-                                        @match event.action.as_str() {
-                                            "nic_credentials.store" => { "Saved username " span.mono { (event.username.as_deref().unwrap_or("")) } @if let Some(v) = event.version { ", version " (v) } }
-                                            "nic_credentials.delete" => { "Deleted the credentials" }
-                                            other => { (other) }
+                                        @match event.action {
+                                            AuditAction::CredentialsStored => { "Saved username " span.mono { (event.username.as_deref().unwrap_or("")) } @if let Some(v) = event.version { ", version " (v) } }
+                                            AuditAction::CredentialsDeleted => { "Deleted the credentials" }
+                                            other => { (other.as_str()) }
                                         }
                                     }
                                 }
@@ -217,7 +218,7 @@ async fn gstin_page(
 pub async fn show_gstin(
     State(state): State<AppState>,
     session: ConsoleSession,
-    Path(owner_id): Path<Uuid>,
+    Path(owner_id): Path<OwnerId>,
     Query(query): Query<GstinQuery>,
 ) -> Response {
     let notice = if query.saved.is_some() {
@@ -253,7 +254,7 @@ pub struct CredentialsForm {
 /// API (validation, versioning, audit, session invalidation).
 pub async fn save_credentials(
     State(state): State<AppState>,
-    Path(owner_id): Path<Uuid>,
+    Path(owner_id): Path<OwnerId>,
     CsrfForm { session, form }: CsrfForm<CredentialsForm>,
 ) -> Response {
     let actor = session.actor();
@@ -296,7 +297,7 @@ pub struct VerifyForm {}
 /// `POST /console/settings/business/gstins/{owner_id}/verify`.
 pub async fn verify_credentials(
     State(state): State<AppState>,
-    Path(owner_id): Path<Uuid>,
+    Path(owner_id): Path<OwnerId>,
     CsrfForm { session, .. }: CsrfForm<VerifyForm>,
 ) -> Response {
     let actor = session.actor();

@@ -9,20 +9,20 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::errors::error_parts;
 use super::layout::{
     general_errors, human_time, needs_attention, page, respond, status_badge, Section,
 };
 use super::session::ConsoleSession;
+use crate::ids::OwnerId;
 use crate::service::owners;
 use crate::state::AppState;
 use crate::storage::{CredentialRecord, OwnerKind, VerificationStatus};
 
 /// One GSTIN line of the overview.
 struct Line {
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: String,
     name: String,
     business: String,
@@ -64,12 +64,12 @@ pub async fn show(
             );
         }
     };
-    let business_names: BTreeMap<Uuid, String> = owner_list
+    let business_names: BTreeMap<OwnerId, String> = owner_list
         .iter()
         .filter(|o| o.kind == OwnerKind::Pan)
         .map(|o| (o.id, o.name.clone()))
         .collect();
-    let mut by_key: BTreeMap<(Uuid, String), CredentialRecord> = records
+    let mut by_key: BTreeMap<(OwnerId, String), CredentialRecord> = records
         .into_iter()
         .map(|r| ((r.owner_id, r.gstin.clone()), r))
         .collect();

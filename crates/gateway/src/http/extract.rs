@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use crate::ids::OwnerId;
 use crate::state::AppState;
 
 /// A JSON body that must be `application/json`, within the size limit, well-formed, and
@@ -209,7 +210,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// The mandatory `owner_id` header: a UUID.
-pub struct OwnerIdHeader(pub Uuid);
+pub struct OwnerIdHeader(pub OwnerId);
 
 impl<S: Send + Sync> FromRequestParts<S> for OwnerIdHeader {
     type Rejection = ApiError;
@@ -226,6 +227,7 @@ impl<S: Send + Sync> FromRequestParts<S> for OwnerIdHeader {
             .to_str()
             .ok()
             .and_then(|v| Uuid::parse_str(v.trim()).ok())
+            .map(OwnerId)
             .map(OwnerIdHeader)
             .ok_or_else(|| {
                 ApiError::bad_request(

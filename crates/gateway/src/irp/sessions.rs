@@ -20,6 +20,7 @@ use subtle::ConstantTimeEq;
 use irp_client::IrpClient;
 
 use crate::clock::Clock;
+use crate::ids::{AccountId, OwnerId};
 use crate::storage::{IrpSessionKey, Store};
 use crate::throttle::FailureThrottle;
 use crate::vault::Vault;
@@ -51,7 +52,7 @@ fn is_credential_failure(error: &IrpError) -> bool {
         .any(|code| error.has_code(code))
 }
 
-fn budget_key(account_id: uuid::Uuid, gstin: &str) -> String {
+fn budget_key(account_id: AccountId, gstin: &str) -> String {
     format!("{account_id}|{gstin}")
 }
 
@@ -116,7 +117,7 @@ impl SessionManager {
     }
 
     /// `Some(seconds)` while the account may make no auth call for the GSTIN.
-    pub fn auth_throttled(&self, account_id: uuid::Uuid, gstin: &str, now: i64) -> Option<u64> {
+    pub fn auth_throttled(&self, account_id: AccountId, gstin: &str, now: i64) -> Option<u64> {
         self.auth_failures
             .check(&budget_key(account_id, gstin), now)
     }
@@ -129,7 +130,7 @@ impl SessionManager {
         client: &IrpClient,
         key: &IrpSessionKey,
         password: &SecretString,
-        account_id: uuid::Uuid,
+        account_id: AccountId,
     ) -> Result<Session, SessionError> {
         let slot = self.slot(key);
         let mut live = slot.lock().await;
@@ -227,7 +228,7 @@ impl SessionManager {
 
     /// Ends every session of one credential row (it was stored again or deleted); sessions of
     /// other rows for the same GSTIN and username are left alone.
-    pub async fn invalidate_row(&self, owner_id: uuid::Uuid, gstin: &str) {
+    pub async fn invalidate_row(&self, owner_id: OwnerId, gstin: &str) {
         let slots: Vec<Slot> = match self.slots.lock() {
             Ok(mut slots) => {
                 let keys: Vec<IrpSessionKey> = slots

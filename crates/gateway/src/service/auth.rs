@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{Actor, FieldError, ServiceError};
 use crate::accounts::{hash_api_token, hash_password, new_api_token, verify_password};
+use crate::ids::{AccountId, UserId};
 use crate::state::AppState;
 use crate::storage::{AccountRecord, StoreError, TokenRecord, UserRecord};
 
@@ -26,7 +27,7 @@ pub async fn create_user(
     state: &AppState,
     email: &str,
     password: &SecretString,
-    account_id: Option<Uuid>,
+    account_id: Option<AccountId>,
 ) -> Result<UserRecord, ServiceError> {
     let email = normalise_email(email)?;
     if password.expose_secret().chars().count() < 10 {
@@ -41,7 +42,7 @@ pub async fn create_user(
         Some(id) => id,
         None => {
             let account = AccountRecord {
-                id: Uuid::new_v4(),
+                id: AccountId::generate(),
                 name: email.clone(),
                 created_at: now,
             };
@@ -63,7 +64,7 @@ pub async fn create_user(
         })?
         .map_err(|e| ServiceError::internal(e.to_string()))?;
     let user = UserRecord {
-        id: Uuid::new_v4(),
+        id: UserId::generate(),
         account_id,
         email,
         password_hash,
@@ -210,8 +211,8 @@ pub async fn check_login(
 /// Issues a token for an account (the CLI's `tokens create`, and logins).
 pub async fn issue_token(
     state: &AppState,
-    account_id: Uuid,
-    user_id: Option<Uuid>,
+    account_id: AccountId,
+    user_id: Option<UserId>,
     label: &str,
 ) -> Result<IssuedToken, ServiceError> {
     let label = check_label(label)?;

@@ -3,11 +3,11 @@
 //! half-written; verification is paced to an auth-call budget.
 
 use secrecy::SecretString;
-use uuid::Uuid;
 
 use super::credentials::{self, StoreRequest};
 use super::owners::{self, NewOwner};
 use super::{verify, Actor, ServiceError};
+use crate::ids::OwnerId;
 use crate::state::AppState;
 use crate::storage::OwnerKind;
 
@@ -20,7 +20,7 @@ pub struct ImportRow {
     /// The NIC API password.
     pub password: SecretString,
     /// The owner; without one, the account's GSTIN owner for this GSTIN is used (or created).
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<OwnerId>,
 }
 
 /// What happened to one row.
@@ -31,7 +31,7 @@ pub struct RowResult {
     /// The GSTIN as given.
     pub gstin: String,
     /// The owner used.
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<OwnerId>,
     /// `STORED` or `ERROR`.
     pub status: &'static str,
     /// The new credential version.
@@ -50,7 +50,11 @@ fn describe(e: &ServiceError) -> String {
         .join("; ")
 }
 
-async fn owner_for(state: &AppState, actor: Actor, row: &ImportRow) -> Result<Uuid, ServiceError> {
+async fn owner_for(
+    state: &AppState,
+    actor: Actor,
+    row: &ImportRow,
+) -> Result<OwnerId, ServiceError> {
     if let Some(id) = row.owner_id {
         return Ok(id);
     }

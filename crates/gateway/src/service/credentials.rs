@@ -3,13 +3,13 @@
 
 use gst_core::Gstin;
 use secrecy::{ExposeSecret, SecretString};
-use uuid::Uuid;
 
 use super::owners::{find_owner, owns_gstin, remember_owner};
 use super::{Actor, FieldError, ServiceError};
+use crate::ids::OwnerId;
 use crate::state::AppState;
 use crate::storage::{
-    AuditEvent, CredentialPut, OwnerKind, OwnerRecord, StoreError, VerificationStatus,
+    AuditAction, AuditEvent, CredentialPut, OwnerKind, OwnerRecord, StoreError, VerificationStatus,
 };
 use crate::vault::CredentialSlot;
 
@@ -138,7 +138,7 @@ fn owner_not_found() -> ServiceError {
 async fn owner_for_store(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &Gstin,
 ) -> Result<OwnerRecord, ServiceError> {
     if let Some(owner) = find_owner(state, actor.account_id, owner_id).await? {
@@ -174,7 +174,7 @@ async fn owner_for_store(
 pub async fn store(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     request: StoreRequest,
     request_id: Option<String>,
 ) -> Result<i64, ServiceError> {
@@ -214,7 +214,7 @@ pub async fn store(
     let audit = AuditEvent {
         account_id: actor.account_id,
         actor_token_id: actor.token_id,
-        action: "nic_credentials.store".into(),
+        action: AuditAction::CredentialsStored,
         owner_id: Some(owner_id),
         gstin: Some(gstin_text.clone()),
         username: Some(request.username.clone()),
@@ -263,7 +263,7 @@ fn credentials_not_found() -> ServiceError {
 pub(crate) async fn load(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
 ) -> Result<crate::storage::CredentialRecord, ServiceError> {
     let gstin = parse_gstin_param(state, gstin)?;
@@ -281,7 +281,7 @@ pub(crate) async fn load(
 pub async fn summary(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
 ) -> Result<CredentialSummary, ServiceError> {
     let record = load(state, actor, owner_id, gstin).await?;
@@ -301,7 +301,7 @@ pub async fn summary(
 pub async fn reveal_password(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
 ) -> Result<SecretString, ServiceError> {
     let record = load(state, actor, owner_id, gstin).await?;
@@ -320,7 +320,7 @@ pub async fn reveal_password(
 pub async fn delete(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
     request_id: Option<String>,
 ) -> Result<(), ServiceError> {
@@ -333,7 +333,7 @@ pub async fn delete(
     let audit = AuditEvent {
         account_id: actor.account_id,
         actor_token_id: actor.token_id,
-        action: "nic_credentials.delete".into(),
+        action: AuditAction::CredentialsDeleted,
         owner_id: Some(owner_id),
         gstin: Some(gstin.to_string()),
         username: None,
@@ -360,7 +360,7 @@ pub async fn delete(
 pub async fn history(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: Option<&str>,
 ) -> Result<Vec<AuditEvent>, ServiceError> {
     state

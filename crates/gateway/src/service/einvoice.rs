@@ -9,14 +9,14 @@ use irp_protocol::keys::canonicalize;
 use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::irp_call::{credentials, with_session, CallFailure, Credentials};
-pub use super::outcome::{Outcome, OutcomeError};
+pub use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::{Actor, FieldError, ServiceError};
+use crate::ids::OwnerId;
 use crate::irp::IrpContext;
 use crate::state::AppState;
-use crate::storage::EinvoiceRecord;
+use crate::storage::{EinvoiceRecord, EinvoiceStatus};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -147,13 +147,13 @@ async fn fetch_by_document(
 
 /// Accepts an existing e-invoice for our document if it is the same document.
 fn adopt_existing(irp: &IrpContext, doc: &Value, existing: Value) -> Result<Value, Outcome> {
-    let theirs =
-        verified_invoice(irp, &existing).map_err(|e| Outcome::failed("NOT_CREATED", vec![e]))?;
+    let theirs = verified_invoice(irp, &existing)
+        .map_err(|e| Outcome::failed(DocumentStatus::NotCreated, vec![e]))?;
     if same_document(doc, &theirs) {
         Ok(existing)
     } else {
         Err(Outcome::failed(
-            "NOT_CREATED",
+            DocumentStatus::NotCreated,
             vec![OutcomeError::gateway(
                 "DUPLICATE_CONFLICT",
                 "the IRP already has an e-invoice for this document number with a different buyer or total; use a new document number (or cancel the existing IRN)",
@@ -162,7 +162,7 @@ fn adopt_existing(irp: &IrpContext, doc: &Value, existing: Value) -> Result<Valu
     }
 }
 
-async fn record(state: &AppState, actor: Actor, owner_id: Uuid, doc: &Value, data: &Value) {
+async fn record(state: &AppState, actor: Actor, owner_id: OwnerId, doc: &Value, data: &Value) {
     let now = state.now();
     let retain = state.settings.retention_days > 0;
     let record = EinvoiceRecord {
@@ -186,8 +186,8 @@ async fn record(state: &AppState, actor: Actor, owner_id: Uuid, doc: &Value, dat
         status: data
             .get("Status")
             .and_then(Value::as_str)
-            .unwrap_or("ACT")
-            .to_string(),
+            .and_then(EinvoiceStatus::parse)
+            .unwrap_or(EinvoiceStatus::Active),
         request_hash: Sha256::digest(doc.to_string().as_bytes()).to_vec(),
         signed_invoice: retain.then(|| {
             data.get("SignedInvoice")
@@ -214,7 +214,7 @@ async fn record(state: &AppState, actor: Actor, owner_id: Uuid, doc: &Value, dat
 pub async fn generate(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
     document: Value,
     dry_run: bool,
@@ -236,12 +236,12 @@ pub async fn generate(
             .into_iter()
             .map(|v| OutcomeError::gateway(v.code, format!("{}: {}", v.path, v.message)))
             .collect();
-        return Outcome::failed("DOCUMENT_VALIDATION", errors);
+        return Outcome::failed(DocumentStatus::DocumentValidation, errors);
     }
     let seller = text(&doc, "SellerDtls", "Gstin").to_ascii_uppercase();
     if !seller.eq_ignore_ascii_case(gstin) {
         return Outcome::failed(
-            "DOCUMENT_VALIDATION",
+            DocumentStatus::DocumentValidation,
             vec![OutcomeError::gateway(
                 "SELLER_GSTIN_MISMATCH",
                 format!("SellerDtls.Gstin {seller} differs from the gstin header {gstin}"),
@@ -250,21 +250,30 @@ pub async fn generate(
     }
     if dry_run {
         return Outcome {
-            document_status: "VALIDATED",
+            document_status: DocumentStatus::Validated,
             data: None,
             errors: Vec::new(),
         };
     }
     let Ok(irp) = irp(state) else {
         return Outcome::failed(
-            "NOT_CREATED",
+            DocumentStatus::NotCreated,
             vec![OutcomeError::gateway(
                 "IRP_NOT_CONFIGURED",
                 "the gateway has no IRP connection configured",
             )],
         );
     };
-    let creds = match credentials(state, irp, actor, owner_id, &seller, "NOT_CREATED").await {
+    let creds = match credentials(
+        state,
+        irp,
+        actor,
+        owner_id,
+        &seller,
+        DocumentStatus::NotCreated,
+    )
+    .await
+    {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
@@ -273,12 +282,12 @@ pub async fn generate(
             Ok(_) => {
                 record(state, actor, owner_id, &doc, &data).await;
                 Outcome {
-                    document_status: "IRN_GENERATED",
+                    document_status: DocumentStatus::IrnGenerated,
                     data: Some(data),
                     errors: Vec::new(),
                 }
             }
-            Err(e) => Outcome::failed("NOT_CREATED", vec![e]),
+            Err(e) => Outcome::failed(DocumentStatus::NotCreated, vec![e]),
         },
         Err(outcome) => outcome,
     }
@@ -290,26 +299,40 @@ async fn generate_at_irp(
     creds: &Credentials,
     doc: &Value,
 ) -> Result<Value, Outcome> {
-    let result = with_session(state, irp, creds, "NOT_CREATED", |session| async move {
-        match irp.client.generate(&session, doc).await {
-            Ok(data) => Ok(Ok(data)),
-            // A duplicate: the existing IRN is ours if it is the same document.
-            Err(e) if e.has_code("2150") => Ok(match fetch_by_document(irp, &session, doc).await {
-                Ok(Some(existing)) => adopt_existing(irp, doc, existing),
-                Ok(None) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&e))),
-                Err(fetch) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&fetch))),
-            }),
-            // The IRP may have created the IRN: reconcile by document before any retry.
-            Err(IrpError::NoAnswer(reason)) => {
-                tracing::warn!(%reason, "no answer to generate; reconciling by document");
-                match fetch_by_document(irp, &session, doc).await {
-                    Ok(Some(existing)) => Ok(adopt_existing(irp, doc, existing)),
-                    _ => Err(IrpError::NoAnswer(reason)),
+    let result = with_session(
+        state,
+        irp,
+        creds,
+        DocumentStatus::NotCreated,
+        |session| async move {
+            match irp.client.generate(&session, doc).await {
+                Ok(data) => Ok(Ok(data)),
+                // A duplicate: the existing IRN is ours if it is the same document.
+                Err(e) if e.has_code("2150") => {
+                    Ok(match fetch_by_document(irp, &session, doc).await {
+                        Ok(Some(existing)) => adopt_existing(irp, doc, existing),
+                        Ok(None) => Err(Outcome::failed(
+                            DocumentStatus::NotCreated,
+                            OutcomeError::govt(&e),
+                        )),
+                        Err(fetch) => Err(Outcome::failed(
+                            DocumentStatus::NotCreated,
+                            OutcomeError::govt(&fetch),
+                        )),
+                    })
                 }
+                // The IRP may have created the IRN: reconcile by document before any retry.
+                Err(IrpError::NoAnswer(reason)) => {
+                    tracing::warn!(%reason, "no answer to generate; reconciling by document");
+                    match fetch_by_document(irp, &session, doc).await {
+                        Ok(Some(existing)) => Ok(adopt_existing(irp, doc, existing)),
+                        _ => Err(IrpError::NoAnswer(reason)),
+                    }
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        }
-    })
+        },
+    )
     .await;
     match result {
         Ok(answer) => answer,
@@ -318,9 +341,12 @@ async fn generate_at_irp(
         Err(CallFailure::Exhausted(e)) => {
             let mut errors = OutcomeError::govt(&e);
             errors.push(unavailable_error());
-            Err(Outcome::failed("NOT_CREATED", errors))
+            Err(Outcome::failed(DocumentStatus::NotCreated, errors))
         }
-        Err(CallFailure::Refused(e)) => Err(Outcome::failed("NOT_CREATED", OutcomeError::govt(&e))),
+        Err(CallFailure::Refused(e)) => Err(Outcome::failed(
+            DocumentStatus::NotCreated,
+            OutcomeError::govt(&e),
+        )),
     }
 }
 
@@ -332,7 +358,7 @@ fn unavailable_error() -> OutcomeError {
 }
 
 fn unavailable() -> Outcome {
-    Outcome::failed("NOT_CREATED", vec![unavailable_error()])
+    Outcome::failed(DocumentStatus::NotCreated, vec![unavailable_error()])
 }
 
 /// Cancels an IRN (reason 1–4, remark up to 100 characters). An IRN already cancelled (9999)
@@ -340,7 +366,7 @@ fn unavailable() -> Outcome {
 pub async fn cancel(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
     irn: &str,
     reason: &str,
@@ -348,34 +374,49 @@ pub async fn cancel(
 ) -> Outcome {
     let Ok(irp) = irp(state) else {
         return Outcome::failed(
-            "NOT_CANCELLED",
+            DocumentStatus::NotCancelled,
             vec![OutcomeError::gateway(
                 "IRP_NOT_CONFIGURED",
                 "the gateway has no IRP connection configured",
             )],
         );
     };
-    let creds = match credentials(state, irp, actor, owner_id, gstin, "NOT_CANCELLED").await {
+    let creds = match credentials(
+        state,
+        irp,
+        actor,
+        owner_id,
+        gstin,
+        DocumentStatus::NotCancelled,
+    )
+    .await
+    {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let irn_at_irp = irp_ascii(irn);
     let irn_at_irp = irn_at_irp.as_str();
-    let result = with_session(state, irp, &creds, "NOT_CANCELLED", |session| async move {
-        match irp
-            .client
-            .cancel(&session, irn_at_irp, reason, remark)
-            .await
-        {
-            Ok(data) => Ok((data, Vec::new())),
-            // Already cancelled: it counts as cancelled.
-            Err(e) if e.has_code("9999") => Ok((
-                json!({"Irn": irn, "CancelDate": null}),
-                OutcomeError::govt(&e),
-            )),
-            Err(e) => Err(e),
-        }
-    })
+    let result = with_session(
+        state,
+        irp,
+        &creds,
+        DocumentStatus::NotCancelled,
+        |session| async move {
+            match irp
+                .client
+                .cancel(&session, irn_at_irp, reason, remark)
+                .await
+            {
+                Ok(data) => Ok((data, Vec::new())),
+                // Already cancelled: it counts as cancelled.
+                Err(e) if e.has_code("9999") => Ok((
+                    json!({"Irn": irn, "CancelDate": null}),
+                    OutcomeError::govt(&e),
+                )),
+                Err(e) => Err(e),
+            }
+        },
+    )
     .await;
     match result {
         Ok((data, errors)) => {
@@ -384,14 +425,14 @@ pub async fn cancel(
                 .mark_einvoice_cancelled(actor.account_id, irn, state.now())
                 .await;
             Outcome {
-                document_status: "CANCELLED",
+                document_status: DocumentStatus::Cancelled,
                 data: Some(data),
                 errors,
             }
         }
         Err(CallFailure::Session(outcome)) => outcome,
         Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => {
-            Outcome::failed("NOT_CANCELLED", OutcomeError::govt(&e))
+            Outcome::failed(DocumentStatus::NotCancelled, OutcomeError::govt(&e))
         }
     }
 }
@@ -404,7 +445,7 @@ fn irp_ascii(irn: &str) -> String {
 pub async fn get(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
     irn: &str,
 ) -> Outcome {
@@ -416,18 +457,18 @@ pub async fn get(
         .flatten();
     let from_retention = |retained: &Option<EinvoiceRecord>| {
         retained.as_ref().filter(|r| r.signed_invoice.is_some() && r.retain_until.is_some_and(|u| u > state.now())).map(|r| {
-            json!({"AckNo": r.ack_no, "AckDt": r.ack_dt, "Irn": r.irn, "SignedInvoice": r.signed_invoice, "SignedQRCode": r.signed_qr_code, "Status": r.status})
+            json!({"AckNo": r.ack_no, "AckDt": r.ack_dt, "Irn": r.irn, "SignedInvoice": r.signed_invoice, "SignedQRCode": r.signed_qr_code, "Status": r.status.as_str()})
         })
     };
     let Ok(irp) = irp(state) else {
         return match from_retention(&retained) {
             Some(data) => Outcome {
-                document_status: "FOUND",
+                document_status: DocumentStatus::Found,
                 data: Some(data),
                 errors: Vec::new(),
             },
             None => Outcome::failed(
-                "NOT_FOUND",
+                DocumentStatus::NotFound,
                 vec![OutcomeError::gateway(
                     "IRP_NOT_CONFIGURED",
                     "the gateway has no IRP connection configured",
@@ -435,34 +476,39 @@ pub async fn get(
             ),
         };
     };
-    let creds = match credentials(state, irp, actor, owner_id, gstin, "NOT_FOUND").await {
-        Ok(c) => c,
-        Err(outcome) => return outcome,
-    };
+    let creds =
+        match credentials(state, irp, actor, owner_id, gstin, DocumentStatus::NotFound).await {
+            Ok(c) => c,
+            Err(outcome) => return outcome,
+        };
     let irn_at_irp = irp_ascii(irn);
     let irn_at_irp = irn_at_irp.as_str();
-    let result = with_session(state, irp, &creds, "NOT_FOUND", |session| async move {
-        irp.client.get_by_irn(&session, irn_at_irp).await
-    })
+    let result = with_session(
+        state,
+        irp,
+        &creds,
+        DocumentStatus::NotFound,
+        |session| async move { irp.client.get_by_irn(&session, irn_at_irp).await },
+    )
     .await;
     match result {
         Ok(data) => match verified_invoice(irp, &data) {
             Ok(_) => Outcome {
-                document_status: "FOUND",
+                document_status: DocumentStatus::Found,
                 data: Some(data),
                 errors: Vec::new(),
             },
-            Err(e) => Outcome::failed("NOT_FOUND", vec![e]),
+            Err(e) => Outcome::failed(DocumentStatus::NotFound, vec![e]),
         },
         Err(CallFailure::Session(outcome)) => outcome,
         Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => match from_retention(&retained)
         {
             Some(data) => Outcome {
-                document_status: "FOUND",
+                document_status: DocumentStatus::Found,
                 data: Some(data),
                 errors: Vec::new(),
             },
-            None => Outcome::failed("NOT_FOUND", OutcomeError::govt(&e)),
+            None => Outcome::failed(DocumentStatus::NotFound, OutcomeError::govt(&e)),
         },
     }
 }

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use irp_client::{IrpError, Session};
 use rand::Rng;
-use uuid::Uuid;
 
 use super::credentials::load;
-use super::outcome::{Outcome, OutcomeError};
+use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::{Actor, FieldError, ServiceError};
+use crate::ids::{AccountId, OwnerId};
 use crate::irp::sessions::SessionError;
 use crate::irp::IrpContext;
 use crate::state::AppState;
@@ -84,7 +84,7 @@ pub struct Credentials {
     /// The row's session key.
     pub key: IrpSessionKey,
     password: secrecy::SecretString,
-    account_id: Uuid,
+    account_id: AccountId,
 }
 
 /// The 429 for an account that may make no IRP auth call for a GSTIN now.
@@ -142,9 +142,9 @@ pub async fn credentials(
     state: &AppState,
     irp: &IrpContext,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
-    status: &'static str,
+    status: DocumentStatus,
 ) -> Result<Credentials, Outcome> {
     let record = load(state, actor, owner_id, gstin).await.map_err(|_| {
         Outcome::failed(status, vec![OutcomeError::gateway("NIC_CREDENTIALS_MISSING", format!("no NIC API credentials are stored for owner {owner_id} and GSTIN {gstin}; store them with store_nic_credentials"))])
@@ -177,7 +177,7 @@ pub async fn session(
     state: &AppState,
     irp: &IrpContext,
     creds: &Credentials,
-    status: &'static str,
+    status: DocumentStatus,
 ) -> Result<Session, Outcome> {
     creds.session(irp).await.map_err(|e| match e {
         SessionError::Throttled { retry_after_secs } => Outcome::failed(
@@ -206,7 +206,7 @@ pub async fn with_session<T, Call, Fut>(
     state: &AppState,
     irp: &IrpContext,
     creds: &Credentials,
-    status: &'static str,
+    status: DocumentStatus,
     mut call: Call,
 ) -> Result<T, CallFailure>
 where

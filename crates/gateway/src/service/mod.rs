@@ -188,7 +188,7 @@ impl From<VaultError> for ServiceError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
     /// The account acted for.
-    pub account_id: uuid::Uuid,
+    pub account_id: crate::ids::AccountId,
     /// The token used; `None` for the sandbox account without a token, or the CLI.
     pub token_id: Option<uuid::Uuid>,
 }

@@ -5,6 +5,62 @@
 use irp_client::IrpError;
 use serde_json::Value;
 
+/// Where an error came from: the `error_source` clients read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorSource {
+    /// The gateway refused or failed the document itself.
+    Gateway,
+    /// The IRP (the government) answered the error.
+    Govt,
+}
+
+impl ErrorSource {
+    /// The spelling in answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorSource::Gateway => "GATEWAY",
+            ErrorSource::Govt => "GOVT",
+        }
+    }
+}
+
+/// What became of one document or IRN: the `document_status` clients read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentStatus {
+    /// The IRP registered it (or had registered it already).
+    IrnGenerated,
+    /// It was not registered.
+    NotCreated,
+    /// The gateway's validation refused it before any IRP call.
+    DocumentValidation,
+    /// A dry run found nothing wrong.
+    Validated,
+    /// The IRN was cancelled.
+    Cancelled,
+    /// The cancellation did not happen.
+    NotCancelled,
+    /// The e-invoice was found.
+    Found,
+    /// It was not found.
+    NotFound,
+}
+
+impl DocumentStatus {
+    /// The spelling in answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::IrnGenerated => "IRN_GENERATED",
+            DocumentStatus::NotCreated => "NOT_CREATED",
+            DocumentStatus::DocumentValidation => "DOCUMENT_VALIDATION",
+            DocumentStatus::Validated => "VALIDATED",
+            DocumentStatus::Cancelled => "CANCELLED",
+            DocumentStatus::NotCancelled => "NOT_CANCELLED",
+            DocumentStatus::Found => "FOUND",
+            DocumentStatus::NotFound => "NOT_FOUND",
+        }
+    }
+}
+
 /// One error in a `govt_response`.
 #[derive(Debug, Clone)]
 pub struct OutcomeError {
@@ -12,8 +68,8 @@ pub struct OutcomeError {
     pub code: String,
     /// What is wrong.
     pub message: String,
-    /// `GATEWAY` or `GOVT`.
-    pub source: &'static str,
+    /// Who raised it.
+    pub source: ErrorSource,
 }
 
 impl OutcomeError {
@@ -22,7 +78,7 @@ impl OutcomeError {
         OutcomeError {
             code: code.to_string(),
             message: message.into(),
-            source: "GATEWAY",
+            source: ErrorSource::Gateway,
         }
     }
 
@@ -34,7 +90,7 @@ impl OutcomeError {
                 .map(|e| OutcomeError {
                     code: e.error_code.clone(),
                     message: e.error_message.clone(),
-                    source: "GOVT",
+                    source: ErrorSource::Govt,
                 })
                 .collect(),
             other => vec![Self::gateway("IRP_ERROR", other.to_string())],
@@ -45,9 +101,8 @@ impl OutcomeError {
 /// The outcome for one document.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// `IRN_GENERATED`, `NOT_CREATED`, `DOCUMENT_VALIDATION`, `VALIDATED` (dry run),
-    /// `CANCELLED`, `FOUND`.
-    pub document_status: &'static str,
+    /// What became of the document.
+    pub document_status: DocumentStatus,
     /// The IRP's data (AckNo, AckDt, Irn, SignedInvoice, …) on success.
     pub data: Option<Value>,
     /// Errors on failure.
@@ -56,7 +111,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// A failed outcome.
-    pub fn failed(status: &'static str, errors: Vec<OutcomeError>) -> Self {
+    pub fn failed(status: DocumentStatus, errors: Vec<OutcomeError>) -> Self {
         Outcome {
             document_status: status,
             data: None,

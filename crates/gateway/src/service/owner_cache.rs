@@ -4,14 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use uuid::Uuid;
-
+use crate::ids::OwnerId;
 use crate::storage::OwnerRecord;
 
 /// Owners never change once created (there is no update or delete), so every replica can
 /// keep the ones it has seen in memory and skip a database read per request.
 pub struct OwnerCache {
-    entries: Mutex<HashMap<Uuid, OwnerRecord>>,
+    entries: Mutex<HashMap<OwnerId, OwnerRecord>>,
     capacity: usize,
 }
 
@@ -25,7 +24,7 @@ impl OwnerCache {
     }
 
     /// The cached owner.
-    pub fn get(&self, owner_id: Uuid) -> Option<OwnerRecord> {
+    pub fn get(&self, owner_id: OwnerId) -> Option<OwnerRecord> {
         self.entries.lock().ok()?.get(&owner_id).cloned()
     }
 

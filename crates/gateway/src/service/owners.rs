@@ -2,17 +2,17 @@
 //! scoped to one account.
 
 use gst_core::{Gstin, Pan};
-use uuid::Uuid;
 
 use super::{Actor, FieldError, ServiceError};
+use crate::ids::{AccountId, OwnerId};
 use crate::state::AppState;
 use crate::storage::{OwnerKind, OwnerRecord};
 
 /// An owner of the account, or `None` when there is none (or it belongs to another account).
 pub async fn find_owner(
     state: &AppState,
-    account_id: Uuid,
-    owner_id: Uuid,
+    account_id: AccountId,
+    owner_id: OwnerId,
 ) -> Result<Option<OwnerRecord>, ServiceError> {
     if let Some(owner) = state.owner_cache.get(owner_id) {
         return Ok((owner.account_id == account_id).then_some(owner));
@@ -41,7 +41,7 @@ pub struct NewOwner {
     /// For GSTIN owners.
     pub gstin: Option<String>,
     /// A PAN owner for a GSTIN (optional), a GSTIN owner for a branch (required).
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<OwnerId>,
 }
 
 /// Adds an owner to the actor's account.
@@ -75,7 +75,7 @@ pub async fn create_owner(
     };
     let mut errors = Vec::new();
     let mut record = OwnerRecord {
-        id: Uuid::new_v4(),
+        id: OwnerId::generate(),
         account_id: actor.account_id,
         kind,
         name: String::new(),

@@ -2,11 +2,10 @@
 //! it said as a status a person can act on. A live session counts as verified, so checking
 //! never spends an auth call needlessly.
 
-use uuid::Uuid;
-
 use super::credentials::load;
 use super::irp_call::{open_credentials, throttled};
 use super::{Actor, ServiceError};
+use crate::ids::OwnerId;
 use crate::irp::sessions::SessionError;
 use crate::state::AppState;
 use crate::storage::VerificationStatus;
@@ -31,7 +30,7 @@ pub use super::irp_call::classify;
 pub async fn verify(
     state: &AppState,
     actor: Actor,
-    owner_id: Uuid,
+    owner_id: OwnerId,
     gstin: &str,
 ) -> Result<Verification, ServiceError> {
     let record = load(state, actor, owner_id, gstin).await?;

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use crate::ids::{AccountId, OwnerId, UserId};
+
 pub use postgres::PostgresStore;
 pub use records::*;
 pub use sql::{Dialect, SqlStore};
@@ -69,13 +71,13 @@ pub struct ResealBatch {
     /// Credentials re-encrypted.
     pub resealed: u64,
     /// The last (owner, GSTIN) looked at; `None` when the batch found no row.
-    pub last: Option<(Uuid, String)>,
+    pub last: Option<(OwnerId, String)>,
 }
 
 /// A request to store (or override) the NIC credentials of one owner and GSTIN.
 pub struct CredentialPut<'a> {
     /// The owner the credentials belong to.
-    pub owner_id: Uuid,
+    pub owner_id: OwnerId,
     /// The GSTIN, upper-case.
     pub gstin: &'a str,
     /// The NIC API username.
@@ -98,7 +100,7 @@ pub struct IrpSessionKey {
     /// Our GSP client id.
     pub client_id: String,
     /// The owner of the credential row.
-    pub owner_id: Uuid,
+    pub owner_id: OwnerId,
     /// The GSTIN.
     pub gstin: String,
     /// The credential version whose password obtained the session.
@@ -134,7 +136,7 @@ pub trait SessionStore: Send + Sync {
         key: &IrpSessionKey,
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError>;
     /// Deletes the IRP sessions of one credential row (every version, every client).
-    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError>;
+    async fn delete_irp_sessions(&self, owner_id: OwnerId, gstin: &str) -> Result<(), StoreError>;
     /// Claims the right to authenticate for a key until `until` (Unix ms): true when no other
     /// holder has a live lease.
     async fn claim_auth_lease(
@@ -157,7 +159,7 @@ pub trait SessionStore: Send + Sync {
     /// A console session of the account by id, with its user's email (to name an actor).
     async fn get_web_session(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
         id: Uuid,
     ) -> Result<Option<WebSessionRecord>, StoreError>;
     /// Records activity on a session.
@@ -190,11 +192,11 @@ pub trait Store: SessionStore + Send + Sync + 'static {
     /// Finds a token by the SHA-256 of its value.
     async fn find_token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError>;
     /// Every token of an account, newest first.
-    async fn list_tokens(&self, account_id: Uuid) -> Result<Vec<TokenRecord>, StoreError>;
+    async fn list_tokens(&self, account_id: AccountId) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes a token of this account; false when there is no such live token.
     async fn revoke_token(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
         token_id: Uuid,
         at: i64,
     ) -> Result<bool, StoreError>;
@@ -206,11 +208,11 @@ pub trait Store: SessionStore + Send + Sync + 'static {
     /// An owner of this account, or `None` (also when it belongs to another account).
     async fn get_owner(
         &self,
-        account_id: Uuid,
-        owner_id: Uuid,
+        account_id: AccountId,
+        owner_id: OwnerId,
     ) -> Result<Option<OwnerRecord>, StoreError>;
     /// The owners of an account, oldest first.
-    async fn list_owners(&self, account_id: Uuid) -> Result<Vec<OwnerRecord>, StoreError>;
+    async fn list_owners(&self, account_id: AccountId) -> Result<Vec<OwnerRecord>, StoreError>;
 
     /// Every vault key, by version.
     async fn list_vault_keys(&self) -> Result<Vec<VaultKeyRecord>, StoreError>;
@@ -230,7 +232,7 @@ pub trait Store: SessionStore + Send + Sync + 'static {
     async fn reseal_credentials(
         &self,
         key_version: i64,
-        after: Option<&(Uuid, String)>,
+        after: Option<&(OwnerId, String)>,
         limit: i64,
         reseal: ResealFn<'_>,
     ) -> Result<ResealBatch, StoreError>;
@@ -240,13 +242,13 @@ pub trait Store: SessionStore + Send + Sync + 'static {
     /// The stored credentials of one owner and GSTIN.
     async fn get_credential(
         &self,
-        owner_id: Uuid,
+        owner_id: OwnerId,
         gstin: &str,
     ) -> Result<Option<CredentialRecord>, StoreError>;
     /// Deletes them, recording `audit` in the same transaction; false when there were none.
     async fn delete_credential(
         &self,
-        owner_id: Uuid,
+        owner_id: OwnerId,
         gstin: &str,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
@@ -254,7 +256,7 @@ pub trait Store: SessionStore + Send + Sync + 'static {
     /// since (`version` no longer current); returns whether it was recorded.
     async fn set_verification(
         &self,
-        owner_id: Uuid,
+        owner_id: OwnerId,
         gstin: &str,
         version: i64,
         status: VerificationStatus,
@@ -266,19 +268,19 @@ pub trait Store: SessionStore + Send + Sync + 'static {
         &self,
         before: i64,
         limit: i64,
-    ) -> Result<Vec<(Uuid, Uuid, String)>, StoreError>;
+    ) -> Result<Vec<(AccountId, OwnerId, String)>, StoreError>;
     /// Records an e-invoice (or replaces the record of the same IRN).
     async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError>;
     /// An e-invoice of the account by IRN.
     async fn get_einvoice(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
         irn: &str,
     ) -> Result<Option<EinvoiceRecord>, StoreError>;
     /// Marks an e-invoice cancelled.
     async fn mark_einvoice_cancelled(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
         irn: &str,
         at: i64,
     ) -> Result<bool, StoreError>;
@@ -286,14 +288,16 @@ pub trait Store: SessionStore + Send + Sync + 'static {
     async fn count_credentials(&self) -> Result<i64, StoreError>;
 
     /// Every credential stored under the account's owners (for overviews), by GSTIN.
-    async fn list_credentials(&self, account_id: Uuid)
-        -> Result<Vec<CredentialRecord>, StoreError>;
+    async fn list_credentials(
+        &self,
+        account_id: AccountId,
+    ) -> Result<Vec<CredentialRecord>, StoreError>;
 
     /// Audit events for one owner and GSTIN (or all of the owner's when `gstin` is `None`), oldest first.
     async fn list_audit_events(
         &self,
-        account_id: Uuid,
-        owner_id: Uuid,
+        account_id: AccountId,
+        owner_id: OwnerId,
         gstin: Option<&str>,
     ) -> Result<Vec<AuditEvent>, StoreError>;
 }

@@ -4,7 +4,7 @@
 use sqlx::{Database, Encode, Type};
 use uuid::Uuid;
 
-use super::AuditEvent;
+use super::{AuditEvent, OwnerId};
 
 /// The insert of one audit event (run inside the transaction of the change it records).
 pub(super) fn audit_insert<'q, DB: Database>(
@@ -22,7 +22,7 @@ where
         .bind(event.account_id)
         .bind(event.actor_token_id)
         .bind(event.action.as_str())
-        .bind(event.owner_id)
+        .bind(event.owner_id.map(OwnerId::uuid))
         .bind(event.gstin.as_deref())
         .bind(event.username.as_deref())
         .bind(event.version)

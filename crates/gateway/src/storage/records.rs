@@ -2,11 +2,13 @@
 
 use uuid::Uuid;
 
+use crate::ids::{AccountId, OwnerId, UserId};
+
 /// A customer account: owners, tokens and users hang off it.
 #[derive(Debug, Clone)]
 pub struct AccountRecord {
     /// Account id.
-    pub id: Uuid,
+    pub id: AccountId,
     /// Display name.
     pub name: String,
     /// Creation time.
@@ -17,9 +19,9 @@ pub struct AccountRecord {
 #[derive(Clone, sqlx::FromRow)]
 pub struct UserRecord {
     /// User id.
-    pub id: Uuid,
+    pub id: UserId,
     /// The account the user belongs to.
-    pub account_id: Uuid,
+    pub account_id: AccountId,
     /// Lower-cased email.
     pub email: String,
     /// Argon2id PHC string.
@@ -45,9 +47,9 @@ pub struct TokenRecord {
     /// Token id (shown in lists and audit events).
     pub id: Uuid,
     /// The account it acts for.
-    pub account_id: Uuid,
+    pub account_id: AccountId,
     /// The user who created it, if any.
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     /// A label chosen by its creator.
     pub label: String,
     /// SHA-256 of the token value.
@@ -72,116 +74,111 @@ impl std::fmt::Debug for TokenRecord {
     }
 }
 
-/// What an owner names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnerKind {
-    /// A business, by PAN.
-    Pan,
-    /// One GST registration.
-    Gstin,
-    /// A branch of a GSTIN.
-    Branch,
-}
-
-impl OwnerKind {
-    /// The stored and API spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OwnerKind::Pan => "PAN",
-            OwnerKind::Gstin => "GSTIN",
-            OwnerKind::Branch => "BRANCH",
+/// Declares an enum stored as text: its variants with their one spelling (in the database and
+/// in answers), `as_str`, `parse`, and the conversion the row mappers use.
+macro_rules! stored_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
         }
-    }
 
-    /// Parses the stored spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "PAN" => Some(OwnerKind::Pan),
-            "GSTIN" => Some(OwnerKind::Gstin),
-            "BRANCH" => Some(OwnerKind::Branch),
-            _ => None,
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The stored and API spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// Parses the stored spelling.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
         }
-    }
-}
 
-impl TryFrom<String> for OwnerKind {
-    type Error = super::StoreError;
+        impl TryFrom<String> for $name {
+            type Error = super::StoreError;
 
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        OwnerKind::parse(&text)
-            .ok_or_else(|| super::StoreError::Corrupt(format!("owner kind {text}")))
-    }
-}
-
-/// What the IRP said of stored credentials the last time they were checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VerificationStatus {
-    /// Not checked since they were stored.
-    Unverified,
-    /// The IRP accepted them.
-    Verified,
-    /// 1019.
-    WrongPassword,
-    /// 1017.
-    UnknownUser,
-    /// 1018: the API user belongs to another GSP.
-    NotMappedToGsp,
-    /// 1014: the GSTIN is not enabled, or the user is frozen or blocked.
-    GstinNotEnabled,
-    /// 3025, 3033–3036: the IRP blocked the account.
-    Blocked,
-    /// The IRP could not be asked.
-    IrpUnavailable,
-}
-
-impl VerificationStatus {
-    const ALL: [VerificationStatus; 8] = [
-        VerificationStatus::Unverified,
-        VerificationStatus::Verified,
-        VerificationStatus::WrongPassword,
-        VerificationStatus::UnknownUser,
-        VerificationStatus::NotMappedToGsp,
-        VerificationStatus::GstinNotEnabled,
-        VerificationStatus::Blocked,
-        VerificationStatus::IrpUnavailable,
-    ];
-
-    /// The stored and API spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerificationStatus::Unverified => "UNVERIFIED",
-            VerificationStatus::Verified => "VERIFIED",
-            VerificationStatus::WrongPassword => "WRONG_PASSWORD",
-            VerificationStatus::UnknownUser => "UNKNOWN_USER",
-            VerificationStatus::NotMappedToGsp => "NOT_MAPPED_TO_GSP",
-            VerificationStatus::GstinNotEnabled => "GSTIN_NOT_ENABLED",
-            VerificationStatus::Blocked => "BLOCKED",
-            VerificationStatus::IrpUnavailable => "IRP_UNAVAILABLE",
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                $name::parse(&text).ok_or_else(|| {
+                    super::StoreError::Corrupt(format!("{} {text}", stringify!($name)))
+                })
+            }
         }
-    }
-
-    /// Parses the stored spelling.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
+    };
 }
 
-impl TryFrom<String> for VerificationStatus {
-    type Error = super::StoreError;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        VerificationStatus::parse(&text)
-            .ok_or_else(|| super::StoreError::Corrupt(format!("verification status {text}")))
+stored_enum!(
+    /// What an owner names.
+    OwnerKind {
+        /// A business, by PAN.
+        Pan = "PAN",
+        /// One GST registration.
+        Gstin = "GSTIN",
+        /// A branch of a GSTIN.
+        Branch = "BRANCH",
     }
-}
+);
+
+stored_enum!(
+    /// What the IRP said of stored credentials the last time they were checked.
+    VerificationStatus {
+        /// Not checked since they were stored.
+        Unverified = "UNVERIFIED",
+        /// The IRP accepted them.
+        Verified = "VERIFIED",
+        /// 1019.
+        WrongPassword = "WRONG_PASSWORD",
+        /// 1017.
+        UnknownUser = "UNKNOWN_USER",
+        /// 1018: the API user belongs to another GSP.
+        NotMappedToGsp = "NOT_MAPPED_TO_GSP",
+        /// 1014: the GSTIN is not enabled, or the user is frozen or blocked.
+        GstinNotEnabled = "GSTIN_NOT_ENABLED",
+        /// 3025, 3033–3036: the IRP blocked the account.
+        Blocked = "BLOCKED",
+        /// The IRP could not be asked.
+        IrpUnavailable = "IRP_UNAVAILABLE",
+    }
+);
+
+stored_enum!(
+    /// What an audit event records.
+    AuditAction {
+        /// NIC credentials were stored (a new version).
+        CredentialsStored = "nic_credentials.store",
+        /// NIC credentials were deleted.
+        CredentialsDeleted = "nic_credentials.delete",
+        /// The vault's data key was rotated.
+        VaultKeyRotated = "vault.rotate",
+    }
+);
+
+stored_enum!(
+    /// An e-invoice's state at the IRP.
+    EinvoiceStatus {
+        /// Active.
+        Active = "ACT",
+        /// Cancelled.
+        Cancelled = "CNL",
+    }
+);
 
 /// A PAN, GSTIN or branch of an account; credentials are stored per owner and GSTIN.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OwnerRecord {
     /// Owner id (the `owner_id` header).
-    pub id: Uuid,
+    pub id: OwnerId,
     /// The account it belongs to.
-    pub account_id: Uuid,
+    pub account_id: AccountId,
     /// What it names.
     #[sqlx(try_from = "String")]
     pub kind: OwnerKind,
@@ -192,7 +189,7 @@ pub struct OwnerRecord {
     /// The GSTIN (for GSTIN owners, and the parent's for branches).
     pub gstin: Option<String>,
     /// The parent owner: a PAN for a GSTIN, a GSTIN for a branch.
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<OwnerId>,
     /// Creation time.
     pub created_at: i64,
 }
@@ -221,7 +218,7 @@ impl std::fmt::Debug for VaultKeyRecord {
 #[derive(Clone, sqlx::FromRow)]
 pub struct CredentialRecord {
     /// The owner.
-    pub owner_id: Uuid,
+    pub owner_id: OwnerId,
     /// The GSTIN.
     pub gstin: String,
     /// The NIC API username.
@@ -259,13 +256,14 @@ impl std::fmt::Debug for CredentialRecord {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEvent {
     /// The account acted upon.
-    pub account_id: Uuid,
+    pub account_id: AccountId,
     /// The token that made the request (none for the sandbox account or the CLI).
     pub actor_token_id: Option<Uuid>,
-    /// What happened, e.g. `nic_credentials.store`.
-    pub action: String,
+    /// What happened.
+    #[sqlx(try_from = "String")]
+    pub action: AuditAction,
     /// The owner concerned.
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<OwnerId>,
     /// The GSTIN concerned.
     pub gstin: Option<String>,
     /// The NIC username concerned.
@@ -285,9 +283,9 @@ pub struct EinvoiceRecord {
     /// The IRN.
     pub irn: String,
     /// The account.
-    pub account_id: Uuid,
+    pub account_id: AccountId,
     /// The owner it was generated for.
-    pub owner_id: Uuid,
+    pub owner_id: OwnerId,
     /// Seller GSTIN.
     pub gstin: String,
     /// INV, CRN or DBN.
@@ -300,8 +298,9 @@ pub struct EinvoiceRecord {
     pub ack_no: i64,
     /// Acknowledgement date, NIC format.
     pub ack_dt: String,
-    /// `ACT` or `CNL`.
-    pub status: String,
+    /// Active or cancelled.
+    #[sqlx(try_from = "String")]
+    pub status: EinvoiceStatus,
     /// SHA-256 of the request document.
     pub request_hash: Vec<u8>,
     /// The signed invoice, while retained.
@@ -322,9 +321,9 @@ pub struct WebSessionRecord {
     /// Session id (recorded as the actor of what the session changes).
     pub id: Uuid,
     /// The account acted for.
-    pub account_id: Uuid,
+    pub account_id: AccountId,
     /// The user who logged in.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The user's email (read back with the session).
     pub email: String,
     /// SHA-256 of the cookie value.

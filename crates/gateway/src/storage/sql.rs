@@ -135,7 +135,7 @@ where
         sqlx::query("INSERT INTO auth_tokens (id, account_id, user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(token.id)
             .bind(token.account_id)
-            .bind(token.user_id)
+            .bind(token.user_id.map(UserId::uuid))
             .bind(&token.label)
             .bind(&token.token_hash)
             .bind(token.created_at)
@@ -152,7 +152,7 @@ where
         Ok(row.as_ref().map(TokenRecord::from_row).transpose()?)
     }
 
-    async fn list_tokens(&self, account_id: Uuid) -> Result<Vec<TokenRecord>, StoreError> {
+    async fn list_tokens(&self, account_id: AccountId) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = sqlx::query(&format!(
             "{SELECT_TOKEN} WHERE account_id = $1 ORDER BY created_at DESC"
         ))
@@ -167,7 +167,7 @@ where
 
     async fn revoke_token(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
         token_id: Uuid,
         at: i64,
     ) -> Result<bool, StoreError> {
@@ -200,7 +200,7 @@ where
         .bind(&owner.name)
         .bind(&owner.pan)
         .bind(&owner.gstin)
-        .bind(owner.parent_id)
+        .bind(owner.parent_id.map(OwnerId::uuid))
         .bind(owner.created_at)
         .execute(&self.writer)
         .await?;
@@ -209,8 +209,8 @@ where
 
     async fn get_owner(
         &self,
-        account_id: Uuid,
-        owner_id: Uuid,
+        account_id: AccountId,
+        owner_id: OwnerId,
     ) -> Result<Option<OwnerRecord>, StoreError> {
         let row = sqlx::query(&format!("{SELECT_OWNER} WHERE id = $1 AND account_id = $2"))
             .bind(owner_id)
@@ -220,7 +220,7 @@ where
         Ok(row.as_ref().map(OwnerRecord::from_row).transpose()?)
     }
 
-    async fn list_owners(&self, account_id: Uuid) -> Result<Vec<OwnerRecord>, StoreError> {
+    async fn list_owners(&self, account_id: AccountId) -> Result<Vec<OwnerRecord>, StoreError> {
         let rows = sqlx::query(&format!(
             "{SELECT_OWNER} WHERE account_id = $1 ORDER BY created_at, id"
         ))
@@ -284,14 +284,14 @@ where
     async fn reseal_credentials(
         &self,
         key_version: i64,
-        after: Option<&(Uuid, String)>,
+        after: Option<&(OwnerId, String)>,
         limit: i64,
         reseal: ResealFn<'_>,
     ) -> Result<ResealBatch, StoreError> {
         let mut tx = DB::begin_write(&self.writer).await?;
         let (after_owner, after_gstin) = match after {
             Some((owner, gstin)) => (*owner, gstin.as_str()),
-            None => (Uuid::nil(), ""),
+            None => (OwnerId(Uuid::nil()), ""),
         };
         let rows = sqlx::query(&format!(
             "{SELECT_CREDENTIAL} WHERE key_version < $1 AND (owner_id, gstin) > ($2, $3) ORDER BY owner_id, gstin LIMIT $4"
@@ -368,7 +368,7 @@ where
 
     async fn get_credential(
         &self,
-        owner_id: Uuid,
+        owner_id: OwnerId,
         gstin: &str,
     ) -> Result<Option<CredentialRecord>, StoreError> {
         let row = sqlx::query(&format!(
@@ -383,7 +383,7 @@ where
 
     async fn delete_credential(
         &self,
-        owner_id: Uuid,
+        owner_id: OwnerId,
         gstin: &str,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
@@ -404,7 +404,7 @@ where
 
     async fn set_verification(
         &self,
-        owner_id: Uuid,
+        owner_id: OwnerId,
         gstin: &str,
         version: i64,
         status: VerificationStatus,
@@ -437,7 +437,7 @@ where
             .bind(&record.doc_date)
             .bind(record.ack_no)
             .bind(&record.ack_dt)
-            .bind(&record.status)
+            .bind(record.status.as_str())
             .bind(&record.request_hash)
             .bind(&record.signed_invoice)
             .bind(&record.signed_qr_code)
@@ -451,7 +451,7 @@ where
 
     async fn get_einvoice(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
         irn: &str,
     ) -> Result<Option<EinvoiceRecord>, StoreError> {
         let row = sqlx::query("SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at FROM einvoices WHERE irn = $1 AND account_id = $2")
@@ -464,7 +464,7 @@ where
 
     async fn mark_einvoice_cancelled(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
         irn: &str,
         at: i64,
     ) -> Result<bool, StoreError> {
@@ -481,7 +481,7 @@ where
         &self,
         before: i64,
         limit: i64,
-    ) -> Result<Vec<(Uuid, Uuid, String)>, StoreError> {
+    ) -> Result<Vec<(AccountId, OwnerId, String)>, StoreError> {
         Ok(sqlx::query_as("SELECT account_id, owner_id, gstin FROM nic_credentials WHERE last_verified_at IS NULL OR last_verified_at < $1 ORDER BY COALESCE(last_verified_at, 0) LIMIT $2")
             .bind(before)
             .bind(limit)
@@ -497,7 +497,7 @@ where
 
     async fn list_credentials(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
     ) -> Result<Vec<CredentialRecord>, StoreError> {
         let rows = sqlx::query(&format!(
             "{SELECT_CREDENTIAL} WHERE owner_id IN (SELECT id FROM owners WHERE account_id = $1) ORDER BY gstin, owner_id"
@@ -513,8 +513,8 @@ where
 
     async fn list_audit_events(
         &self,
-        account_id: Uuid,
-        owner_id: Uuid,
+        account_id: AccountId,
+        owner_id: OwnerId,
         gstin: Option<&str>,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         let rows = sqlx::query(&format!(

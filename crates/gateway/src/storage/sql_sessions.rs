@@ -6,7 +6,7 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Type};
 use uuid::Uuid;
 
 use super::sql::{Dialect, SqlStore};
-use super::{IrpSessionKey, SessionStore, StoreError, WebSessionRecord};
+use super::{AccountId, IrpSessionKey, OwnerId, SessionStore, StoreError, WebSessionRecord};
 
 const SELECT_WEB_SESSION: &str = "SELECT s.id, s.account_id, s.user_id, u.email, s.secret_hash, \
     s.created_at, s.last_seen_at, s.expires_at, s.ended_at \
@@ -63,7 +63,7 @@ where
             .await?)
     }
 
-    async fn delete_irp_sessions(&self, owner_id: Uuid, gstin: &str) -> Result<(), StoreError> {
+    async fn delete_irp_sessions(&self, owner_id: OwnerId, gstin: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM irp_sessions WHERE owner_id = $1 AND gstin = $2")
             .bind(owner_id)
             .bind(gstin)
@@ -137,7 +137,7 @@ where
 
     async fn get_web_session(
         &self,
-        account_id: Uuid,
+        account_id: AccountId,
         id: Uuid,
     ) -> Result<Option<WebSessionRecord>, StoreError> {
         let row = sqlx::query(&format!(

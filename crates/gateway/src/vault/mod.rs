@@ -22,7 +22,8 @@ mod master_key;
 pub use error::VaultError;
 pub use master_key::MasterKey;
 
-use crate::storage::{AuditEvent, Store, StoreError, VaultKeyRecord};
+use crate::ids::{AccountId, OwnerId};
+use crate::storage::{AuditAction, AuditEvent, Store, StoreError, VaultKeyRecord};
 
 /// First bytes of every sealed credential: format tag and format version.
 const SEALED_MAGIC: &[u8; 2] = b"E1";
@@ -34,7 +35,7 @@ fn wrap_aad(version: i64) -> Vec<u8> {
 }
 
 /// The associated data that binds a sealed NIC password to its row.
-fn credential_aad(key_version: i64, owner_id: Uuid, gstin: &str, version: i64) -> Vec<u8> {
+fn credential_aad(key_version: i64, owner_id: OwnerId, gstin: &str, version: i64) -> Vec<u8> {
     format!("einvoice/nic-credential|key={key_version}|owner={owner_id}|gstin={gstin}|version={version}").into_bytes()
 }
 
@@ -42,7 +43,7 @@ fn credential_aad(key_version: i64, owner_id: Uuid, gstin: &str, version: i64) -
 #[derive(Debug, Clone, Copy)]
 pub struct CredentialSlot<'a> {
     /// The owner.
-    pub owner_id: Uuid,
+    pub owner_id: OwnerId,
     /// The GSTIN.
     pub gstin: &'a str,
     /// The credential version.
@@ -375,9 +376,9 @@ impl Vault {
             created_at: now,
         };
         let audit = AuditEvent {
-            account_id: Uuid::nil(),
+            account_id: AccountId(Uuid::nil()),
             actor_token_id: None,
-            action: "vault.rotate".into(),
+            action: AuditAction::VaultKeyRotated,
             owner_id: None,
             gstin: None,
             username: None,
@@ -422,7 +423,7 @@ impl Vault {
         let mut total = 0;
         for _pass in 0..ROTATION_SWEEPS {
             let mut resealed_in_pass = 0;
-            let mut after: Option<(Uuid, String)> = None;
+            let mut after: Option<(OwnerId, String)> = None;
             loop {
                 let batch = store
                     .reseal_credentials(version, after.as_ref(), ROTATION_BATCH, &reseal)
@@ -476,6 +477,7 @@ fn unwrap_raw(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids;
 
     fn vault_with_one_key() -> Vault {
         let mut keys = BTreeMap::new();
@@ -497,7 +499,7 @@ mod tests {
         let vault = vault_with_one_key();
         let owner = Uuid::new_v4();
         let slot = CredentialSlot {
-            owner_id: owner,
+            owner_id: ids::OwnerId(owner),
             gstin: "29AAFCD5862R000",
             version: 3,
         };
@@ -516,7 +518,7 @@ mod tests {
                 ..slot
             },
             CredentialSlot {
-                owner_id: Uuid::new_v4(),
+                owner_id: OwnerId::generate(),
                 ..slot
             },
         ] {

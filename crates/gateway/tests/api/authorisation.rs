@@ -67,16 +67,30 @@ async fn matrix(db: Db) {
         )
         .await;
     assert_eq!(stored.status, 200);
-    let revocable = gateway::service::auth::issue_token(&app.state, account_a, None, "to revoke")
-        .await
-        .unwrap();
-    let revoked = gateway::service::auth::issue_token(&app.state, account_a, None, "revoked")
-        .await
-        .unwrap();
+    let revocable = gateway::service::auth::issue_token(
+        &app.state,
+        gateway::ids::AccountId(account_a),
+        None,
+        "to revoke",
+    )
+    .await
+    .unwrap();
+    let revoked = gateway::service::auth::issue_token(
+        &app.state,
+        gateway::ids::AccountId(account_a),
+        None,
+        "revoked",
+    )
+    .await
+    .unwrap();
     let revoked_value = secrecy::ExposeSecret::expose_secret(&revoked.value).to_string();
     app.state
         .store
-        .revoke_token(account_a, revoked.record.id, app.state.now())
+        .revoke_token(
+            gateway::ids::AccountId(account_a),
+            revoked.record.id,
+            app.state.now(),
+        )
         .await
         .unwrap();
 
@@ -254,13 +268,18 @@ async fn account_a_secrets_are_intact_for(
     let record = app
         .state
         .store
-        .get_credential(owner_a, GSTIN_KA)
+        .get_credential(gateway::ids::OwnerId(owner_a), GSTIN_KA)
         .await
         .unwrap()
         .expect("A's credentials are still there");
     assert_eq!(record.version, 1, "A's credentials were overwritten");
     assert_eq!(record.username, "apiuser01");
-    let tokens = app.state.store.list_tokens(account_a).await.unwrap();
+    let tokens = app
+        .state
+        .store
+        .list_tokens(gateway::ids::AccountId(account_a))
+        .await
+        .unwrap();
     let revocable = tokens.iter().find(|t| t.id == revocable_id).unwrap();
     assert!(
         revocable.revoked_at.is_none(),

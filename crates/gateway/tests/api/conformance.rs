@@ -27,10 +27,10 @@ async fn open_store(db: Db, dir: &tempfile::TempDir) -> Option<(Arc<dyn Store>, 
 
 fn audit(account_id: Uuid, owner_id: Uuid, action: &str) -> AuditEvent {
     AuditEvent {
-        account_id,
+        account_id: gateway::ids::AccountId(account_id),
         actor_token_id: None,
-        action: action.into(),
-        owner_id: Some(owner_id),
+        action: gateway::storage::AuditAction::parse(action).unwrap(),
+        owner_id: Some(gateway::ids::OwnerId(owner_id)),
         gstin: Some(GSTIN_KA.into()),
         username: Some("apiuser01".into()),
         version: None,
@@ -45,7 +45,7 @@ async fn store_story(db: Db) {
         return;
     };
     let account = AccountRecord {
-        id: Uuid::new_v4(),
+        id: gateway::ids::AccountId(Uuid::new_v4()),
         name: "acme".into(),
         created_at: 1,
     };
@@ -53,7 +53,7 @@ async fn store_story(db: Db) {
     store.ensure_account(&account).await.unwrap();
 
     let user = UserRecord {
-        id: Uuid::new_v4(),
+        id: gateway::ids::UserId(Uuid::new_v4()),
         account_id: account.id,
         email: "a@example.com".into(),
         password_hash: "$argon2id$x".into(),
@@ -61,7 +61,7 @@ async fn store_story(db: Db) {
     };
     store.insert_user(&user).await.unwrap();
     let dup = UserRecord {
-        id: Uuid::new_v4(),
+        id: gateway::ids::UserId(Uuid::new_v4()),
         ..user.clone()
     };
     assert!(matches!(
@@ -107,7 +107,7 @@ async fn store_story(db: Db) {
     assert!(store.find_token_by_hash(&[2; 32]).await.unwrap().is_none());
     assert!(
         !store
-            .revoke_token(Uuid::new_v4(), token.id, 6)
+            .revoke_token(gateway::ids::AccountId(Uuid::new_v4()), token.id, 6)
             .await
             .unwrap(),
         "revoked through another account"
@@ -120,7 +120,7 @@ async fn store_story(db: Db) {
     );
 
     let owner = OwnerRecord {
-        id: Uuid::new_v4(),
+        id: gateway::ids::OwnerId(Uuid::new_v4()),
         account_id: account.id,
         kind: OwnerKind::Gstin,
         name: "ka".into(),
@@ -132,14 +132,14 @@ async fn store_story(db: Db) {
     assert!(store.insert_owner(&owner).await.unwrap());
     assert!(!store
         .insert_owner(&OwnerRecord {
-            account_id: Uuid::new_v4(),
+            account_id: gateway::ids::AccountId(Uuid::new_v4()),
             ..owner.clone()
         })
         .await
         .unwrap());
     assert!(
         store
-            .get_owner(Uuid::new_v4(), owner.id)
+            .get_owner(gateway::ids::AccountId(Uuid::new_v4()), owner.id)
             .await
             .unwrap()
             .is_none(),
@@ -185,7 +185,7 @@ async fn store_story(db: Db) {
             username: "apiuser01",
             seal: &seal,
             updated_at: 10 + expected,
-            audit: audit(account.id, owner.id, "nic_credentials.store"),
+            audit: audit(account.id.into(), owner.id.into(), "nic_credentials.store"),
         };
         assert_eq!(store.put_credential(put).await.unwrap(), expected);
     }
@@ -210,7 +210,7 @@ async fn store_story(db: Db) {
         username: "other",
         seal: &failing,
         updated_at: 99,
-        audit: audit(account.id, owner.id, "nic_credentials.store"),
+        audit: audit(account.id.into(), owner.id.into(), "nic_credentials.store"),
     };
     assert!(store.put_credential(put).await.is_err());
     assert_eq!(
@@ -232,7 +232,7 @@ async fn store_story(db: Db) {
         vec![Some(1), Some(2), Some(3)]
     );
     assert!(store
-        .list_audit_events(Uuid::new_v4(), owner.id, None)
+        .list_audit_events(gateway::ids::AccountId(Uuid::new_v4()), owner.id, None)
         .await
         .unwrap()
         .is_empty());
@@ -241,7 +241,7 @@ async fn store_story(db: Db) {
         .delete_credential(
             owner.id,
             GSTIN_KA,
-            &audit(account.id, owner.id, "nic_credentials.delete")
+            &audit(account.id.into(), owner.id.into(), "nic_credentials.delete")
         )
         .await
         .unwrap());
@@ -249,7 +249,7 @@ async fn store_story(db: Db) {
         .delete_credential(
             owner.id,
             GSTIN_KA,
-            &audit(account.id, owner.id, "nic_credentials.delete")
+            &audit(account.id.into(), owner.id.into(), "nic_credentials.delete")
         )
         .await
         .unwrap());
@@ -297,7 +297,7 @@ async fn concurrent_stores(db: Db) {
     let record = app
         .state
         .store
-        .get_credential(owner, "29AAFCD5862R000")
+        .get_credential(gateway::ids::OwnerId(owner), "29AAFCD5862R000")
         .await
         .unwrap()
         .unwrap();
@@ -305,7 +305,11 @@ async fn concurrent_stores(db: Db) {
     let events = app
         .state
         .store
-        .list_audit_events(gateway::state::SANDBOX_ACCOUNT_ID, owner, None)
+        .list_audit_events(
+            gateway::state::SANDBOX_ACCOUNT_ID,
+            gateway::ids::OwnerId(owner),
+            None,
+        )
         .await
         .unwrap();
     let mut versions: Vec<i64> = events.iter().filter_map(|e| e.version).collect();
@@ -316,9 +320,14 @@ async fn concurrent_stores(db: Db) {
         account_id: gateway::state::SANDBOX_ACCOUNT_ID,
         token_id: None,
     };
-    let password = credentials::reveal_password(&app.state, actor, owner, "29AAFCD5862R000")
-        .await
-        .unwrap();
+    let password = credentials::reveal_password(
+        &app.state,
+        actor,
+        gateway::ids::OwnerId(owner),
+        "29AAFCD5862R000",
+    )
+    .await
+    .unwrap();
     assert_eq!(
         password.expose_secret(),
         &format!("Secret@{}", &record.username[7..].parse::<u32>().unwrap())
@@ -345,9 +354,15 @@ async fn rotation(db: Db) {
             password: SecretString::from(format!("Pass@{i}")),
         };
         // Sandbox, no token: the owner is created on first use.
-        credentials::store(&app.state, actor, owner, request, None)
-            .await
-            .unwrap();
+        credentials::store(
+            &app.state,
+            actor,
+            gateway::ids::OwnerId(owner),
+            request,
+            None,
+        )
+        .await
+        .unwrap();
         owners.push(owner);
     }
     app.stop().await;
@@ -378,7 +393,7 @@ async fn rotation(db: Db) {
     assert_eq!(count, STORED);
     for (i, owner) in owners.iter().enumerate() {
         let record = store
-            .get_credential(*owner, "29AAFCD5862R000")
+            .get_credential(gateway::ids::OwnerId(*owner), "29AAFCD5862R000")
             .await
             .unwrap()
             .unwrap();
@@ -388,7 +403,7 @@ async fn rotation(db: Db) {
             3
         );
         let slot = CredentialSlot {
-            owner_id: *owner,
+            owner_id: gateway::ids::OwnerId(*owner),
             gstin: "29AAFCD5862R000",
             version: record.version,
         };
@@ -422,12 +437,12 @@ async fn rotation(db: Db) {
         .await
         .unwrap();
     let record = store
-        .get_credential(owners[0], "29AAFCD5862R000")
+        .get_credential(gateway::ids::OwnerId(owners[0]), "29AAFCD5862R000")
         .await
         .unwrap()
         .unwrap();
     let slot = CredentialSlot {
-        owner_id: owners[0],
+        owner_id: gateway::ids::OwnerId(owners[0]),
         gstin: "29AAFCD5862R000",
         version: record.version,
     };
@@ -488,12 +503,12 @@ async fn wrong_key(db: Db) {
         .unwrap();
     assert_eq!(store.list_vault_keys().await.unwrap().len(), 1);
     let record = store
-        .get_credential(owner, GSTIN_KA)
+        .get_credential(gateway::ids::OwnerId(owner), GSTIN_KA)
         .await
         .unwrap()
         .unwrap();
     let slot = CredentialSlot {
-        owner_id: owner,
+        owner_id: gateway::ids::OwnerId(owner),
         gstin: GSTIN_KA,
         version: 1,
     };
@@ -506,7 +521,7 @@ async fn wrong_key(db: Db) {
     );
     // A ciphertext copied to another row does not open there.
     let other = CredentialSlot {
-        owner_id: Uuid::new_v4(),
+        owner_id: gateway::ids::OwnerId(Uuid::new_v4()),
         gstin: GSTIN_KA,
         version: 1,
     };

@@ -286,7 +286,7 @@ async fn csrf_and_credentials(db: Db) {
     assert!(app
         .state
         .store
-        .get_credential(owner_id, "29AAFCD5862R000")
+        .get_credential(gateway::ids::OwnerId(owner_id), "29AAFCD5862R000")
         .await
         .unwrap()
         .is_none());
@@ -331,7 +331,7 @@ async fn csrf_and_credentials(db: Db) {
     let record = app
         .state
         .store
-        .get_credential(owner_id, "29AAFCD5862R000")
+        .get_credential(gateway::ids::OwnerId(owner_id), "29AAFCD5862R000")
         .await
         .unwrap()
         .unwrap();

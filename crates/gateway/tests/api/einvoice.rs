@@ -201,7 +201,7 @@ async fn happy_path(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(record.status, "CNL");
+    assert_eq!(record.status.as_str(), "CNL");
 
     // A dry run and an invalid document never reach the IRP.
     let (status, dry, _) = w

@@ -380,7 +380,11 @@ async fn request_ids_are_short_and_plain(db: Db) {
     let events = app
         .state
         .store
-        .list_audit_events(account, owner, Some(GSTIN_KA))
+        .list_audit_events(
+            gateway::ids::AccountId(account),
+            gateway::ids::OwnerId(owner),
+            Some(GSTIN_KA),
+        )
         .await
         .unwrap();
     assert_eq!(events.len(), 3);
@@ -488,7 +492,7 @@ async fn versions_never_repeat(db: Db) {
     let record = app
         .state
         .store
-        .get_credential(owner, GSTIN_KA)
+        .get_credential(gateway::ids::OwnerId(owner), GSTIN_KA)
         .await
         .unwrap()
         .unwrap();
@@ -498,7 +502,7 @@ async fn versions_never_repeat(db: Db) {
         .state
         .store
         .set_verification(
-            owner,
+            gateway::ids::OwnerId(owner),
             GSTIN_KA,
             1,
             gateway::storage::VerificationStatus::Verified,
@@ -511,7 +515,7 @@ async fn versions_never_repeat(db: Db) {
     let record = app
         .state
         .store
-        .get_credential(owner, GSTIN_KA)
+        .get_credential(gateway::ids::OwnerId(owner), GSTIN_KA)
         .await
         .unwrap()
         .unwrap();
@@ -610,9 +614,14 @@ async fn keys_rotate_while_serving(db: Db) {
         token_id: None,
     };
     for (owner, (gstin, _)) in w.owners.iter().zip(crate::einvoice::SELLERS) {
-        gateway::service::credentials::reveal_password(&w.app.state, sandbox_actor, *owner, gstin)
-            .await
-            .unwrap();
+        gateway::service::credentials::reveal_password(
+            &w.app.state,
+            sandbox_actor,
+            gateway::ids::OwnerId(*owner),
+            gstin,
+        )
+        .await
+        .unwrap();
     }
 }
 on_both_backends!(keys_rotate_while_serving, keys_rotate_while_serving);

@@ -313,7 +313,7 @@ impl TestApp {
         let issued = auth::issue_token(&self.state, user.account_id, Some(user.id), "tests")
             .await
             .unwrap();
-        (user.account_id, issued.value.expose())
+        (user.account_id.into(), issued.value.expose())
     }
 
     /// Adds a GSTIN owner through the API; returns its id.

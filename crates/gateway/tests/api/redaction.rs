@@ -42,8 +42,8 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         &text,
     );
     let user = UserRecord {
-        id,
-        account_id: id,
+        id: gateway::ids::UserId(id),
+        account_id: gateway::ids::AccountId(id),
         email: "a@b.test".into(),
         password_hash: CANARY.into(),
         created_at: 0,
@@ -51,7 +51,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
     assert_redacted("UserRecord", &format!("{user:?}"), &text);
     let token = TokenRecord {
         id,
-        account_id: id,
+        account_id: gateway::ids::AccountId(id),
         user_id: None,
         label: "label".into(),
         token_hash: CANARY_BYTES.to_vec(),
@@ -67,7 +67,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
     };
     assert_redacted("VaultKeyRecord", &format!("{key:?}"), &bytes);
     let credential = CredentialRecord {
-        owner_id: id,
+        owner_id: gateway::ids::OwnerId(id),
         gstin: "29AAFCD5862R000".into(),
         username: "user01".into(),
         key_version: 1,
@@ -81,8 +81,8 @@ fn debug_of_every_secret_holding_type_is_redacted() {
     assert_redacted("CredentialRecord", &format!("{credential:?}"), &bytes);
     let session = WebSessionRecord {
         id,
-        account_id: id,
-        user_id: id,
+        account_id: gateway::ids::AccountId(id),
+        user_id: gateway::ids::UserId(id),
         email: "a@b.test".into(),
         secret_hash: CANARY_BYTES.to_vec(),
         created_at: 0,

@@ -271,7 +271,7 @@ async fn a_wrong_password_never_rides_another_tenants_session(db: Db) {
         .store
         .get_irp_session(&gateway::storage::IrpSessionKey {
             client_id,
-            owner_id: victim.owner,
+            owner_id: gateway::ids::OwnerId(victim.owner),
             gstin: VICTIM_GSTIN.into(),
             version: 1,
             username: VICTIM_USER.into(),

@@ -105,18 +105,27 @@ async fn override_bumps_version(db: Db) {
         assert!(!got.body.to_string().contains(pass), "password returned");
     }
     let actor = gateway::service::Actor {
-        account_id: account,
+        account_id: gateway::ids::AccountId(account),
         token_id: None,
     };
-    let password =
-        gateway::service::credentials::reveal_password(&app.state, actor, owner, GSTIN_KA)
-            .await
-            .unwrap();
+    let password = gateway::service::credentials::reveal_password(
+        &app.state,
+        actor,
+        gateway::ids::OwnerId(owner),
+        GSTIN_KA,
+    )
+    .await
+    .unwrap();
     assert_eq!(secrecy::ExposeSecret::expose_secret(&password), "Third@789");
     assert_eq!(app.state.store.count_credentials().await.unwrap(), 1);
-    let events = gateway::service::credentials::history(&app.state, actor, owner, Some(GSTIN_KA))
-        .await
-        .unwrap();
+    let events = gateway::service::credentials::history(
+        &app.state,
+        actor,
+        gateway::ids::OwnerId(owner),
+        Some(GSTIN_KA),
+    )
+    .await
+    .unwrap();
     assert_eq!(events.len(), 3);
     assert_eq!(
         events
@@ -571,12 +580,17 @@ async fn delete_is_audited(db: Db) {
         404
     );
     let actor = gateway::service::Actor {
-        account_id: account,
+        account_id: gateway::ids::AccountId(account),
         token_id: None,
     };
-    let events = gateway::service::credentials::history(&app.state, actor, owner, Some(GSTIN_KA))
-        .await
-        .unwrap();
+    let events = gateway::service::credentials::history(
+        &app.state,
+        actor,
+        gateway::ids::OwnerId(owner),
+        Some(GSTIN_KA),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
         ["nic_credentials.store", "nic_credentials.delete"]

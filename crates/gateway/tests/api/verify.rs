@@ -329,7 +329,7 @@ async fn sessions_survive_a_restart(db: Db) {
                 .client
                 .client_id()
                 .to_string(),
-            owner_id: owner,
+            owner_id: gateway::ids::OwnerId(owner),
             gstin: DEMO.into(),
             version: 1,
             username: "demouser01".into(),

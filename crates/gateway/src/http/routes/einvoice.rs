@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, OwnerIdHeader};
-use crate::service::einvoice::{self, Outcome};
+use crate::service::einvoice::{self, DocumentStatus, Outcome};
 use crate::state::AppState;
 
 /// One document to register.
@@ -84,10 +84,10 @@ fn govt_response(outcome: &Outcome) -> Value {
         .errors
         .iter()
         .map(
-            |e| json!({"error_code": e.code, "error_message": e.message, "error_source": e.source}),
+            |e| json!({"error_code": e.code, "error_message": e.message, "error_source": e.source.as_str()}),
         )
         .collect();
-    let success = outcome.data.is_some() || outcome.document_status == "VALIDATED";
+    let success = outcome.data.is_some() || outcome.document_status == DocumentStatus::Validated;
     json!({
         "Success": if success { "Y" } else { "N" },
         "AckNo": field("AckNo"),
@@ -107,7 +107,7 @@ fn govt_response(outcome: &Outcome) -> Value {
 
 fn result(outcome: Outcome, custom_fields: Option<Value>) -> DocumentResult {
     DocumentResult {
-        document_status: outcome.document_status.to_string(),
+        document_status: outcome.document_status.as_str().to_string(),
         govt_response: govt_response(&outcome),
         custom_fields,
     }

@@ -13,6 +13,7 @@ use crate::clock::rfc3339;
 use crate::http::access::Caller;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, OwnerIdHeader, RequestId};
+use crate::ids::OwnerId;
 use crate::service::credentials::{self, StoreRequest};
 use crate::service::{bulk, verify};
 use crate::state::AppState;
@@ -38,7 +39,8 @@ pub struct StoreCredentialsBody {
 #[into_params(parameter_in = Query)]
 pub struct CredentialQuery {
     /// The owner.
-    pub owner_id: Uuid,
+    #[param(value_type = uuid::Uuid)]
+    pub owner_id: OwnerId,
     /// The GSTIN.
     pub gstin: String,
 }
@@ -345,7 +347,7 @@ pub async fn bulk_nic_credentials(
             gstin: r.gstin,
             username: r.username,
             password: r.password,
-            owner_id: r.owner_id,
+            owner_id: r.owner_id.map(OwnerId),
         })
         .collect();
     let results = bulk::import(
@@ -367,7 +369,7 @@ pub async fn bulk_nic_credentials(
             .map(|r| BulkRowResult {
                 row: r.row,
                 gstin: r.gstin,
-                owner_id: r.owner_id,
+                owner_id: r.owner_id.map(OwnerId::uuid),
                 status: r.status.to_string(),
                 version: r.version,
                 verification: r.verification.map(str::to_string),

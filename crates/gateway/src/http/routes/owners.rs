@@ -11,6 +11,7 @@ use crate::clock::rfc3339;
 use crate::http::access::Caller;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::ApiJson;
+use crate::ids::OwnerId;
 use crate::service::owners::{self, NewOwner};
 use crate::state::AppState;
 use crate::storage::OwnerRecord;
@@ -29,7 +30,8 @@ pub struct CreateOwnerBody {
     /// For a GSTIN owner.
     pub gstin: Option<String>,
     /// A PAN owner for a GSTIN (optional); the GSTIN owner of a branch (required).
-    pub parent_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<OwnerId>,
 }
 
 /// An owner.
@@ -46,7 +48,8 @@ pub struct OwnerView {
     /// GSTIN (the parent's for a branch).
     pub gstin: Option<String>,
     /// Parent owner.
-    pub parent_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<OwnerId>,
     /// RFC 3339 creation time.
     pub created_at: String,
 }
@@ -61,7 +64,7 @@ pub struct OwnerList {
 impl From<OwnerRecord> for OwnerView {
     fn from(r: OwnerRecord) -> Self {
         OwnerView {
-            id: r.id,
+            id: r.id.uuid(),
             kind: r.kind.as_str().to_string(),
             name: r.name,
             pan: r.pan,
