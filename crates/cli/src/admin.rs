@@ -316,7 +316,12 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let version_before = vault.current_version();
     let result = vault
-        .rotate(store.as_ref(), &master, new_master.as_ref(), clock.now_ms())
+        .rotate(
+            store.as_ref(),
+            &master,
+            new_master.as_ref(),
+            gateway::clock::Timestamp(clock.now_ms()),
+        )
         .await;
     store.close().await;
     let count = match result {

@@ -68,7 +68,13 @@ pub async fn open_store_and_vault(
             return Err(e.into());
         }
     };
-    let vault = match Vault::open(store.as_ref(), &master, clock.now_ms()).await {
+    let vault = match Vault::open(
+        store.as_ref(),
+        &master,
+        crate::clock::Timestamp(clock.now_ms()),
+    )
+    .await
+    {
         Ok(vault) => vault,
         Err(e) => {
             store.close().await;
@@ -89,7 +95,7 @@ pub async fn build_state(
             .ensure_account(&AccountRecord {
                 id: SANDBOX_ACCOUNT_ID,
                 name: "sandbox".into(),
-                created_at: clock.now_ms(),
+                created_at: crate::clock::Timestamp(clock.now_ms()),
             })
             .await?;
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::clock::Timestamp;
 use crate::config::{Mode, Settings};
 use crate::ids::AccountId;
 use crate::storage::Store;
@@ -117,8 +118,8 @@ impl AppState {
         }
     }
 
-    /// Now, in Unix milliseconds.
-    pub fn now(&self) -> i64 {
-        self.clock.now_ms()
+    /// Now.
+    pub fn now(&self) -> Timestamp {
+        Timestamp(self.clock.now_ms())
     }
 }

@@ -2,6 +2,7 @@
 //! one key within a window, further attempts are refused until the window has passed; or, for
 //! logins by email, growing delays that always end.
 
+use crate::clock::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,7 +25,8 @@ impl FailureThrottle {
     }
 
     /// `Some(seconds to wait)` when the key is currently throttled.
-    pub fn check(&self, key: &str, now_ms: i64) -> Option<u64> {
+    pub fn check(&self, key: &str, now: Timestamp) -> Option<u64> {
+        let now_ms = now.millis();
         let entries = self.entries.lock().ok()?;
         let (start, count) = entries.get(key)?;
         let ends = start + self.window_ms;
@@ -40,7 +42,8 @@ impl FailureThrottle {
     }
 
     /// Whether the key has failures in its current window.
-    pub fn has_failures(&self, key: &str, now_ms: i64) -> bool {
+    pub fn has_failures(&self, key: &str, now: Timestamp) -> bool {
+        let now_ms = now.millis();
         self.entries.lock().is_ok_and(|entries| {
             entries
                 .get(key)
@@ -49,7 +52,8 @@ impl FailureThrottle {
     }
 
     /// Records a failure for the key.
-    pub fn record_failure(&self, key: &str, now_ms: i64) {
+    pub fn record_failure(&self, key: &str, now: Timestamp) {
+        let now_ms = now.millis();
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -105,7 +109,8 @@ impl Backoff {
     }
 
     /// `Some(seconds to wait)` while the key's delay runs.
-    pub fn check(&self, key: &str, now_ms: i64) -> Option<u64> {
+    pub fn check(&self, key: &str, now: Timestamp) -> Option<u64> {
+        let now_ms = now.millis();
         let entries = self.entries.lock().ok()?;
         let (failures, last) = entries.get(key)?;
         let ends = last + self.delay_ms(*failures);
@@ -117,7 +122,8 @@ impl Backoff {
     }
 
     /// Records a failure.
-    pub fn record_failure(&self, key: &str, now_ms: i64) {
+    pub fn record_failure(&self, key: &str, now: Timestamp) {
+        let now_ms = now.millis();
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -151,32 +157,36 @@ mod tests {
     #[test]
     fn backoff_doubles_after_the_free_failures_and_always_ends() {
         let backoff = Backoff::new(2, Duration::from_secs(1), Duration::from_secs(8));
-        backoff.record_failure("a", 0);
-        backoff.record_failure("a", 0);
-        assert_eq!(backoff.check("a", 0), Some(1));
-        backoff.record_failure("a", 0);
-        assert_eq!(backoff.check("a", 0), Some(2));
+        backoff.record_failure("a", Timestamp(0));
+        backoff.record_failure("a", Timestamp(0));
+        assert_eq!(backoff.check("a", Timestamp(0)), Some(1));
+        backoff.record_failure("a", Timestamp(0));
+        assert_eq!(backoff.check("a", Timestamp(0)), Some(2));
         for _ in 0..20 {
-            backoff.record_failure("a", 0);
+            backoff.record_failure("a", Timestamp(0));
         }
-        assert_eq!(backoff.check("a", 0), Some(8), "capped");
-        assert_eq!(backoff.check("a", 8_000), None, "a delay always ends");
-        assert_eq!(backoff.check("b", 0), None);
+        assert_eq!(backoff.check("a", Timestamp(0)), Some(8), "capped");
+        assert_eq!(
+            backoff.check("a", Timestamp(8_000)),
+            None,
+            "a delay always ends"
+        );
+        assert_eq!(backoff.check("b", Timestamp(0)), None);
         backoff.record_success("a");
-        assert_eq!(backoff.check("a", 1), None);
+        assert_eq!(backoff.check("a", Timestamp(1)), None);
     }
 
     #[test]
     fn throttles_after_the_limit_until_the_window_passes() {
         let throttle = FailureThrottle::new(3, Duration::from_secs(60));
         for _ in 0..3 {
-            assert_eq!(throttle.check("a", 1_000), None);
-            throttle.record_failure("a", 1_000);
+            assert_eq!(throttle.check("a", Timestamp(1_000)), None);
+            throttle.record_failure("a", Timestamp(1_000));
         }
-        assert_eq!(throttle.check("a", 1_000), Some(60));
-        assert_eq!(throttle.check("b", 1_000), None);
-        assert_eq!(throttle.check("a", 61_000), None);
+        assert_eq!(throttle.check("a", Timestamp(1_000)), Some(60));
+        assert_eq!(throttle.check("b", Timestamp(1_000)), None);
+        assert_eq!(throttle.check("a", Timestamp(61_000)), None);
         throttle.record_success("a");
-        assert_eq!(throttle.check("a", 2_000), None);
+        assert_eq!(throttle.check("a", Timestamp(2_000)), None);
     }
 }

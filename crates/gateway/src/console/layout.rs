@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
-use crate::clock::rfc3339;
+use crate::clock::{rfc3339, Timestamp};
 use crate::service::FieldError;
 use crate::storage::VerificationStatus;
 
@@ -196,8 +196,8 @@ pub fn status_badge(status: Option<VerificationStatus>) -> Markup {
 }
 
 /// A time for people: `2026-11-22 10:04 UTC`.
-pub fn human_time(ms: i64) -> String {
-    let text = rfc3339(ms);
+pub fn human_time(at: Timestamp) -> String {
+    let text = rfc3339(at);
     match (text.get(..10), text.get(11..16)) {
         (Some(date), Some(time)) => format!("{date} {time} UTC"),
         _ => text,
@@ -205,6 +205,6 @@ pub fn human_time(ms: i64) -> String {
 }
 
 /// A date for people: `2026-11-22`.
-pub fn human_date(ms: i64) -> String {
-    rfc3339(ms).get(..10).unwrap_or_default().to_string()
+pub fn human_date(at: Timestamp) -> String {
+    rfc3339(at).get(..10).unwrap_or_default().to_string()
 }

@@ -1,6 +1,7 @@
 //! A circuit breaker for the IRP: after a run of failures it opens and calls fail fast (the
 //! API answers 503 with Retry-After) until a cool-down passes; then one call may try again.
 
+use crate::clock::Timestamp;
 use std::sync::Mutex;
 
 /// Failures in a row that open the breaker.
@@ -28,7 +29,8 @@ impl CircuitBreaker {
     }
 
     /// `Some(seconds to wait)` while open.
-    pub fn open_for(&self, now: i64) -> Option<u64> {
+    pub fn open_for(&self, now: Timestamp) -> Option<u64> {
+        let now = now.millis();
         let state = self.state.lock().ok()?;
         (state.open_until > now).then(|| {
             u64::try_from((state.open_until - now + 999) / 1000)
@@ -38,7 +40,8 @@ impl CircuitBreaker {
     }
 
     /// Records a failure of the IRP (no answer, 5xx, transient NIC error).
-    pub fn failure(&self, now: i64) {
+    pub fn failure(&self, now: Timestamp) {
+        let now = now.millis();
         if let Ok(mut state) = self.state.lock() {
             state.failures += 1;
             if state.failures >= FAILURE_THRESHOLD {
@@ -65,14 +68,14 @@ mod tests {
     fn opens_after_the_threshold_and_closes_after_the_cooldown() {
         let breaker = CircuitBreaker::new(30_000);
         for _ in 0..FAILURE_THRESHOLD - 1 {
-            breaker.failure(1_000);
+            breaker.failure(Timestamp(1_000));
         }
-        assert_eq!(breaker.open_for(1_000), None);
+        assert_eq!(breaker.open_for(Timestamp(1_000)), None);
         breaker.success();
         for _ in 0..FAILURE_THRESHOLD {
-            breaker.failure(1_000);
+            breaker.failure(Timestamp(1_000));
         }
-        assert_eq!(breaker.open_for(1_000), Some(30));
-        assert_eq!(breaker.open_for(31_000), None);
+        assert_eq!(breaker.open_for(Timestamp(1_000)), Some(30));
+        assert_eq!(breaker.open_for(Timestamp(31_000)), None);
     }
 }

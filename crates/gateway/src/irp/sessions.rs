@@ -20,6 +20,7 @@ use subtle::ConstantTimeEq;
 use irp_client::IrpClient;
 
 use crate::clock::Clock;
+use crate::clock::Timestamp;
 use crate::ids::{AccountId, OwnerId};
 use crate::storage::{IrpSessionKey, Store};
 use crate::throttle::FailureThrottle;
@@ -62,7 +63,7 @@ pub const REFRESH_WINDOW_MS: i64 = 10 * 60 * 1000;
 #[derive(Clone)]
 struct Live {
     session: Session,
-    expires_at: i64,
+    expires_at: Timestamp,
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<Live>>>;
@@ -105,8 +106,8 @@ impl SessionManager {
         }
     }
 
-    fn now(&self) -> i64 {
-        self.clock.now_ms()
+    fn now(&self) -> Timestamp {
+        Timestamp(self.clock.now_ms())
     }
 
     fn slot(&self, key: &IrpSessionKey) -> Slot {
@@ -117,7 +118,12 @@ impl SessionManager {
     }
 
     /// `Some(seconds)` while the account may make no auth call for the GSTIN.
-    pub fn auth_throttled(&self, account_id: AccountId, gstin: &str, now: i64) -> Option<u64> {
+    pub fn auth_throttled(
+        &self,
+        account_id: AccountId,
+        gstin: &str,
+        now: Timestamp,
+    ) -> Option<u64> {
         self.auth_failures
             .check(&budget_key(account_id, gstin), now)
     }
@@ -182,7 +188,9 @@ impl SessionManager {
             Err(_) => {}
         }
         if let Ok(session) = &result {
-            let expires_at = ist_to_ms(&session.token_expiry).unwrap_or(now + 50 * 60 * 1000);
+            let expires_at = ist_to_ms(&session.token_expiry)
+                .map(Timestamp)
+                .unwrap_or(now + 50 * 60 * 1000);
             self.persist(key, session, expires_at).await;
             *live = Some(Live {
                 session: session.clone(),
@@ -248,7 +256,7 @@ impl SessionManager {
         }
     }
 
-    async fn persist(&self, key: &IrpSessionKey, session: &Session, expires_at: i64) {
+    async fn persist(&self, key: &IrpSessionKey, session: &Session, expires_at: Timestamp) {
         let plain = zeroize::Zeroizing::new(
             json!({
                 "token": session.auth_token.expose_secret(),
@@ -270,7 +278,7 @@ impl SessionManager {
         }
     }
 
-    async fn restore(&self, key: &IrpSessionKey, now: i64) -> Option<Live> {
+    async fn restore(&self, key: &IrpSessionKey, now: Timestamp) -> Option<Live> {
         let (sealed, expires_at) = self.store.get_irp_session(key).await.ok()??;
         if expires_at <= now {
             return None;

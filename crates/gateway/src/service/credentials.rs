@@ -6,6 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::owners::{find_owner, owns_gstin, remember_owner};
 use super::{Actor, FieldError, ServiceError};
+use crate::clock::Timestamp;
 use crate::ids::OwnerId;
 use crate::state::AppState;
 use crate::storage::{
@@ -39,11 +40,11 @@ pub struct CredentialSummary {
     /// Bumped on every store.
     pub version: i64,
     /// Last store time (Unix ms).
-    pub updated_at: i64,
+    pub updated_at: Timestamp,
     /// Verification status at the IRP.
     pub status: VerificationStatus,
     /// When the IRP last checked them (Unix ms).
-    pub last_verified_at: Option<i64>,
+    pub last_verified_at: Option<Timestamp>,
     /// What the last check said, in plain words.
     pub last_error: Option<String>,
 }

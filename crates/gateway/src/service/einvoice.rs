@@ -220,10 +220,11 @@ pub async fn generate(
     dry_run: bool,
 ) -> Outcome {
     let doc = canonicalize(document);
-    let today =
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(state.now()) * 1_000_000)
-            .map(|t| t.to_offset(time::macros::offset!(+5:30)).date())
-            .unwrap_or(time::Date::MIN);
+    let today = time::OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(state.now().millis()) * 1_000_000,
+    )
+    .map(|t| t.to_offset(time::macros::offset!(+5:30)).date())
+    .unwrap_or(time::Date::MIN);
     let violations = validate_canonical(
         &doc,
         Rules {

@@ -5,6 +5,7 @@
 use super::credentials::load;
 use super::irp_call::{open_credentials, throttled};
 use super::{Actor, ServiceError};
+use crate::clock::Timestamp;
 use crate::ids::OwnerId;
 use crate::irp::sessions::SessionError;
 use crate::state::AppState;
@@ -21,7 +22,7 @@ pub struct Verification {
     /// What to do, in plain words (none when verified).
     pub last_error: Option<String>,
     /// When (Unix ms).
-    pub verified_at: i64,
+    pub verified_at: Timestamp,
 }
 
 pub use super::irp_call::classify;

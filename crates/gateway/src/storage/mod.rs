@@ -15,6 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use crate::clock::Timestamp;
 pub use crate::ids::{AccountId, OwnerId, UserId};
 
 pub use postgres::PostgresStore;
@@ -85,7 +86,7 @@ pub struct CredentialPut<'a> {
     /// Encrypts the password for the version the store assigns.
     pub seal: SealFn<'a>,
     /// Unix milliseconds.
-    pub updated_at: i64,
+    pub updated_at: Timestamp,
     /// Who writes: the account, token and request id are recorded with the row and copied
     /// into the audit trail by the same statement (the action is always `nic_credentials.store`).
     pub audit: AuditEvent,
@@ -128,13 +129,13 @@ pub trait SessionStore: Send + Sync {
         &self,
         key: &IrpSessionKey,
         sealed: &[u8],
-        expires_at: i64,
+        expires_at: Timestamp,
     ) -> Result<(), StoreError>;
     /// A sealed IRP session and its expiry.
     async fn get_irp_session(
         &self,
         key: &IrpSessionKey,
-    ) -> Result<Option<(Vec<u8>, i64)>, StoreError>;
+    ) -> Result<Option<(Vec<u8>, Timestamp)>, StoreError>;
     /// Deletes the IRP sessions of one credential row (every version, every client).
     async fn delete_irp_sessions(&self, owner_id: OwnerId, gstin: &str) -> Result<(), StoreError>;
     /// Claims the right to authenticate for a key until `until` (Unix ms): true when no other
@@ -143,8 +144,8 @@ pub trait SessionStore: Send + Sync {
         &self,
         key: &IrpSessionKey,
         holder: &str,
-        now: i64,
-        until: i64,
+        now: Timestamp,
+        until: Timestamp,
     ) -> Result<bool, StoreError>;
     /// Gives a lease back.
     async fn release_auth_lease(&self, key: &IrpSessionKey, holder: &str)
@@ -163,9 +164,9 @@ pub trait SessionStore: Send + Sync {
         id: Uuid,
     ) -> Result<Option<WebSessionRecord>, StoreError>;
     /// Records activity on a session.
-    async fn touch_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError>;
+    async fn touch_web_session(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError>;
     /// Ends a session (logout).
-    async fn end_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError>;
+    async fn end_web_session(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError>;
 }
 
 /// Everything the gateway keeps, behind one object-safe trait.
@@ -198,10 +199,10 @@ pub trait Store: SessionStore + Send + Sync + 'static {
         &self,
         account_id: AccountId,
         token_id: Uuid,
-        at: i64,
+        at: Timestamp,
     ) -> Result<bool, StoreError>;
     /// Records a token's last use.
-    async fn touch_token(&self, token_id: Uuid, at: i64) -> Result<(), StoreError>;
+    async fn touch_token(&self, token_id: Uuid, at: Timestamp) -> Result<(), StoreError>;
 
     /// Adds an owner; false (and nothing written) when the id is already taken by any account.
     async fn insert_owner(&self, owner: &OwnerRecord) -> Result<bool, StoreError>;
@@ -261,12 +262,12 @@ pub trait Store: SessionStore + Send + Sync + 'static {
         version: i64,
         status: VerificationStatus,
         error: Option<&str>,
-        at: i64,
+        at: Timestamp,
     ) -> Result<bool, StoreError>;
     /// Credentials not checked since `before` (or never), oldest first: (account, owner, GSTIN).
     async fn credentials_due_for_check(
         &self,
-        before: i64,
+        before: Timestamp,
         limit: i64,
     ) -> Result<Vec<(AccountId, OwnerId, String)>, StoreError>;
     /// Records an e-invoice (or replaces the record of the same IRN).
@@ -282,7 +283,7 @@ pub trait Store: SessionStore + Send + Sync + 'static {
         &self,
         account_id: AccountId,
         irn: &str,
-        at: i64,
+        at: Timestamp,
     ) -> Result<bool, StoreError>;
     /// How many credentials are stored.
     async fn count_credentials(&self) -> Result<i64, StoreError>;

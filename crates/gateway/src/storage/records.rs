@@ -1,7 +1,8 @@
-//! Plain rows as the stores read and write them. Times are Unix milliseconds.
+//! Plain rows as the stores read and write them, in the domain's types.
 
 use uuid::Uuid;
 
+use crate::clock::Timestamp;
 use crate::ids::{AccountId, OwnerId, UserId};
 
 /// A customer account: owners, tokens and users hang off it.
@@ -12,7 +13,7 @@ pub struct AccountRecord {
     /// Display name.
     pub name: String,
     /// Creation time.
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 /// A person who logs in with email and password.
@@ -27,7 +28,7 @@ pub struct UserRecord {
     /// Argon2id PHC string.
     pub password_hash: String,
     /// Creation time.
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -55,11 +56,11 @@ pub struct TokenRecord {
     /// SHA-256 of the token value.
     pub token_hash: Vec<u8>,
     /// Creation time.
-    pub created_at: i64,
+    pub created_at: Timestamp,
     /// Last time it authenticated a request.
-    pub last_used_at: Option<i64>,
+    pub last_used_at: Option<Timestamp>,
     /// When it was revoked.
-    pub revoked_at: Option<i64>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for TokenRecord {
@@ -191,7 +192,7 @@ pub struct OwnerRecord {
     /// The parent owner: a PAN for a GSTIN, a GSTIN for a branch.
     pub parent_id: Option<OwnerId>,
     /// Creation time.
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 /// A data key of the vault, wrapped (encrypted) under the master key.
@@ -202,7 +203,7 @@ pub struct VaultKeyRecord {
     /// Nonce and AES-256-GCM ciphertext of the 32-byte data key.
     pub wrapped_key: Vec<u8>,
     /// Creation time.
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 impl std::fmt::Debug for VaultKeyRecord {
@@ -230,12 +231,12 @@ pub struct CredentialRecord {
     /// Bumped on every store.
     pub version: i64,
     /// Last store time.
-    pub updated_at: i64,
+    pub updated_at: Timestamp,
     /// `UNVERIFIED` until checked at the IRP, then `VERIFIED`, `WRONG_PASSWORD`, …
     #[sqlx(try_from = "String")]
     pub verify_status: VerificationStatus,
     /// When the IRP last checked them.
-    pub last_verified_at: Option<i64>,
+    pub last_verified_at: Option<Timestamp>,
     /// What the last check said, in plain words.
     pub last_error: Option<String>,
 }
@@ -273,7 +274,7 @@ pub struct AuditEvent {
     /// The request id.
     pub request_id: Option<String>,
     /// When.
-    pub at: i64,
+    pub at: Timestamp,
 }
 
 /// What the gateway keeps of an e-invoice: metadata, and the signed outputs only while an
@@ -308,11 +309,11 @@ pub struct EinvoiceRecord {
     /// The signed QR code, while retained.
     pub signed_qr_code: Option<String>,
     /// Retention end (Unix ms).
-    pub retain_until: Option<i64>,
+    pub retain_until: Option<Timestamp>,
     /// When recorded.
-    pub created_at: i64,
+    pub created_at: Timestamp,
     /// When cancelled.
-    pub cancelled_at: Option<i64>,
+    pub cancelled_at: Option<Timestamp>,
 }
 
 /// A console login; only the SHA-256 of the cookie value is kept.
@@ -329,13 +330,13 @@ pub struct WebSessionRecord {
     /// SHA-256 of the cookie value.
     pub secret_hash: Vec<u8>,
     /// Login time.
-    pub created_at: i64,
+    pub created_at: Timestamp,
     /// Last request.
-    pub last_seen_at: i64,
+    pub last_seen_at: Timestamp,
     /// Absolute expiry.
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
     /// Logout time.
-    pub ended_at: Option<i64>,
+    pub ended_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for WebSessionRecord {

@@ -169,7 +169,7 @@ where
         &self,
         account_id: AccountId,
         token_id: Uuid,
-        at: i64,
+        at: Timestamp,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
             .bind(at)
@@ -180,7 +180,7 @@ where
         Ok(DB::rows_affected(&done) == 1)
     }
 
-    async fn touch_token(&self, token_id: Uuid, at: i64) -> Result<(), StoreError> {
+    async fn touch_token(&self, token_id: Uuid, at: Timestamp) -> Result<(), StoreError> {
         sqlx::query("UPDATE auth_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at)
             .bind(token_id)
@@ -409,7 +409,7 @@ where
         version: i64,
         status: VerificationStatus,
         error: Option<&str>,
-        at: i64,
+        at: Timestamp,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE nic_credentials SET verify_status = $1, last_error = $2, last_verified_at = $3 WHERE owner_id = $4 AND gstin = $5 AND version = $6")
             .bind(status.as_str())
@@ -441,9 +441,9 @@ where
             .bind(&record.request_hash)
             .bind(&record.signed_invoice)
             .bind(&record.signed_qr_code)
-            .bind(record.retain_until)
+            .bind(record.retain_until.map(Timestamp::millis))
             .bind(record.created_at)
-            .bind(record.cancelled_at)
+            .bind(record.cancelled_at.map(Timestamp::millis))
             .execute(&self.writer)
             .await?;
         Ok(())
@@ -466,7 +466,7 @@ where
         &self,
         account_id: AccountId,
         irn: &str,
-        at: i64,
+        at: Timestamp,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE einvoices SET status = 'CNL', cancelled_at = $1 WHERE irn = $2 AND account_id = $3")
             .bind(at)
@@ -479,7 +479,7 @@ where
 
     async fn credentials_due_for_check(
         &self,
-        before: i64,
+        before: Timestamp,
         limit: i64,
     ) -> Result<Vec<(AccountId, OwnerId, String)>, StoreError> {
         Ok(sqlx::query_as("SELECT account_id, owner_id, gstin FROM nic_credentials WHERE last_verified_at IS NULL OR last_verified_at < $1 ORDER BY COALESCE(last_verified_at, 0) LIMIT $2")

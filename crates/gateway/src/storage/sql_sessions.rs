@@ -6,7 +6,9 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Type};
 use uuid::Uuid;
 
 use super::sql::{Dialect, SqlStore};
-use super::{AccountId, IrpSessionKey, OwnerId, SessionStore, StoreError, WebSessionRecord};
+use super::{
+    AccountId, IrpSessionKey, OwnerId, SessionStore, StoreError, Timestamp, WebSessionRecord,
+};
 
 const SELECT_WEB_SESSION: &str = "SELECT s.id, s.account_id, s.user_id, u.email, s.secret_hash, \
     s.created_at, s.last_seen_at, s.expires_at, s.ended_at \
@@ -34,7 +36,7 @@ where
         &self,
         key: &IrpSessionKey,
         sealed: &[u8],
-        expires_at: i64,
+        expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO irp_sessions (client_id, owner_id, gstin, version, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
             ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
@@ -53,7 +55,7 @@ where
     async fn get_irp_session(
         &self,
         key: &IrpSessionKey,
-    ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+    ) -> Result<Option<(Vec<u8>, Timestamp)>, StoreError> {
         Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4")
             .bind(&key.client_id)
             .bind(key.owner_id)
@@ -76,8 +78,8 @@ where
         &self,
         key: &IrpSessionKey,
         holder: &str,
-        now: i64,
-        until: i64,
+        now: Timestamp,
+        until: Timestamp,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, owner_id, gstin, version, holder, until) VALUES ($1, $2, $3, $4, $5, $6) \
             ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET holder = excluded.holder, until = excluded.until \
@@ -150,7 +152,7 @@ where
         Ok(row.as_ref().map(WebSessionRecord::from_row).transpose()?)
     }
 
-    async fn touch_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError> {
+    async fn touch_web_session(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError> {
         sqlx::query("UPDATE web_sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id)
@@ -159,7 +161,7 @@ where
         Ok(())
     }
 
-    async fn end_web_session(&self, id: Uuid, at: i64) -> Result<(), StoreError> {
+    async fn end_web_session(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError> {
         sqlx::query("UPDATE web_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(at)
             .bind(id)

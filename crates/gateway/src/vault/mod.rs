@@ -22,6 +22,7 @@ mod master_key;
 pub use error::VaultError;
 pub use master_key::MasterKey;
 
+use crate::clock::Timestamp;
 use crate::ids::{AccountId, OwnerId};
 use crate::storage::{AuditAction, AuditEvent, Store, StoreError, VaultKeyRecord};
 
@@ -106,7 +107,11 @@ fn new_data_key() -> Zeroizing<[u8; 32]> {
 impl Vault {
     /// Opens the vault of a store with the master key: unwraps every data key, creating the
     /// first one on a fresh database. A wrong master key is an error and changes nothing.
-    pub async fn open(store: &dyn Store, master: &MasterKey, now: i64) -> Result<Self, VaultError> {
+    pub async fn open(
+        store: &dyn Store,
+        master: &MasterKey,
+        now: Timestamp,
+    ) -> Result<Self, VaultError> {
         let mut records = store.list_vault_keys().await?;
         if records.is_empty() {
             let data_key = new_data_key();
@@ -353,7 +358,7 @@ impl Vault {
         store: &dyn Store,
         master: &MasterKey,
         new_master: Option<&MasterKey>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<u64, VaultError> {
         let wrapping = new_master.unwrap_or(master);
         let records = store.list_vault_keys().await?;

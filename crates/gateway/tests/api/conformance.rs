@@ -1,6 +1,7 @@
 //! The storage conformance story, run against SQLite and PostgreSQL alike, plus the vault's
 //! key rotation and wrong-key behaviour over real databases.
 
+use gateway::clock::Timestamp;
 use std::sync::Arc;
 
 use gateway::clock::{Clock, SystemClock};
@@ -35,7 +36,7 @@ fn audit(account_id: Uuid, owner_id: Uuid, action: &str) -> AuditEvent {
         username: Some("apiuser01".into()),
         version: None,
         request_id: Some("req-1".into()),
-        at: 1,
+        at: gateway::clock::Timestamp(1),
     }
 }
 
@@ -47,7 +48,7 @@ async fn store_story(db: Db) {
     let account = AccountRecord {
         id: gateway::ids::AccountId(Uuid::new_v4()),
         name: "acme".into(),
-        created_at: 1,
+        created_at: gateway::clock::Timestamp(1),
     };
     store.ensure_account(&account).await.unwrap();
     store.ensure_account(&account).await.unwrap();
@@ -57,7 +58,7 @@ async fn store_story(db: Db) {
         account_id: account.id,
         email: "a@example.com".into(),
         password_hash: "$argon2id$x".into(),
-        created_at: 1,
+        created_at: gateway::clock::Timestamp(1),
     };
     store.insert_user(&user).await.unwrap();
     let dup = UserRecord {
@@ -89,12 +90,15 @@ async fn store_story(db: Db) {
         user_id: Some(user.id),
         label: "t".into(),
         token_hash: vec![1; 32],
-        created_at: 2,
+        created_at: gateway::clock::Timestamp(2),
         last_used_at: None,
         revoked_at: None,
     };
     store.insert_token(&token).await.unwrap();
-    store.touch_token(token.id, 5).await.unwrap();
+    store
+        .touch_token(token.id, gateway::clock::Timestamp(5))
+        .await
+        .unwrap();
     assert_eq!(
         store
             .find_token_by_hash(&[1; 32])
@@ -102,21 +106,31 @@ async fn store_story(db: Db) {
             .unwrap()
             .unwrap()
             .last_used_at,
-        Some(5)
+        Some(Timestamp(5))
     );
     assert!(store.find_token_by_hash(&[2; 32]).await.unwrap().is_none());
     assert!(
         !store
-            .revoke_token(gateway::ids::AccountId(Uuid::new_v4()), token.id, 6)
+            .revoke_token(
+                gateway::ids::AccountId(Uuid::new_v4()),
+                token.id,
+                gateway::clock::Timestamp(6)
+            )
             .await
             .unwrap(),
         "revoked through another account"
     );
-    assert!(store.revoke_token(account.id, token.id, 6).await.unwrap());
-    assert!(!store.revoke_token(account.id, token.id, 7).await.unwrap());
+    assert!(store
+        .revoke_token(account.id, token.id, gateway::clock::Timestamp(6))
+        .await
+        .unwrap());
+    assert!(!store
+        .revoke_token(account.id, token.id, gateway::clock::Timestamp(7))
+        .await
+        .unwrap());
     assert_eq!(
         store.list_tokens(account.id).await.unwrap()[0].revoked_at,
-        Some(6)
+        Some(Timestamp(6))
     );
 
     let owner = OwnerRecord {
@@ -127,7 +141,7 @@ async fn store_story(db: Db) {
         pan: Some("AAFCD5862R".into()),
         gstin: Some(GSTIN_KA.into()),
         parent_id: None,
-        created_at: 3,
+        created_at: gateway::clock::Timestamp(3),
     };
     assert!(store.insert_owner(&owner).await.unwrap());
     assert!(!store
@@ -160,7 +174,7 @@ async fn store_story(db: Db) {
         .insert_vault_key(&gateway::storage::VaultKeyRecord {
             version: 1,
             wrapped_key: vec![9; 60],
-            created_at: 1
+            created_at: gateway::clock::Timestamp(1)
         })
         .await
         .unwrap());
@@ -168,7 +182,7 @@ async fn store_story(db: Db) {
         .insert_vault_key(&gateway::storage::VaultKeyRecord {
             version: 1,
             wrapped_key: vec![8; 60],
-            created_at: 1
+            created_at: gateway::clock::Timestamp(1)
         })
         .await
         .unwrap());
@@ -184,7 +198,7 @@ async fn store_story(db: Db) {
             gstin: GSTIN_KA,
             username: "apiuser01",
             seal: &seal,
-            updated_at: 10 + expected,
+            updated_at: gateway::clock::Timestamp(10 + expected),
             audit: audit(account.id.into(), owner.id.into(), "nic_credentials.store"),
         };
         assert_eq!(store.put_credential(put).await.unwrap(), expected);
@@ -200,7 +214,7 @@ async fn store_story(db: Db) {
             record.updated_at,
             record.password_ciphertext.clone()
         ),
-        (3, 13, vec![3; 40])
+        (3, Timestamp(13), vec![3; 40])
     );
     // A failing seal writes nothing, audit included.
     let failing = |_: i64| Err(storage::StoreError::Vault("refused".into()));
@@ -209,7 +223,7 @@ async fn store_story(db: Db) {
         gstin: GSTIN_KA,
         username: "other",
         seal: &failing,
-        updated_at: 99,
+        updated_at: gateway::clock::Timestamp(99),
         audit: audit(account.id.into(), owner.id.into(), "nic_credentials.store"),
     };
     assert!(store.put_credential(put).await.is_err());
@@ -381,13 +395,23 @@ async fn rotation(db: Db) {
     assert_eq!(vault.current_version(), 1);
     let new_master = MasterKey::generate();
     let count = vault
-        .rotate(store.as_ref(), &master, Some(&new_master), clock.now_ms())
+        .rotate(
+            store.as_ref(),
+            &master,
+            Some(&new_master),
+            gateway::clock::Timestamp(clock.now_ms()),
+        )
         .await
         .unwrap();
     assert_eq!(count, STORED);
     assert_eq!(vault.current_version(), 2);
     let count = vault
-        .rotate(store.as_ref(), &new_master, None, clock.now_ms())
+        .rotate(
+            store.as_ref(),
+            &new_master,
+            None,
+            gateway::clock::Timestamp(clock.now_ms()),
+        )
         .await
         .unwrap();
     assert_eq!(count, STORED);

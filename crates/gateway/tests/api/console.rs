@@ -376,7 +376,10 @@ async fn session_expiry(db: Db) {
         .unwrap()
         .unwrap();
     let now = app.state.now();
-    let make = |value: &str, created_at: i64, last_seen_at: i64, expires_at: i64| {
+    let make = |value: &str,
+                created_at: gateway::clock::Timestamp,
+                last_seen_at: gateway::clock::Timestamp,
+                expires_at: gateway::clock::Timestamp| {
         gateway::storage::WebSessionRecord {
             id: Uuid::new_v4(),
             account_id: user.account_id,

@@ -507,7 +507,7 @@ async fn versions_never_repeat(db: Db) {
             1,
             gateway::storage::VerificationStatus::Verified,
             None,
-            1,
+            gateway::clock::Timestamp(1),
         )
         .await
         .unwrap();
@@ -585,7 +585,7 @@ async fn keys_rotate_while_serving(db: Db) {
             store.as_ref(),
             &master,
             None,
-            gateway::clock::Clock::now_ms(&clock),
+            gateway::clock::Timestamp(gateway::clock::Clock::now_ms(&clock)),
         )
         .await
         .unwrap();

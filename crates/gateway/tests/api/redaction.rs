@@ -46,7 +46,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         account_id: gateway::ids::AccountId(id),
         email: "a@b.test".into(),
         password_hash: CANARY.into(),
-        created_at: 0,
+        created_at: gateway::clock::Timestamp(0),
     };
     assert_redacted("UserRecord", &format!("{user:?}"), &text);
     let token = TokenRecord {
@@ -55,7 +55,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         user_id: None,
         label: "label".into(),
         token_hash: CANARY_BYTES.to_vec(),
-        created_at: 0,
+        created_at: gateway::clock::Timestamp(0),
         last_used_at: None,
         revoked_at: None,
     };
@@ -63,7 +63,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
     let key = VaultKeyRecord {
         version: 1,
         wrapped_key: CANARY_BYTES.to_vec(),
-        created_at: 0,
+        created_at: gateway::clock::Timestamp(0),
     };
     assert_redacted("VaultKeyRecord", &format!("{key:?}"), &bytes);
     let credential = CredentialRecord {
@@ -73,7 +73,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         key_version: 1,
         password_ciphertext: CANARY_BYTES.to_vec(),
         version: 1,
-        updated_at: 0,
+        updated_at: gateway::clock::Timestamp(0),
         verify_status: gateway::storage::VerificationStatus::Verified,
         last_verified_at: None,
         last_error: None,
@@ -85,9 +85,9 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         user_id: gateway::ids::UserId(id),
         email: "a@b.test".into(),
         secret_hash: CANARY_BYTES.to_vec(),
-        created_at: 0,
-        last_seen_at: 0,
-        expires_at: 0,
+        created_at: gateway::clock::Timestamp(0),
+        last_seen_at: gateway::clock::Timestamp(0),
+        expires_at: gateway::clock::Timestamp(0),
         ended_at: None,
     };
     assert_redacted("WebSessionRecord", &format!("{session:?}"), &bytes);
