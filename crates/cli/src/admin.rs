@@ -286,7 +286,7 @@ pub async fn owners(command: OwnersCommand) -> anyhow::Result<()> {
                     "{}\t{}\t{}\t{}",
                     o.id,
                     o.kind.as_str(),
-                    o.gstin.or(o.pan).unwrap_or_default(),
+                    o.gstin.map(|g| g.to_string()).or(o.pan).unwrap_or_default(),
                     o.name
                 );
             }

@@ -4,6 +4,8 @@
 mod gstin;
 mod pan;
 mod state;
+#[cfg(feature = "sqlx")]
+mod stored;
 
 pub use gstin::{check_character, Gstin, GstinError, Strictness};
 pub use pan::{Pan, PanError, PanHolder};

@@ -83,11 +83,11 @@ fn tree(owners: &[OwnerRecord]) -> Tree<'_> {
 
 fn gstin_row(
     owner: &OwnerRecord,
-    credentials: &HashMap<(OwnerId, String), &CredentialRecord>,
+    credentials: &HashMap<(OwnerId, &str), &CredentialRecord>,
     branches: &HashMap<OwnerId, Vec<&OwnerRecord>>,
 ) -> Markup {
-    let gstin = owner.gstin.clone().unwrap_or_default();
-    let record = credentials.get(&(owner.id, gstin.clone()));
+    let gstin = owner.gstin.as_deref().unwrap_or_default();
+    let record = credentials.get(&(owner.id, gstin));
     html! {
         li.gstin {
             a href={ "/console/settings/business/gstins/" (owner.id) } {
@@ -123,9 +123,9 @@ async fn business_page(
         Ok(r) => r,
         Err(e) => return failure(e.into()),
     };
-    let credentials: HashMap<(OwnerId, String), &CredentialRecord> = records
+    let credentials: HashMap<(OwnerId, &str), &CredentialRecord> = records
         .iter()
-        .map(|r| ((r.owner_id, r.gstin.clone()), r))
+        .map(|r| ((r.owner_id, r.gstin.as_str()), r))
         .collect();
     let tree = tree(&owners);
     let business_errors: &[FieldError] = if which_form == "business" {

@@ -2,6 +2,7 @@
 //! top right, the password write-only), Verify, the status, and the change history naming who
 //! made each change.
 
+use gst_core::Gstin;
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
@@ -81,7 +82,7 @@ async fn gstin_of(
 
 fn gstin_owner(owner: &OwnerRecord) -> Option<String> {
     match owner.kind {
-        OwnerKind::Gstin | OwnerKind::Branch => owner.gstin.clone(),
+        OwnerKind::Gstin | OwnerKind::Branch => owner.gstin.as_ref().map(Gstin::to_string),
         OwnerKind::Pan => None,
     }
 }

@@ -71,20 +71,20 @@ pub async fn show(
         .collect();
     let mut by_key: BTreeMap<(OwnerId, String), CredentialRecord> = records
         .into_iter()
-        .map(|r| ((r.owner_id, r.gstin.clone()), r))
+        .map(|r| ((r.owner_id, r.gstin.to_string()), r))
         .collect();
     let mut lines: Vec<Line> = Vec::new();
     for owner in &owner_list {
         if let (OwnerKind::Gstin | OwnerKind::Branch, Some(gstin)) = (owner.kind, &owner.gstin) {
             lines.push(Line {
                 owner_id: owner.id,
-                gstin: gstin.clone(),
+                gstin: gstin.to_string(),
                 name: owner.name.clone(),
                 business: owner
                     .parent_id
                     .and_then(|p| business_names.get(&p).cloned())
                     .unwrap_or_default(),
-                credentials: by_key.remove(&(owner.id, gstin.clone())),
+                credentials: by_key.remove(&(owner.id, gstin.to_string())),
             });
         }
     }

@@ -154,7 +154,7 @@ async fn owner_for_store(
         kind: OwnerKind::Gstin,
         name: gstin.to_string(),
         pan: gstin.pan().map(|p| p.to_string()),
-        gstin: Some(gstin.to_string()),
+        gstin: Some(gstin.clone()),
         parent_id: None,
         created_at: state.now(),
     };
@@ -217,7 +217,7 @@ pub async fn store(
         actor_token_id: actor.token_id,
         action: AuditAction::CredentialsStored,
         owner_id: Some(owner_id),
-        gstin: Some(gstin_text.clone()),
+        gstin: Some(gstin.clone()),
         username: Some(request.username.clone()),
         version: None,
         request_id,
@@ -287,7 +287,7 @@ pub async fn summary(
 ) -> Result<CredentialSummary, ServiceError> {
     let record = load(state, actor, owner_id, gstin).await?;
     Ok(CredentialSummary {
-        gstin: record.gstin,
+        gstin: record.gstin.to_string(),
         username: record.username,
         password_set: !record.password_ciphertext.is_empty(),
         version: record.version,
@@ -336,7 +336,7 @@ pub async fn delete(
         actor_token_id: actor.token_id,
         action: AuditAction::CredentialsDeleted,
         owner_id: Some(owner_id),
-        gstin: Some(gstin.to_string()),
+        gstin: Some(gstin.clone()),
         username: None,
         version: None,
         request_id,

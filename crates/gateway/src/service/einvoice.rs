@@ -4,6 +4,7 @@
 //! before any retry; only transient failures retried, with backoff and jitter), signature
 //! checks, a circuit breaker, and metadata-only records unless retention is switched on.
 
+use gst_core::Gstin;
 use irp_client::{IrpError, Session};
 use irp_protocol::keys::canonicalize;
 use irp_protocol::validate::{validate_canonical, Rules};
@@ -162,7 +163,14 @@ fn adopt_existing(irp: &IrpContext, doc: &Value, existing: Value) -> Result<Valu
     }
 }
 
-async fn record(state: &AppState, actor: Actor, owner_id: OwnerId, doc: &Value, data: &Value) {
+async fn record(
+    state: &AppState,
+    actor: Actor,
+    owner_id: OwnerId,
+    seller: &Gstin,
+    doc: &Value,
+    data: &Value,
+) {
     let now = state.now();
     let retain = state.settings.retention_days > 0;
     let record = EinvoiceRecord {
@@ -173,7 +181,7 @@ async fn record(state: &AppState, actor: Actor, owner_id: OwnerId, doc: &Value, 
             .to_string(),
         account_id: actor.account_id,
         owner_id,
-        gstin: text(doc, "SellerDtls", "Gstin").to_ascii_uppercase(),
+        gstin: seller.clone(),
         doc_type: text(doc, "DocDtls", "Typ").to_ascii_uppercase(),
         doc_no: text(doc, "DocDtls", "No").to_string(),
         doc_date: text(doc, "DocDtls", "Dt").to_string(),
@@ -249,6 +257,19 @@ pub async fn generate(
             )],
         );
     }
+    // The validator checked it at the mode's strictness; this gives it its type.
+    let seller = match Gstin::parse(&seller, state.gstin_strictness()) {
+        Ok(seller) => seller,
+        Err(e) => {
+            return Outcome::failed(
+                DocumentStatus::DocumentValidation,
+                vec![OutcomeError::gateway(
+                    "INVALID_GSTIN",
+                    format!("SellerDtls.Gstin: {e}"),
+                )],
+            )
+        }
+    };
     if dry_run {
         return Outcome {
             document_status: DocumentStatus::Validated,
@@ -281,7 +302,7 @@ pub async fn generate(
     match generate_at_irp(state, irp, &creds, &doc).await {
         Ok(data) => match verified_invoice(irp, &data) {
             Ok(_) => {
-                record(state, actor, owner_id, &doc, &data).await;
+                record(state, actor, owner_id, &seller, &doc, &data).await;
                 Outcome {
                     document_status: DocumentStatus::IrnGenerated,
                     data: Some(data),

@@ -119,7 +119,7 @@ pub async fn open_credentials(
         key: IrpSessionKey {
             client_id: irp.client.client_id().to_string(),
             owner_id: record.owner_id,
-            gstin: record.gstin,
+            gstin: record.gstin.to_string(),
             version: record.version,
             username: record.username,
         },

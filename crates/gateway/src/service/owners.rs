@@ -130,7 +130,7 @@ pub async fn create_owner(
                     _ => {}
                 }
                 record.pan = gstin.pan().map(|p| p.to_string());
-                record.gstin = Some(gstin.to_string());
+                record.gstin = Some(gstin.clone());
             }
             Some(Err(e)) => errors.push(FieldError::new(
                 "invalid_gstin",
@@ -177,7 +177,8 @@ pub async fn create_owner(
             _ => {
                 record.name = record
                     .gstin
-                    .clone()
+                    .as_ref()
+                    .map(Gstin::to_string)
                     .or(record.pan.clone())
                     .unwrap_or_default()
             }

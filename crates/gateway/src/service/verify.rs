@@ -68,7 +68,7 @@ pub async fn verify(
         )
         .await?;
     Ok(Verification {
-        gstin: record.gstin,
+        gstin: record.gstin.to_string(),
         status,
         last_error,
         verified_at: now,

@@ -2,6 +2,8 @@
 
 use uuid::Uuid;
 
+use gst_core::Gstin;
+
 use crate::clock::Timestamp;
 use crate::ids::{AccountId, OwnerId, UserId};
 
@@ -188,7 +190,7 @@ pub struct OwnerRecord {
     /// The PAN (for PAN owners, and GSTIN owners with a PAN-based GSTIN).
     pub pan: Option<String>,
     /// The GSTIN (for GSTIN owners, and the parent's for branches).
-    pub gstin: Option<String>,
+    pub gstin: Option<Gstin>,
     /// The parent owner: a PAN for a GSTIN, a GSTIN for a branch.
     pub parent_id: Option<OwnerId>,
     /// Creation time.
@@ -221,7 +223,7 @@ pub struct CredentialRecord {
     /// The owner.
     pub owner_id: OwnerId,
     /// The GSTIN.
-    pub gstin: String,
+    pub gstin: Gstin,
     /// The NIC API username.
     pub username: String,
     /// The vault key version that sealed the password.
@@ -266,7 +268,7 @@ pub struct AuditEvent {
     /// The owner concerned.
     pub owner_id: Option<OwnerId>,
     /// The GSTIN concerned.
-    pub gstin: Option<String>,
+    pub gstin: Option<Gstin>,
     /// The NIC username concerned.
     pub username: Option<String>,
     /// The credential version written.
@@ -288,7 +290,7 @@ pub struct EinvoiceRecord {
     /// The owner it was generated for.
     pub owner_id: OwnerId,
     /// Seller GSTIN.
-    pub gstin: String,
+    pub gstin: Gstin,
     /// INV, CRN or DBN.
     pub doc_type: String,
     /// Document number.

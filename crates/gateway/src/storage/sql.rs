@@ -199,7 +199,7 @@ where
         .bind(owner.kind.as_str())
         .bind(&owner.name)
         .bind(&owner.pan)
-        .bind(&owner.gstin)
+        .bind(owner.gstin.as_deref())
         .bind(owner.parent_id.map(OwnerId::uuid))
         .bind(owner.created_at)
         .execute(&self.writer)
@@ -315,7 +315,7 @@ where
                 .execute(&mut *tx)
                 .await?;
             batch.resealed += DB::rows_affected(&done);
-            batch.last = Some((record.owner_id, record.gstin));
+            batch.last = Some((record.owner_id, record.gstin.to_string()));
         }
         tx.commit().await?;
         Ok(batch)

@@ -32,7 +32,7 @@ fn audit(account_id: Uuid, owner_id: Uuid, action: &str) -> AuditEvent {
         actor_token_id: None,
         action: gateway::storage::AuditAction::parse(action).unwrap(),
         owner_id: Some(gateway::ids::OwnerId(owner_id)),
-        gstin: Some(GSTIN_KA.into()),
+        gstin: Some(gst_core::Gstin::parse(GSTIN_KA, gst_core::Strictness::Sandbox).unwrap()),
         username: Some("apiuser01".into()),
         version: None,
         request_id: Some("req-1".into()),
@@ -139,7 +139,7 @@ async fn store_story(db: Db) {
         kind: OwnerKind::Gstin,
         name: "ka".into(),
         pan: Some("AAFCD5862R".into()),
-        gstin: Some(GSTIN_KA.into()),
+        gstin: Some(gst_core::Gstin::parse(GSTIN_KA, gst_core::Strictness::Sandbox).unwrap()),
         parent_id: None,
         created_at: gateway::clock::Timestamp(3),
     };

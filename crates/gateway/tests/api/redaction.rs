@@ -68,7 +68,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
     assert_redacted("VaultKeyRecord", &format!("{key:?}"), &bytes);
     let credential = CredentialRecord {
         owner_id: gateway::ids::OwnerId(id),
-        gstin: "29AAFCD5862R000".into(),
+        gstin: gst_core::Gstin::parse("29AAFCD5862R000", gst_core::Strictness::Sandbox).unwrap(),
         username: "user01".into(),
         key_version: 1,
         password_ciphertext: CANARY_BYTES.to_vec(),

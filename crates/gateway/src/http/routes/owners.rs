@@ -68,7 +68,7 @@ impl From<OwnerRecord> for OwnerView {
             kind: r.kind.as_str().to_string(),
             name: r.name,
             pan: r.pan,
-            gstin: r.gstin,
+            gstin: r.gstin.map(|g| g.to_string()),
             parent_id: r.parent_id,
             created_at: rfc3339(r.created_at),
         }
