@@ -272,7 +272,7 @@ pub async fn owners(command: OwnersCommand) -> anyhow::Result<()> {
             println!(
                 "owner {} ({} {})",
                 owner.id,
-                owner.kind.as_str(),
+                owner.kind().as_str(),
                 owner.name
             );
         }
@@ -285,8 +285,11 @@ pub async fn owners(command: OwnersCommand) -> anyhow::Result<()> {
                 println!(
                     "{}\t{}\t{}\t{}",
                     o.id,
-                    o.kind.as_str(),
-                    o.gstin.map(|g| g.to_string()).or(o.pan).unwrap_or_default(),
+                    o.kind().as_str(),
+                    o.gstin()
+                        .map(|g| g.to_string())
+                        .or(o.pan().map(str::to_string))
+                        .unwrap_or_default(),
                     o.name
                 );
             }

@@ -49,18 +49,18 @@ struct Tree<'a> {
 
 fn tree(owners: &[OwnerRecord]) -> Tree<'_> {
     let mut branches: HashMap<OwnerId, Vec<&OwnerRecord>> = HashMap::new();
-    for o in owners.iter().filter(|o| o.kind == OwnerKind::Branch) {
-        if let Some(parent) = o.parent_id {
+    for o in owners.iter().filter(|o| o.kind() == OwnerKind::Branch) {
+        if let Some(parent) = o.parent_id() {
             branches.entry(parent).or_default().push(o);
         }
     }
     let businesses: Vec<(&OwnerRecord, Vec<&OwnerRecord>)> = owners
         .iter()
-        .filter(|o| o.kind == OwnerKind::Pan)
+        .filter(|o| o.kind() == OwnerKind::Pan)
         .map(|b| {
             let gstins = owners
                 .iter()
-                .filter(|o| o.kind == OwnerKind::Gstin && o.parent_id == Some(b.id))
+                .filter(|o| o.kind() == OwnerKind::Gstin && o.parent_id() == Some(b.id))
                 .collect();
             (b, gstins)
         })
@@ -68,9 +68,9 @@ fn tree(owners: &[OwnerRecord]) -> Tree<'_> {
     let loose_gstins = owners
         .iter()
         .filter(|o| {
-            o.kind == OwnerKind::Gstin
+            o.kind() == OwnerKind::Gstin
                 && !o
-                    .parent_id
+                    .parent_id()
                     .is_some_and(|p| businesses.iter().any(|(b, _)| b.id == p))
         })
         .collect();
@@ -86,7 +86,7 @@ fn gstin_row(
     credentials: &HashMap<(OwnerId, &str), &CredentialRecord>,
     branches: &HashMap<OwnerId, Vec<&OwnerRecord>>,
 ) -> Markup {
-    let gstin = owner.gstin.as_deref().unwrap_or_default();
+    let gstin = owner.gstin().map(|g| g.as_str()).unwrap_or_default();
     let record = credentials.get(&(owner.id, gstin));
     html! {
         li.gstin {
@@ -142,7 +142,7 @@ async fn business_page(
             }
             @for (business, gstins) in &tree.businesses {
                 div.card.business {
-                    h3 { (business.name) " " span.mono.muted { "PAN " (business.pan.as_deref().unwrap_or("")) } }
+                    h3 { (business.name) " " span.mono.muted { "PAN " (business.pan().unwrap_or("")) } }
                     @if gstins.is_empty() { p.muted { "No GSTIN yet." } }
                     ul.gstins { @for g in gstins { (gstin_row(g, &credentials, &tree.branches)) } }
                 }
@@ -172,7 +172,7 @@ async fn business_page(
                 select #new-gstin-business name="business" {
                     option value="" { "(none)" }
                     @for (b, _) in &tree.businesses {
-                        option value=(b.id) selected[form.business == b.id.to_string()] { (b.name) " (" (b.pan.as_deref().unwrap_or("")) ")" }
+                        option value=(b.id) selected[form.business == b.id.to_string()] { (b.name) " (" (b.pan().unwrap_or("")) ")" }
                     }
                 }
                 (field_errors(gstin_errors, "parent_id", "new-gstin-business-error"))

@@ -81,8 +81,8 @@ async fn gstin_of(
 }
 
 fn gstin_owner(owner: &OwnerRecord) -> Option<String> {
-    match owner.kind {
-        OwnerKind::Gstin | OwnerKind::Branch => owner.gstin.as_ref().map(Gstin::to_string),
+    match owner.kind() {
+        OwnerKind::Gstin | OwnerKind::Branch => owner.gstin().map(Gstin::to_string),
         OwnerKind::Pan => None,
     }
 }
@@ -139,7 +139,7 @@ async fn gstin_page(
         @if let Some(notice) = notice { p.notice role="status" { (notice) } }
         form.card #credentials-form method="post" action={ "/console/settings/business/gstins/" (owner_id) "/credentials" } novalidate {
             div.form-head {
-                h2 { "NIC API credentials for " span.mono { (gstin) } @if owner.kind == OwnerKind::Branch { " (branch " (owner.name) ")" } }
+                h2 { "NIC API credentials for " span.mono { (gstin) } @if owner.kind() == OwnerKind::Branch { " (branch " (owner.name) ")" } }
                 button #save type="submit" { "Save" }
             }
             (csrf_field(&session.csrf))

@@ -66,7 +66,7 @@ pub async fn show(
     };
     let business_names: BTreeMap<OwnerId, String> = owner_list
         .iter()
-        .filter(|o| o.kind == OwnerKind::Pan)
+        .filter(|o| o.kind() == OwnerKind::Pan)
         .map(|o| (o.id, o.name.clone()))
         .collect();
     let mut by_key: BTreeMap<(OwnerId, String), CredentialRecord> = records
@@ -75,13 +75,13 @@ pub async fn show(
         .collect();
     let mut lines: Vec<Line> = Vec::new();
     for owner in &owner_list {
-        if let (OwnerKind::Gstin | OwnerKind::Branch, Some(gstin)) = (owner.kind, &owner.gstin) {
+        if let (OwnerKind::Gstin | OwnerKind::Branch, Some(gstin)) = (owner.kind(), owner.gstin()) {
             lines.push(Line {
                 owner_id: owner.id,
                 gstin: gstin.to_string(),
                 name: owner.name.clone(),
                 business: owner
-                    .parent_id
+                    .parent_id()
                     .and_then(|p| business_names.get(&p).cloned())
                     .unwrap_or_default(),
                 credentials: by_key.remove(&(owner.id, gstin.to_string())),

@@ -62,7 +62,9 @@ async fn owner_for(
     let existing = owners::list_owners(state, actor)
         .await?
         .into_iter()
-        .find(|o| o.kind == OwnerKind::Gstin && o.gstin.as_deref() == Some(gstin.as_str()));
+        .find(|o| {
+            o.kind() == OwnerKind::Gstin && o.gstin().map(|g| g.as_str()) == Some(gstin.as_str())
+        });
     match existing {
         Some(owner) => Ok(owner.id),
         None => Ok(owners::create_owner(

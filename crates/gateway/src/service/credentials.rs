@@ -10,7 +10,8 @@ use crate::clock::Timestamp;
 use crate::ids::OwnerId;
 use crate::state::AppState;
 use crate::storage::{
-    AuditAction, AuditEvent, CredentialPut, OwnerKind, OwnerRecord, StoreError, VerificationStatus,
+    AuditAction, AuditEvent, CredentialPut, OwnerIdentity, OwnerRecord, StoreError,
+    VerificationStatus,
 };
 use crate::vault::CredentialSlot;
 
@@ -151,11 +152,12 @@ async fn owner_for_store(
     let owner = OwnerRecord {
         id: owner_id,
         account_id: actor.account_id,
-        kind: OwnerKind::Gstin,
         name: gstin.to_string(),
-        pan: gstin.pan().map(|p| p.to_string()),
-        gstin: Some(gstin.clone()),
-        parent_id: None,
+        identity: OwnerIdentity::Gstin {
+            gstin: gstin.clone(),
+            pan: gstin.pan().map(|p| p.to_string()),
+            parent_id: None,
+        },
         created_at: state.now(),
     };
     if state.store.insert_owner(&owner).await? {
@@ -188,11 +190,11 @@ pub async fn store(
             "gstin_not_owned",
             format!(
                 "GSTIN {gstin} does not belong to this owner ({} {})",
-                owner.kind.as_str(),
+                owner.kind().as_str(),
                 owner
-                    .gstin
-                    .as_deref()
-                    .or(owner.pan.as_deref())
+                    .gstin()
+                    .map(|g| g.as_str())
+                    .or(owner.pan())
                     .unwrap_or("")
             ),
             "gstin",

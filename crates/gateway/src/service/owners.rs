@@ -6,7 +6,7 @@ use gst_core::{Gstin, Pan};
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::{AccountId, OwnerId};
 use crate::state::AppState;
-use crate::storage::{OwnerKind, OwnerRecord};
+use crate::storage::{OwnerIdentity, OwnerKind, OwnerRecord};
 
 /// An owner of the account, or `None` when there is none (or it belongs to another account).
 pub async fn find_owner(
@@ -74,17 +74,7 @@ pub async fn create_owner(
         None => None,
     };
     let mut errors = Vec::new();
-    let mut record = OwnerRecord {
-        id: OwnerId::generate(),
-        account_id: actor.account_id,
-        kind,
-        name: String::new(),
-        pan: None,
-        gstin: None,
-        parent_id: parent.as_ref().map(|p| p.id),
-        created_at: state.now(),
-    };
-    match kind {
+    let identity = match kind {
         OwnerKind::Pan => {
             if parent.is_some() {
                 errors.push(FieldError::new(
@@ -94,13 +84,21 @@ pub async fn create_owner(
                 ));
             }
             match new.pan.as_deref().map(Pan::parse) {
-                Some(Ok(pan)) => record.pan = Some(pan.to_string()),
-                Some(Err(e)) => errors.push(FieldError::new("invalid_pan", e.to_string(), "pan")),
-                None => errors.push(FieldError::new(
-                    "missing_field",
-                    "a PAN owner needs `pan`",
-                    "pan",
-                )),
+                Some(Ok(pan)) => Some(OwnerIdentity::Pan {
+                    pan: pan.to_string(),
+                }),
+                Some(Err(e)) => {
+                    errors.push(FieldError::new("invalid_pan", e.to_string(), "pan"));
+                    None
+                }
+                None => {
+                    errors.push(FieldError::new(
+                        "missing_field",
+                        "a PAN owner needs `pan`",
+                        "pan",
+                    ));
+                    None
+                }
             }
         }
         OwnerKind::Gstin => match new
@@ -110,57 +108,76 @@ pub async fn create_owner(
         {
             Some(Ok(gstin)) => {
                 match &parent {
-                    Some(p) if p.kind != OwnerKind::Pan => errors.push(FieldError::new(
+                    Some(p) if p.kind() != OwnerKind::Pan => errors.push(FieldError::new(
                         "invalid_parent",
                         "the parent of a GSTIN owner must be a PAN owner",
                         "parent_id",
                     )),
-                    Some(p) if p.pan.as_deref() != Some(gstin.pan_part()) => {
-                        errors.push(FieldError::new(
-                            "gstin_not_under_pan",
-                            format!(
+                    Some(p) if p.pan() != Some(gstin.pan_part()) => errors.push(FieldError::new(
+                        "gstin_not_under_pan",
+                        format!(
                             "GSTIN {} carries PAN {} in characters 3-12, not the parent's PAN {}",
                             gstin,
                             gstin.pan_part(),
-                            p.pan.as_deref().unwrap_or("")
+                            p.pan().unwrap_or("")
                         ),
-                            "gstin",
-                        ))
-                    }
+                        "gstin",
+                    )),
                     _ => {}
                 }
-                record.pan = gstin.pan().map(|p| p.to_string());
-                record.gstin = Some(gstin.clone());
+                Some(OwnerIdentity::Gstin {
+                    pan: gstin.pan().map(|p| p.to_string()),
+                    gstin,
+                    parent_id: parent.as_ref().map(|p| p.id),
+                })
             }
-            Some(Err(e)) => errors.push(FieldError::new(
-                "invalid_gstin",
-                format!("GSTIN is not valid: {e}"),
-                "gstin",
-            )),
-            None => errors.push(FieldError::new(
-                "missing_field",
-                "a GSTIN owner needs `gstin`",
-                "gstin",
-            )),
+            Some(Err(e)) => {
+                errors.push(FieldError::new(
+                    "invalid_gstin",
+                    format!("GSTIN is not valid: {e}"),
+                    "gstin",
+                ));
+                None
+            }
+            None => {
+                errors.push(FieldError::new(
+                    "missing_field",
+                    "a GSTIN owner needs `gstin`",
+                    "gstin",
+                ));
+                None
+            }
         },
         OwnerKind::Branch => match &parent {
-            Some(p) if p.kind == OwnerKind::Gstin => {
-                record.gstin = p.gstin.clone();
-                record.pan = p.pan.clone();
+            Some(OwnerRecord {
+                id: parent_id,
+                identity: OwnerIdentity::Gstin { gstin, pan, .. },
+                ..
+            }) => Some(OwnerIdentity::Branch {
+                gstin: gstin.clone(),
+                pan: pan.clone(),
+                parent_id: *parent_id,
+            }),
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "invalid_parent",
+                    "the parent of a branch must be a GSTIN owner",
+                    "parent_id",
+                ));
+                None
             }
-            Some(_) => errors.push(FieldError::new(
-                "invalid_parent",
-                "the parent of a branch must be a GSTIN owner",
-                "parent_id",
-            )),
-            None => errors.push(FieldError::new(
-                "missing_field",
-                "a branch needs `parent_id` (its GSTIN owner)",
-                "parent_id",
-            )),
+            None => {
+                errors.push(FieldError::new(
+                    "missing_field",
+                    "a branch needs `parent_id` (its GSTIN owner)",
+                    "parent_id",
+                ));
+                None
+            }
         },
-    }
+    };
     let name = new.name.as_deref().map(str::trim).unwrap_or("");
+    let mut display_name = name.to_string();
     if name.chars().count() > 200 || super::text::has_unsafe_characters(name) {
         errors.push(FieldError::new(
             "invalid_name",
@@ -175,20 +192,28 @@ pub async fn create_owner(
                 "name",
             )),
             _ => {
-                record.name = record
-                    .gstin
+                display_name = identity
                     .as_ref()
-                    .map(Gstin::to_string)
-                    .or(record.pan.clone())
+                    .and_then(|i| {
+                        i.gstin()
+                            .map(Gstin::to_string)
+                            .or(i.pan().map(str::to_string))
+                    })
                     .unwrap_or_default()
             }
         }
-    } else {
-        record.name = name.to_string();
     }
-    if !errors.is_empty() {
-        return Err(ServiceError::Invalid(errors));
-    }
+    let identity = match identity {
+        Some(identity) if errors.is_empty() => identity,
+        _ => return Err(ServiceError::Invalid(errors)),
+    };
+    let record = OwnerRecord {
+        id: OwnerId::generate(),
+        account_id: actor.account_id,
+        name: display_name,
+        identity,
+        created_at: state.now(),
+    };
     if !state.store.insert_owner(&record).await? {
         return Err(ServiceError::internal("owner id collision"));
     }
@@ -204,8 +229,10 @@ pub async fn list_owners(state: &AppState, actor: Actor) -> Result<Vec<OwnerReco
 /// Whether a GSTIN belongs to an owner: the same PAN for a PAN owner, equal for a GSTIN owner,
 /// the parent's for a branch.
 pub fn owns_gstin(owner: &OwnerRecord, gstin: &Gstin) -> bool {
-    match owner.kind {
-        OwnerKind::Pan => owner.pan.as_deref() == Some(gstin.pan_part()),
-        OwnerKind::Gstin | OwnerKind::Branch => owner.gstin.as_deref() == Some(gstin.as_str()),
+    match owner.kind() {
+        OwnerKind::Pan => owner.pan() == Some(gstin.pan_part()),
+        OwnerKind::Gstin | OwnerKind::Branch => {
+            owner.gstin().map(|g| g.as_str()) == Some(gstin.as_str())
+        }
     }
 }

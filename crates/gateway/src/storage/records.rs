@@ -175,26 +175,166 @@ stored_enum!(
     }
 );
 
+/// What an owner names, with the identities of that kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerIdentity {
+    /// A business, by PAN.
+    Pan {
+        /// The PAN.
+        pan: String,
+    },
+    /// One GST registration, under a PAN owner when one was named.
+    Gstin {
+        /// The GSTIN.
+        gstin: Gstin,
+        /// The PAN in the GSTIN, when it is one.
+        pan: Option<String>,
+        /// The PAN owner above it.
+        parent_id: Option<OwnerId>,
+    },
+    /// A branch of a GSTIN owner: its GSTIN and PAN are the parent's.
+    Branch {
+        /// The parent's GSTIN.
+        gstin: Gstin,
+        /// The parent's PAN.
+        pan: Option<String>,
+        /// The GSTIN owner it belongs to.
+        parent_id: OwnerId,
+    },
+}
+
+impl OwnerIdentity {
+    /// The kind, without its data.
+    pub fn kind(&self) -> OwnerKind {
+        match self {
+            OwnerIdentity::Pan { .. } => OwnerKind::Pan,
+            OwnerIdentity::Gstin { .. } => OwnerKind::Gstin,
+            OwnerIdentity::Branch { .. } => OwnerKind::Branch,
+        }
+    }
+
+    /// The PAN, where known.
+    pub fn pan(&self) -> Option<&str> {
+        match self {
+            OwnerIdentity::Pan { pan } => Some(pan),
+            OwnerIdentity::Gstin { pan, .. } | OwnerIdentity::Branch { pan, .. } => pan.as_deref(),
+        }
+    }
+
+    /// The GSTIN (the parent's for a branch); none for a PAN owner.
+    pub fn gstin(&self) -> Option<&Gstin> {
+        match self {
+            OwnerIdentity::Pan { .. } => None,
+            OwnerIdentity::Gstin { gstin, .. } | OwnerIdentity::Branch { gstin, .. } => Some(gstin),
+        }
+    }
+
+    /// The owner above: a PAN for a GSTIN, a GSTIN for a branch.
+    pub fn parent_id(&self) -> Option<OwnerId> {
+        match self {
+            OwnerIdentity::Pan { .. } => None,
+            OwnerIdentity::Gstin { parent_id, .. } => *parent_id,
+            OwnerIdentity::Branch { parent_id, .. } => Some(*parent_id),
+        }
+    }
+}
+
 /// A PAN, GSTIN or branch of an account; credentials are stored per owner and GSTIN.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct OwnerRecord {
     /// Owner id (the `owner_id` header).
     pub id: OwnerId,
     /// The account it belongs to.
     pub account_id: AccountId,
-    /// What it names.
-    #[sqlx(try_from = "String")]
-    pub kind: OwnerKind,
     /// Display name.
     pub name: String,
-    /// The PAN (for PAN owners, and GSTIN owners with a PAN-based GSTIN).
-    pub pan: Option<String>,
-    /// The GSTIN (for GSTIN owners, and the parent's for branches).
-    pub gstin: Option<Gstin>,
-    /// The parent owner: a PAN for a GSTIN, a GSTIN for a branch.
-    pub parent_id: Option<OwnerId>,
+    /// What it names.
+    pub identity: OwnerIdentity,
     /// Creation time.
     pub created_at: Timestamp,
+}
+
+impl OwnerRecord {
+    /// What it names, without the data.
+    pub fn kind(&self) -> OwnerKind {
+        self.identity.kind()
+    }
+
+    /// The PAN, where known.
+    pub fn pan(&self) -> Option<&str> {
+        self.identity.pan()
+    }
+
+    /// The GSTIN (the parent's for a branch).
+    pub fn gstin(&self) -> Option<&Gstin> {
+        self.identity.gstin()
+    }
+
+    /// The owner above it.
+    pub fn parent_id(&self) -> Option<OwnerId> {
+        self.identity.parent_id()
+    }
+}
+
+/// An owner as its row stores it (kind, and the columns that kind uses).
+#[derive(sqlx::FromRow)]
+struct OwnerRow {
+    id: OwnerId,
+    account_id: AccountId,
+    #[sqlx(try_from = "String")]
+    kind: OwnerKind,
+    name: String,
+    pan: Option<String>,
+    gstin: Option<Gstin>,
+    parent_id: Option<OwnerId>,
+    created_at: Timestamp,
+}
+
+impl TryFrom<OwnerRow> for OwnerRecord {
+    type Error = super::StoreError;
+
+    fn try_from(row: OwnerRow) -> Result<Self, Self::Error> {
+        let corrupt = |what: &str| {
+            super::StoreError::Corrupt(format!(
+                "{} owner {} without {what}",
+                row.kind.as_str(),
+                row.id
+            ))
+        };
+        let identity = match row.kind {
+            OwnerKind::Pan => OwnerIdentity::Pan {
+                pan: row.pan.clone().ok_or_else(|| corrupt("a PAN"))?,
+            },
+            OwnerKind::Gstin => OwnerIdentity::Gstin {
+                gstin: row.gstin.clone().ok_or_else(|| corrupt("a GSTIN"))?,
+                pan: row.pan.clone(),
+                parent_id: row.parent_id,
+            },
+            OwnerKind::Branch => OwnerIdentity::Branch {
+                gstin: row.gstin.clone().ok_or_else(|| corrupt("a GSTIN"))?,
+                pan: row.pan.clone(),
+                parent_id: row.parent_id.ok_or_else(|| corrupt("a parent"))?,
+            },
+        };
+        Ok(OwnerRecord {
+            id: row.id,
+            account_id: row.account_id,
+            name: row.name,
+            identity,
+            created_at: row.created_at,
+        })
+    }
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for OwnerRecord
+where
+    OwnerRow: sqlx::FromRow<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        OwnerRow::from_row(row)?
+            .try_into()
+            .map_err(|e: super::StoreError| sqlx::Error::Decode(Box::new(e)))
+    }
 }
 
 /// A data key of the vault, wrapped (encrypted) under the master key.

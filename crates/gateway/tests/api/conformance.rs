@@ -136,11 +136,12 @@ async fn store_story(db: Db) {
     let owner = OwnerRecord {
         id: gateway::ids::OwnerId(Uuid::new_v4()),
         account_id: account.id,
-        kind: OwnerKind::Gstin,
         name: "ka".into(),
-        pan: Some("AAFCD5862R".into()),
-        gstin: Some(gst_core::Gstin::parse(GSTIN_KA, gst_core::Strictness::Sandbox).unwrap()),
-        parent_id: None,
+        identity: gateway::storage::OwnerIdentity::Gstin {
+            pan: Some("AAFCD5862R".into()),
+            gstin: gst_core::Gstin::parse(GSTIN_KA, gst_core::Strictness::Sandbox).unwrap(),
+            parent_id: None,
+        },
         created_at: gateway::clock::Timestamp(3),
     };
     assert!(store.insert_owner(&owner).await.unwrap());
@@ -165,7 +166,7 @@ async fn store_story(db: Db) {
             .await
             .unwrap()
             .unwrap()
-            .kind,
+            .kind(),
         OwnerKind::Gstin
     );
     assert_eq!(store.list_owners(account.id).await.unwrap().len(), 1);

@@ -65,12 +65,12 @@ impl From<OwnerRecord> for OwnerView {
     fn from(r: OwnerRecord) -> Self {
         OwnerView {
             id: r.id.uuid(),
-            kind: r.kind.as_str().to_string(),
-            name: r.name,
-            pan: r.pan,
-            gstin: r.gstin.map(|g| g.to_string()),
-            parent_id: r.parent_id,
+            kind: r.kind().as_str().to_string(),
+            pan: r.pan().map(str::to_string),
+            gstin: r.gstin().map(|g| g.to_string()),
+            parent_id: r.parent_id(),
             created_at: rfc3339(r.created_at),
+            name: r.name,
         }
     }
 }
