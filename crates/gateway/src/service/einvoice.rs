@@ -5,7 +5,7 @@
 //! checks, a circuit breaker, and metadata-only records unless retention is switched on.
 
 use gst_core::Gstin;
-use irp_client::{IrpError, Session};
+use irp_client::IrpError;
 use irp_protocol::keys::canonicalize;
 use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Value};
@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::irp_call::{credentials, with_session, CallFailure, Credentials};
 pub use super::outcome::{DocumentStatus, Outcome, OutcomeError};
+use super::reconcile::{adopt_existing, fetch_by_document, text, verified_invoice};
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::OwnerId;
 use crate::irp::IrpContext;
@@ -61,105 +62,6 @@ pub fn check_auth_budget(state: &AppState, actor: Actor, gstin: &str) -> Result<
     {
         Some(retry_after_secs) => Err(super::irp_call::throttled(retry_after_secs)),
         None => Ok(()),
-    }
-}
-
-/// Checks SignedInvoice and SignedQRCode against the IRP's certificate; returns the signed
-/// invoice's data.
-fn verified_invoice(irp: &IrpContext, data: &Value) -> Result<Value, OutcomeError> {
-    let signed = data
-        .get("SignedInvoice")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let qr = data
-        .get("SignedQRCode")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    match &irp.signing_public_key {
-        Some(key) => {
-            let invoice = irp_protocol::jwt::verify(signed, key).map_err(|e| {
-                OutcomeError::gateway(
-                    "SIGNATURE_INVALID",
-                    format!("the signed invoice does not verify against the IRP certificate: {e}"),
-                )
-            })?;
-            irp_protocol::jwt::verify(qr, key).map_err(|e| {
-                OutcomeError::gateway(
-                    "SIGNATURE_INVALID",
-                    format!("the signed QR code does not verify against the IRP certificate: {e}"),
-                )
-            })?;
-            Ok(invoice.data)
-        }
-        None => irp_protocol::jwt::decode(signed)
-            .map(|d| d.data)
-            .map_err(|e| {
-                OutcomeError::gateway(
-                    "SIGNATURE_INVALID",
-                    format!("the signed invoice cannot be decoded: {e}"),
-                )
-            }),
-    }
-}
-
-fn text<'a>(doc: &'a Value, block: &str, field: &str) -> &'a str {
-    doc.get(block)
-        .and_then(|b| b.get(field))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
-fn total(doc: &Value) -> f64 {
-    doc.get("ValDtls")
-        .and_then(|v| v.get("TotInvVal"))
-        .and_then(Value::as_f64)
-        .unwrap_or(f64::NAN)
-}
-
-/// Whether an existing e-invoice is the same document: seller, buyer and total (±1).
-fn same_document(ours: &Value, theirs: &Value) -> bool {
-    text(ours, "SellerDtls", "Gstin").eq_ignore_ascii_case(text(theirs, "SellerDtls", "Gstin"))
-        && text(ours, "BuyerDtls", "Gstin").eq_ignore_ascii_case(text(theirs, "BuyerDtls", "Gstin"))
-        && (total(ours) - total(theirs)).abs() <= 1.0
-}
-
-/// Fetches the e-invoice of a document by its type, number and date: `Ok(None)` when the IRP
-/// has none (2154).
-async fn fetch_by_document(
-    irp: &IrpContext,
-    session: &Session,
-    doc: &Value,
-) -> Result<Option<Value>, IrpError> {
-    let result = irp
-        .client
-        .get_by_document(
-            session,
-            &text(doc, "DocDtls", "Typ").to_ascii_uppercase(),
-            text(doc, "DocDtls", "No"),
-            text(doc, "DocDtls", "Dt"),
-        )
-        .await;
-    match result {
-        Ok(data) => Ok(Some(data)),
-        Err(e) if e.has_code("2154") => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Accepts an existing e-invoice for our document if it is the same document.
-fn adopt_existing(irp: &IrpContext, doc: &Value, existing: Value) -> Result<Value, Outcome> {
-    let theirs = verified_invoice(irp, &existing)
-        .map_err(|e| Outcome::failed(DocumentStatus::NotCreated, vec![e]))?;
-    if same_document(doc, &theirs) {
-        Ok(existing)
-    } else {
-        Err(Outcome::failed(
-            DocumentStatus::NotCreated,
-            vec![OutcomeError::gateway(
-                "DUPLICATE_CONFLICT",
-                "the IRP already has an e-invoice for this document number with a different buyer or total; use a new document number (or cancel the existing IRN)",
-            )],
-        ))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod irp_call;
 pub mod outcome;
 pub mod owner_cache;
 pub mod owners;
+mod reconcile;
 pub mod text;
 pub mod verify;
 

@@ -7,6 +7,7 @@ mod postgres;
 mod queries;
 mod records;
 mod sql;
+mod sql_documents;
 mod sql_sessions;
 mod sqlite;
 
@@ -169,9 +170,29 @@ pub trait SessionStore: Send + Sync {
     async fn end_web_session(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError>;
 }
 
+/// The documents the gateway registered at the IRP (e-invoices), per account.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Records an e-invoice (or replaces the record of the same IRN).
+    async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError>;
+    /// An e-invoice of the account by IRN.
+    async fn get_einvoice(
+        &self,
+        account_id: AccountId,
+        irn: &str,
+    ) -> Result<Option<EinvoiceRecord>, StoreError>;
+    /// Marks an e-invoice cancelled.
+    async fn mark_einvoice_cancelled(
+        &self,
+        account_id: AccountId,
+        irn: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Everything the gateway keeps, behind one object-safe trait.
 #[async_trait]
-pub trait Store: SessionStore + Send + Sync + 'static {
+pub trait Store: SessionStore + DocumentStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
     /// Applies pending migrations.
@@ -270,21 +291,6 @@ pub trait Store: SessionStore + Send + Sync + 'static {
         before: Timestamp,
         limit: i64,
     ) -> Result<Vec<(AccountId, OwnerId, String)>, StoreError>;
-    /// Records an e-invoice (or replaces the record of the same IRN).
-    async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError>;
-    /// An e-invoice of the account by IRN.
-    async fn get_einvoice(
-        &self,
-        account_id: AccountId,
-        irn: &str,
-    ) -> Result<Option<EinvoiceRecord>, StoreError>;
-    /// Marks an e-invoice cancelled.
-    async fn mark_einvoice_cancelled(
-        &self,
-        account_id: AccountId,
-        irn: &str,
-        at: Timestamp,
-    ) -> Result<bool, StoreError>;
     /// How many credentials are stored.
     async fn count_credentials(&self) -> Result<i64, StoreError>;
 

@@ -423,60 +423,6 @@ where
         Ok(DB::rows_affected(&done) == 1)
     }
 
-    async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-            ON CONFLICT (irn) DO UPDATE SET status = excluded.status, signed_invoice = COALESCE(excluded.signed_invoice, einvoices.signed_invoice), \
-            signed_qr_code = COALESCE(excluded.signed_qr_code, einvoices.signed_qr_code), retain_until = COALESCE(excluded.retain_until, einvoices.retain_until)")
-            .bind(&record.irn)
-            .bind(record.account_id)
-            .bind(record.owner_id)
-            .bind(&record.gstin)
-            .bind(&record.doc_type)
-            .bind(&record.doc_no)
-            .bind(&record.doc_date)
-            .bind(record.ack_no)
-            .bind(&record.ack_dt)
-            .bind(record.status.as_str())
-            .bind(&record.request_hash)
-            .bind(&record.signed_invoice)
-            .bind(&record.signed_qr_code)
-            .bind(record.retain_until.map(Timestamp::millis))
-            .bind(record.created_at)
-            .bind(record.cancelled_at.map(Timestamp::millis))
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    async fn get_einvoice(
-        &self,
-        account_id: AccountId,
-        irn: &str,
-    ) -> Result<Option<EinvoiceRecord>, StoreError> {
-        let row = sqlx::query("SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at FROM einvoices WHERE irn = $1 AND account_id = $2")
-            .bind(irn)
-            .bind(account_id)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(row.as_ref().map(EinvoiceRecord::from_row).transpose()?)
-    }
-
-    async fn mark_einvoice_cancelled(
-        &self,
-        account_id: AccountId,
-        irn: &str,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE einvoices SET status = 'CNL', cancelled_at = $1 WHERE irn = $2 AND account_id = $3")
-            .bind(at)
-            .bind(irn)
-            .bind(account_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(DB::rows_affected(&done) == 1)
-    }
-
     async fn credentials_due_for_check(
         &self,
         before: Timestamp,

@@ -5,6 +5,7 @@
 //! once.
 
 pub mod account;
+pub mod api_users;
 pub mod layout;
 pub mod registration;
 
@@ -56,23 +57,23 @@ pub fn router() -> Router<Sandbox> {
         .route("/portal/ui/home", get(account::dashboard))
         .route(
             "/portal/ui/api-registration",
-            get(account::api_registration),
+            get(api_users::api_registration),
         )
-        .route("/portal/ui/api-users/send-otp", post(account::api_user_otp))
-        .route("/portal/ui/api-users", post(account::create_api_user))
-        .route("/portal/ui/users", get(account::users))
-        .route("/portal/ui/users/{username}/freeze", post(account::freeze))
+        .route("/portal/ui/api-users/send-otp", post(api_users::api_user_otp))
+        .route("/portal/ui/api-users", post(api_users::create_api_user))
+        .route("/portal/ui/users", get(api_users::users))
+        .route("/portal/ui/users/{username}/freeze", post(api_users::freeze))
         .route(
             "/portal/ui/users/{username}/unfreeze",
-            post(account::unfreeze),
+            post(api_users::unfreeze),
         )
         .route(
             "/portal/ui/users/{username}/password/send-otp",
-            post(account::password_otp),
+            post(api_users::password_otp),
         )
         .route(
             "/portal/ui/users/{username}/password",
-            post(account::change_password),
+            post(api_users::change_password),
         )
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -1,0 +1,79 @@
+//! The documents part of the one store implementation (see `sql.rs`): the e-invoices each
+//! account registered, their metadata and, while retained, their signed outputs.
+
+use async_trait::async_trait;
+use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Type};
+use uuid::Uuid;
+
+use super::sql::{Dialect, SqlStore};
+use super::{AccountId, DocumentStore, EinvoiceRecord, StoreError, Timestamp};
+
+#[async_trait]
+impl<DB: Dialect> DocumentStore for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> Uuid: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'r> EinvoiceRecord: FromRow<'r, DB::Row>,
+{
+    async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+            ON CONFLICT (irn) DO UPDATE SET status = excluded.status, signed_invoice = COALESCE(excluded.signed_invoice, einvoices.signed_invoice), \
+            signed_qr_code = COALESCE(excluded.signed_qr_code, einvoices.signed_qr_code), retain_until = COALESCE(excluded.retain_until, einvoices.retain_until)")
+            .bind(&record.irn)
+            .bind(record.account_id)
+            .bind(record.owner_id)
+            .bind(&record.gstin)
+            .bind(&record.doc_type)
+            .bind(&record.doc_no)
+            .bind(&record.doc_date)
+            .bind(record.ack_no)
+            .bind(&record.ack_dt)
+            .bind(record.status.as_str())
+            .bind(&record.request_hash)
+            .bind(&record.signed_invoice)
+            .bind(&record.signed_qr_code)
+            .bind(record.retain_until.map(Timestamp::millis))
+            .bind(record.created_at)
+            .bind(record.cancelled_at.map(Timestamp::millis))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_einvoice(
+        &self,
+        account_id: AccountId,
+        irn: &str,
+    ) -> Result<Option<EinvoiceRecord>, StoreError> {
+        let row = sqlx::query("SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at FROM einvoices WHERE irn = $1 AND account_id = $2")
+            .bind(irn)
+            .bind(account_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(EinvoiceRecord::from_row).transpose()?)
+    }
+
+    async fn mark_einvoice_cancelled(
+        &self,
+        account_id: AccountId,
+        irn: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE einvoices SET status = 'CNL', cancelled_at = $1 WHERE irn = $2 AND account_id = $3")
+            .bind(at)
+            .bind(irn)
+            .bind(account_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+}
