@@ -142,20 +142,27 @@ pub async fn generate(
             strict_gstin: !state.is_sandbox(),
         },
     );
+    // A dry run is always DOCUMENT_VALIDATION; a refused generate is NOT_CREATED.
+    let refused = if dry_run {
+        DocumentStatus::DocumentValidation
+    } else {
+        DocumentStatus::NotCreated
+    };
     if !violations.is_empty() {
+        // ClearTax writes its own validation messages as `<json path> : <message>`.
         let errors = violations
             .into_iter()
-            .map(|v| OutcomeError::gateway(v.code, format!("{}: {}", v.path, v.message)))
+            .map(|v| OutcomeError::platform(v.code, format!("{} : {}", v.path, v.message)))
             .collect();
-        return Outcome::failed(DocumentStatus::DocumentValidation, errors);
+        return Outcome::failed(refused, errors);
     }
     let seller = text(&doc, "SellerDtls", "Gstin").to_ascii_uppercase();
     if !seller.eq_ignore_ascii_case(gstin) {
         return Outcome::failed(
-            DocumentStatus::DocumentValidation,
-            vec![OutcomeError::gateway(
+            refused,
+            vec![OutcomeError::platform(
                 "SELLER_GSTIN_MISMATCH",
-                format!("SellerDtls.Gstin {seller} differs from the gstin header {gstin}"),
+                format!("SellerDtls.Gstin : {seller} differs from the gstin header {gstin}"),
             )],
         );
     }
@@ -164,17 +171,17 @@ pub async fn generate(
         Ok(seller) => seller,
         Err(e) => {
             return Outcome::failed(
-                DocumentStatus::DocumentValidation,
-                vec![OutcomeError::gateway(
+                refused,
+                vec![OutcomeError::platform(
                     "INVALID_GSTIN",
-                    format!("SellerDtls.Gstin: {e}"),
+                    format!("SellerDtls.Gstin : {e}"),
                 )],
             )
         }
     };
     if dry_run {
         return Outcome {
-            document_status: DocumentStatus::Validated,
+            document_status: DocumentStatus::DocumentValidation,
             data: None,
             errors: Vec::new(),
         };
@@ -182,7 +189,7 @@ pub async fn generate(
     let Ok(irp) = irp(state) else {
         return Outcome::failed(
             DocumentStatus::NotCreated,
-            vec![OutcomeError::gateway(
+            vec![OutcomeError::platform(
                 "IRP_NOT_CONFIGURED",
                 "the gateway has no IRP connection configured",
             )],
@@ -275,7 +282,7 @@ async fn generate_at_irp(
 }
 
 fn unavailable_error() -> OutcomeError {
-    OutcomeError::gateway(
+    OutcomeError::platform(
         "IRP_UNAVAILABLE",
         "the IRP did not create the IRN after retries; it is safe to send the same document again",
     )
@@ -285,8 +292,29 @@ fn unavailable() -> Outcome {
     Outcome::failed(DocumentStatus::NotCreated, vec![unavailable_error()])
 }
 
-/// Cancels an IRN (reason 1–4, remark up to 100 characters). An IRN already cancelled (9999)
-/// counts as cancelled.
+/// What this account knows of an IRN's state: its own record's, or `IRN_GENERATION_FAILED`
+/// for an IRN it never recorded (another account's IRN reads the same as an unknown one).
+async fn known_state(state: &AppState, actor: Actor, irn: &str) -> DocumentStatus {
+    match state
+        .store
+        .get_einvoice(actor.account_id, &irp_ascii(irn))
+        .await
+    {
+        Ok(Some(record)) => status_of(record.status),
+        _ => DocumentStatus::IrnGenerationFailed,
+    }
+}
+
+fn status_of(status: EinvoiceStatus) -> DocumentStatus {
+    match status {
+        EinvoiceStatus::Active => DocumentStatus::IrnGenerated,
+        EinvoiceStatus::Cancelled => DocumentStatus::IrnCancelled,
+    }
+}
+
+/// Cancels an IRN (reason 1–4, remark up to 100 characters). Success is `IRN_CANCELLED` with
+/// `Status: "CNL"` and the `CancelDate`; a refused cancel reports the IRN's real state, and an
+/// IRN cancelled before (9999) reads `IRN_CANCELLED` with `Success: "N"` and the 9999 error.
 pub async fn cancel(
     state: &AppState,
     actor: Actor,
@@ -296,67 +324,54 @@ pub async fn cancel(
     reason: &str,
     remark: &str,
 ) -> Outcome {
+    let before = known_state(state, actor, irn).await;
     let Ok(irp) = irp(state) else {
         return Outcome::failed(
-            DocumentStatus::NotCancelled,
-            vec![OutcomeError::gateway(
+            before,
+            vec![OutcomeError::platform(
                 "IRP_NOT_CONFIGURED",
                 "the gateway has no IRP connection configured",
             )],
         );
     };
-    let creds = match credentials(
-        state,
-        irp,
-        actor,
-        owner_id,
-        gstin,
-        DocumentStatus::NotCancelled,
-    )
-    .await
-    {
+    let creds = match credentials(state, irp, actor, owner_id, gstin, before).await {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let irn_at_irp = irp_ascii(irn);
     let irn_at_irp = irn_at_irp.as_str();
-    let result = with_session(
-        state,
-        irp,
-        &creds,
-        DocumentStatus::NotCancelled,
-        |session| async move {
-            match irp
-                .client
-                .cancel(&session, irn_at_irp, reason, remark)
-                .await
-            {
-                Ok(data) => Ok((data, Vec::new())),
-                // Already cancelled: it counts as cancelled.
-                Err(e) if e.has_code("9999") => Ok((
-                    json!({"Irn": irn, "CancelDate": null}),
-                    OutcomeError::govt(&e),
-                )),
-                Err(e) => Err(e),
-            }
-        },
-    )
+    let result = with_session(state, irp, &creds, before, |session| async move {
+        irp.client
+            .cancel(&session, irn_at_irp, reason, remark)
+            .await
+    })
     .await;
     match result {
-        Ok((data, errors)) => {
+        Ok(mut data) => {
             let _ = state
                 .store
-                .mark_einvoice_cancelled(actor.account_id, irn, state.now())
+                .mark_einvoice_cancelled(actor.account_id, irn_at_irp, state.now())
                 .await;
+            if let Value::Object(fields) = &mut data {
+                fields.insert("Status".into(), json!(EinvoiceStatus::Cancelled.as_str()));
+            }
             Outcome {
-                document_status: DocumentStatus::Cancelled,
+                document_status: DocumentStatus::IrnCancelled,
                 data: Some(data),
-                errors,
+                errors: Vec::new(),
             }
         }
         Err(CallFailure::Session(outcome)) => outcome,
+        // Cancelled before: the IRN's state is cancelled, and this call did not cancel it.
+        Err(CallFailure::Refused(e)) if e.has_code("9999") => {
+            let _ = state
+                .store
+                .mark_einvoice_cancelled(actor.account_id, irn_at_irp, state.now())
+                .await;
+            Outcome::failed(DocumentStatus::IrnCancelled, OutcomeError::govt(&e))
+        }
         Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => {
-            Outcome::failed(DocumentStatus::NotCancelled, OutcomeError::govt(&e))
+            Outcome::failed(before, OutcomeError::govt(&e))
         }
     }
 }
@@ -365,7 +380,16 @@ fn irp_ascii(irn: &str) -> String {
     irn.trim().to_ascii_lowercase()
 }
 
+/// The state an IRP answer gives: `CNL` is cancelled, anything else active.
+fn status_in(data: &Value) -> DocumentStatus {
+    match data.get("Status").and_then(Value::as_str) {
+        Some(text) if text == EinvoiceStatus::Cancelled.as_str() => DocumentStatus::IrnCancelled,
+        _ => DocumentStatus::IrnGenerated,
+    }
+}
+
 /// An e-invoice by IRN: from the IRP, or from retention when the IRP no longer gives it.
+/// `IRN_GENERATED` or `IRN_CANCELLED` by its state, `IRN_GENERATION_FAILED` when there is none.
 pub async fn get(
     state: &AppState,
     actor: Actor,
@@ -384,55 +408,44 @@ pub async fn get(
             json!({"AckNo": r.ack_no, "AckDt": r.ack_dt, "Irn": r.irn, "SignedInvoice": r.signed_invoice, "SignedQRCode": r.signed_qr_code, "Status": r.status.as_str()})
         })
     };
+    let found = |data: Value| Outcome {
+        document_status: status_in(&data),
+        data: Some(data),
+        errors: Vec::new(),
+    };
+    let missing = DocumentStatus::IrnGenerationFailed;
     let Ok(irp) = irp(state) else {
         return match from_retention(&retained) {
-            Some(data) => Outcome {
-                document_status: DocumentStatus::Found,
-                data: Some(data),
-                errors: Vec::new(),
-            },
+            Some(data) => found(data),
             None => Outcome::failed(
-                DocumentStatus::NotFound,
-                vec![OutcomeError::gateway(
+                missing,
+                vec![OutcomeError::platform(
                     "IRP_NOT_CONFIGURED",
                     "the gateway has no IRP connection configured",
                 )],
             ),
         };
     };
-    let creds =
-        match credentials(state, irp, actor, owner_id, gstin, DocumentStatus::NotFound).await {
-            Ok(c) => c,
-            Err(outcome) => return outcome,
-        };
+    let creds = match credentials(state, irp, actor, owner_id, gstin, missing).await {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
+    };
     let irn_at_irp = irp_ascii(irn);
     let irn_at_irp = irn_at_irp.as_str();
-    let result = with_session(
-        state,
-        irp,
-        &creds,
-        DocumentStatus::NotFound,
-        |session| async move { irp.client.get_by_irn(&session, irn_at_irp).await },
-    )
+    let result = with_session(state, irp, &creds, missing, |session| async move {
+        irp.client.get_by_irn(&session, irn_at_irp).await
+    })
     .await;
     match result {
         Ok(data) => match verified_invoice(irp, &data) {
-            Ok(_) => Outcome {
-                document_status: DocumentStatus::Found,
-                data: Some(data),
-                errors: Vec::new(),
-            },
-            Err(e) => Outcome::failed(DocumentStatus::NotFound, vec![e]),
+            Ok(_) => found(data),
+            Err(e) => Outcome::failed(missing, vec![e]),
         },
         Err(CallFailure::Session(outcome)) => outcome,
         Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => match from_retention(&retained)
         {
-            Some(data) => Outcome {
-                document_status: DocumentStatus::Found,
-                data: Some(data),
-                errors: Vec::new(),
-            },
-            None => Outcome::failed(DocumentStatus::NotFound, OutcomeError::govt(&e)),
+            Some(data) => found(data),
+            None => Outcome::failed(missing, OutcomeError::govt(&e)),
         },
     }
 }

@@ -147,14 +147,14 @@ pub async fn credentials(
     status: DocumentStatus,
 ) -> Result<Credentials, Outcome> {
     let record = load(state, actor, owner_id, gstin).await.map_err(|_| {
-        Outcome::failed(status, vec![OutcomeError::gateway("NIC_CREDENTIALS_MISSING", format!("no NIC API credentials are stored for owner {owner_id} and GSTIN {gstin}; store them with store_nic_credentials"))])
+        Outcome::failed(status, vec![OutcomeError::platform("NIC_CREDENTIALS_MISSING", format!("no NIC API credentials are stored for owner {owner_id} and GSTIN {gstin}; store them with store_nic_credentials"))])
     })?;
     open_credentials(state, irp, actor, record)
         .await
         .map_err(|_| {
             Outcome::failed(
                 status,
-                vec![OutcomeError::gateway(
+                vec![OutcomeError::platform(
                     "VAULT_ERROR",
                     "the stored credentials could not be opened",
                 )],
@@ -182,7 +182,7 @@ pub async fn session(
     creds.session(irp).await.map_err(|e| match e {
         SessionError::Throttled { retry_after_secs } => Outcome::failed(
             status,
-            vec![OutcomeError::gateway(
+            vec![OutcomeError::platform(
                 "AUTH_THROTTLED",
                 format!("too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"),
             )],
@@ -193,7 +193,7 @@ pub async fn session(
             }
             let (verdict, advice) = classify(&e);
             let mut errors = OutcomeError::govt(&e);
-            errors.push(OutcomeError::gateway(verdict.as_str(), advice));
+            errors.push(OutcomeError::platform(verdict.as_str(), advice));
             Outcome::failed(status, errors)
         }
     })

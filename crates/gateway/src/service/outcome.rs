@@ -5,12 +5,13 @@
 use irp_client::IrpError;
 use serde_json::Value;
 
-/// Where an error came from: the `error_source` clients read.
+/// Where an error came from: the `error_source` ClearTax clients read (an enum of their
+/// contract: `GOVT` or `CLEARTAX`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorSource {
-    /// The gateway refused or failed the document itself.
-    Gateway,
-    /// The IRP (the government) answered the error.
+    /// The platform (this gateway) refused or failed the document itself: `CLEARTAX`.
+    Platform,
+    /// The IRP (the government) answered the error: `GOVT`.
     Govt,
 }
 
@@ -18,31 +19,26 @@ impl ErrorSource {
     /// The spelling in answers.
     pub fn as_str(self) -> &'static str {
         match self {
-            ErrorSource::Gateway => "GATEWAY",
+            ErrorSource::Platform => "CLEARTAX",
             ErrorSource::Govt => "GOVT",
         }
     }
 }
 
-/// What became of one document or IRN: the `document_status` clients read.
+/// The state of one document or IRN after a call: ClearTax's `document_status` values, which
+/// its clients compare against (`document_status === 'NOT_CREATED'`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocumentStatus {
-    /// The IRP registered it (or had registered it already).
+    /// The IRN is active (generated now, or before).
     IrnGenerated,
-    /// It was not registered.
+    /// Generation did not happen.
     NotCreated,
-    /// The gateway's validation refused it before any IRP call.
+    /// A dry run: only validated (with or without errors).
     DocumentValidation,
-    /// A dry run found nothing wrong.
-    Validated,
-    /// The IRN was cancelled.
-    Cancelled,
-    /// The cancellation did not happen.
-    NotCancelled,
-    /// The e-invoice was found.
-    Found,
-    /// It was not found.
-    NotFound,
+    /// The IRN is cancelled.
+    IrnCancelled,
+    /// There is no IRN to speak of (unknown here and at the IRP).
+    IrnGenerationFailed,
 }
 
 impl DocumentStatus {
@@ -52,11 +48,8 @@ impl DocumentStatus {
             DocumentStatus::IrnGenerated => "IRN_GENERATED",
             DocumentStatus::NotCreated => "NOT_CREATED",
             DocumentStatus::DocumentValidation => "DOCUMENT_VALIDATION",
-            DocumentStatus::Validated => "VALIDATED",
-            DocumentStatus::Cancelled => "CANCELLED",
-            DocumentStatus::NotCancelled => "NOT_CANCELLED",
-            DocumentStatus::Found => "FOUND",
-            DocumentStatus::NotFound => "NOT_FOUND",
+            DocumentStatus::IrnCancelled => "IRN_CANCELLED",
+            DocumentStatus::IrnGenerationFailed => "IRN_GENERATION_FAILED",
         }
     }
 }
@@ -74,11 +67,11 @@ pub struct OutcomeError {
 
 impl OutcomeError {
     /// An error the gateway raises itself.
-    pub fn gateway(code: &str, message: impl Into<String>) -> Self {
+    pub fn platform(code: &str, message: impl Into<String>) -> Self {
         OutcomeError {
             code: code.to_string(),
             message: message.into(),
-            source: ErrorSource::Gateway,
+            source: ErrorSource::Platform,
         }
     }
 
@@ -93,7 +86,7 @@ impl OutcomeError {
                     source: ErrorSource::Govt,
                 })
                 .collect(),
-            other => vec![Self::gateway("IRP_ERROR", other.to_string())],
+            other => vec![Self::platform("IRP_ERROR", other.to_string())],
         }
     }
 }

@@ -22,13 +22,13 @@ pub(super) fn verified_invoice(irp: &IrpContext, data: &Value) -> Result<Value, 
     match &irp.signing_public_key {
         Some(key) => {
             let invoice = irp_protocol::jwt::verify(signed, key).map_err(|e| {
-                OutcomeError::gateway(
+                OutcomeError::platform(
                     "SIGNATURE_INVALID",
                     format!("the signed invoice does not verify against the IRP certificate: {e}"),
                 )
             })?;
             irp_protocol::jwt::verify(qr, key).map_err(|e| {
-                OutcomeError::gateway(
+                OutcomeError::platform(
                     "SIGNATURE_INVALID",
                     format!("the signed QR code does not verify against the IRP certificate: {e}"),
                 )
@@ -38,7 +38,7 @@ pub(super) fn verified_invoice(irp: &IrpContext, data: &Value) -> Result<Value, 
         None => irp_protocol::jwt::decode(signed)
             .map(|d| d.data)
             .map_err(|e| {
-                OutcomeError::gateway(
+                OutcomeError::platform(
                     "SIGNATURE_INVALID",
                     format!("the signed invoice cannot be decoded: {e}"),
                 )
@@ -103,7 +103,7 @@ pub(super) fn adopt_existing(
     } else {
         Err(Outcome::failed(
             DocumentStatus::NotCreated,
-            vec![OutcomeError::gateway(
+            vec![OutcomeError::platform(
                 "DUPLICATE_CONFLICT",
                 "the IRP already has an e-invoice for this document number with a different buyer or total; use a new document number (or cancel the existing IRN)",
             )],

@@ -68,7 +68,7 @@ where
         irn: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE einvoices SET status = 'CNL', cancelled_at = $1 WHERE irn = $2 AND account_id = $3")
+        let done = sqlx::query("UPDATE einvoices SET status = 'CNL', cancelled_at = $1 WHERE irn = $2 AND account_id = $3 AND status <> 'CNL'")
             .bind(at)
             .bind(irn)
             .bind(account_id)

@@ -181,17 +181,30 @@ async fn happy_path(db: Db) {
                 .header("gstin", s),
         )
         .await;
-    assert_eq!(got.body["document_status"], "FOUND", "{:?}", got.body);
-    assert_eq!(got.body["govt_response"]["Irn"], json!(irn));
+    assert_eq!(
+        got.body[0]["document_status"], "IRN_GENERATED",
+        "{:?}",
+        got.body
+    );
+    assert_eq!(got.body[0]["govt_response"]["Irn"], json!(irn));
 
     let cancelled = w.cancel(0, &irn).await;
-    assert_eq!(cancelled["document_status"], "CANCELLED", "{cancelled}");
+    assert_eq!(cancelled["document_status"], "IRN_CANCELLED", "{cancelled}");
+    assert_eq!(cancelled["govt_response"]["Success"], "Y", "{cancelled}");
+    assert_eq!(cancelled["govt_response"]["Status"], "CNL", "{cancelled}");
     assert!(cancelled["govt_response"]["CancelDate"].is_string());
+    assert!(cancelled["govt_response"]["ErrorDetails"].is_null());
+    // Cancelled before: the state is cancelled, but this call did not succeed.
     let again = w.cancel(0, &irn).await;
-    assert_eq!(again["document_status"], "CANCELLED");
+    assert_eq!(again["document_status"], "IRN_CANCELLED");
+    assert_eq!(again["govt_response"]["Success"], "N", "{again}");
     assert_eq!(
         again["govt_response"]["ErrorDetails"][0]["error_code"],
         "9999"
+    );
+    assert_eq!(
+        again["govt_response"]["ErrorDetails"][0]["error_source"],
+        "GOVT"
     );
     let record = w
         .app
@@ -209,13 +222,15 @@ async fn happy_path(db: Db) {
         .await;
     assert_eq!(
         (status, dry[0]["document_status"].as_str()),
-        (200, Some("VALIDATED"))
+        (200, Some("DOCUMENT_VALIDATION"))
     );
+    assert_eq!(dry[0]["govt_response"]["Success"], "Y", "{dry:?}");
     let mut broken = invoice(s, b, "GW/0003", 10.0);
     broken["ValDtls"]["TotInvVal"] = json!(99999.0);
     broken["ItemList"][0]["HsnCd"] = json!("12");
     let invalid = w.one(0, broken).await;
-    assert_eq!(invalid["document_status"], "DOCUMENT_VALIDATION");
+    assert_eq!(invalid["document_status"], "NOT_CREATED");
+    assert_eq!(invalid["govt_response"]["Success"], "N");
     let codes: Vec<&str> = invalid["govt_response"]["ErrorDetails"]
         .as_array()
         .unwrap()
@@ -230,7 +245,7 @@ async fn happy_path(db: Db) {
         .as_array()
         .unwrap()
         .iter()
-        .all(|e| e["error_source"] == "GATEWAY"));
+        .all(|e| e["error_source"] == "CLEARTAX"));
     let other_seller = w.one(0, invoice(SELLERS[1].0, b, "GW/0004", 10.0)).await;
     assert_eq!(
         other_seller["govt_response"]["ErrorDetails"][0]["error_code"],

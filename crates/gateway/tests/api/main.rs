@@ -5,6 +5,7 @@
 
 mod authorisation;
 mod browser;
+mod cleartax_compat;
 mod conformance;
 mod console;
 mod einvoice;

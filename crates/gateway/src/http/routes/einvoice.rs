@@ -30,8 +30,44 @@ pub struct GenerateItem {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct DryRun {
-    /// Validate only.
+    /// Validate only (`true`, `TRUE`, `1`, …).
+    #[serde(default, deserialize_with = "lenient_bool")]
+    #[param(value_type = Option<bool>)]
     pub dry_run: Option<bool>,
+}
+
+/// A flag as ClearTax clients write it: any case of `true`/`false`, or `1`/`0`.
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let text = Option::<String>::deserialize(d)?;
+    match text.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0" | "") => Ok(Some(false)),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected true or false, found `{other}`"
+        ))),
+    }
+}
+
+/// A reason code as clients send it: `"1"` or `1`.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(text) => Ok(text),
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err(serde::de::Error::custom("expected a string or a number")),
+    }
+}
+
+/// The headers every e-invoice call sends (read by `OwnerIdHeader` and `GstinHeader`; this
+/// describes them once for the OpenAPI document).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct DocumentHeaders {
+    /// Seller GSTIN.
+    gstin: String,
+    /// UUID of the owner.
+    owner_id: uuid::Uuid,
 }
 
 /// One IRN to cancel.
@@ -41,26 +77,69 @@ pub struct CancelItem {
     #[serde(alias = "Irn")]
     pub irn: String,
     /// 1 duplicate, 2 data entry mistake, 3 order cancelled, 4 others.
-    #[serde(rename = "CnlRsn", alias = "cnlrsn", alias = "Cnlrsn")]
+    #[serde(
+        rename = "CnlRsn",
+        alias = "cnlrsn",
+        alias = "Cnlrsn",
+        deserialize_with = "string_or_number"
+    )]
     pub cnl_rsn: String,
     /// Remark, up to 100 characters.
     #[serde(rename = "CnlRem", alias = "cnlrem", alias = "Cnlrem", default)]
     pub cnl_rem: String,
 }
 
-/// `?irn=`.
-#[derive(Deserialize, IntoParams)]
+/// `?irn=a&irn=b` or `?irn=a,b`: 1 to 10 IRNs.
+#[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct IrnQuery {
-    /// The IRN.
-    pub irn: String,
+    /// The IRNs: repeat the parameter, or separate them with commas.
+    irn: Vec<String>,
+}
+
+/// The IRNs a get names, in order, each checked.
+fn irns_of(query: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|e| ApiError::bad_request("invalid_query", format!("query string: {e}"), None))?;
+    let irns: Vec<String> = pairs
+        .into_iter()
+        .filter(|(key, _)| key == "irn")
+        .flat_map(|(_, value)| {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if irns.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing_field",
+            "name at least one IRN: ?irn=… (repeat it, or separate IRNs with commas)",
+            Some("irn"),
+        ));
+    }
+    batch_size(irns.len())?;
+    let single = irns.len() == 1;
+    for (i, irn) in irns.iter().enumerate() {
+        let field = if single {
+            "irn".to_string()
+        } else {
+            format!("irn[{i}]")
+        };
+        check_irn(irn, &field)?;
+    }
+    Ok(irns)
 }
 
 /// One document's result.
 #[derive(Serialize, ToSchema)]
 pub struct DocumentResult {
-    /// `IRN_GENERATED`, `NOT_CREATED`, `DOCUMENT_VALIDATION`, `VALIDATED`, `CANCELLED`,
-    /// `NOT_CANCELLED`, `FOUND` or `NOT_FOUND`.
+    /// ClearTax's values: `IRN_GENERATED`, `NOT_CREATED` and (dry run) `DOCUMENT_VALIDATION`
+    /// from generate; `IRN_CANCELLED`, or the IRN's real state, from cancel; `IRN_GENERATED`,
+    /// `IRN_CANCELLED` or `IRN_GENERATION_FAILED` from get.
     pub document_status: String,
     /// The IRP's answer in ClearTax's shape.
     #[schema(value_type = Object)]
@@ -87,7 +166,10 @@ fn govt_response(outcome: &Outcome) -> Value {
             |e| json!({"error_code": e.code, "error_message": e.message, "error_source": e.source.as_str()}),
         )
         .collect();
-    let success = outcome.data.is_some() || outcome.document_status == DocumentStatus::Validated;
+    // `Success` agrees with the errors: "Y" only without any.
+    let success = outcome.errors.is_empty()
+        && (outcome.data.is_some()
+            || outcome.document_status == DocumentStatus::DocumentValidation);
     json!({
         "Success": if success { "Y" } else { "N" },
         "AckNo": field("AckNo"),
@@ -148,8 +230,7 @@ fn batch_size(n: usize) -> Result<(), ApiError> {
     request_body = Vec<GenerateItem>,
     params(
         DryRun,
-        ("gstin" = String, Header, description = "Seller GSTIN"),
-        ("owner_id" = uuid::Uuid, Header, description = "UUID of the owner"),
+        DocumentHeaders,
     ),
     responses(
         (status = 200, description = "One result per document", body = Vec<DocumentResult>),
@@ -202,10 +283,7 @@ async fn run_to_completion<T: Send + 'static>(
     path = "/v2/eInvoice/cancel",
     tag = "einvoice",
     request_body = Vec<CancelItem>,
-    params(
-        ("gstin" = String, Header, description = "Seller GSTIN"),
-        ("owner_id" = uuid::Uuid, Header, description = "UUID of the owner"),
-    ),
+    params(DocumentHeaders),
     responses(
         (status = 200, description = "One result per IRN", body = Vec<DocumentResult>),
         (status = 422, description = "Not 1 to 10 IRNs", body = ErrorBody),
@@ -253,11 +331,11 @@ pub async fn cancel(
     tag = "einvoice",
     params(
         IrnQuery,
-        ("gstin" = String, Header, description = "Seller GSTIN"),
-        ("owner_id" = uuid::Uuid, Header, description = "UUID of the owner"),
+        DocumentHeaders,
     ),
     responses(
-        (status = 200, description = "The e-invoice, or why not", body = DocumentResult),
+        (status = 200, description = "One result per IRN, in the order asked", body = Vec<DocumentResult>),
+        (status = 422, description = "More than 10 IRNs", body = ErrorBody),
     )
 )]
 pub async fn get(
@@ -265,10 +343,14 @@ pub async fn get(
     Caller(actor): Caller,
     owner: OwnerIdHeader,
     GstinHeader(gstin): GstinHeader,
-    ApiQuery(query): ApiQuery<IrnQuery>,
-) -> ApiResult<Json<DocumentResult>> {
-    check_irn(&query.irn, "irn")?;
+    uri: axum::http::Uri,
+) -> ApiResult<Json<Vec<DocumentResult>>> {
+    let irns = irns_of(uri.query())?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
-    let outcome = einvoice::get(&state, actor, owner.0, &gstin, &query.irn).await;
-    Ok(Json(result(outcome, None)))
+    let mut results = Vec::with_capacity(irns.len());
+    for irn in &irns {
+        let outcome = einvoice::get(&state, actor, owner.0, &gstin, irn).await;
+        results.push(result(outcome, None));
+    }
+    Ok(Json(results))
 }

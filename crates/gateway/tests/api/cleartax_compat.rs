@@ -1,0 +1,260 @@
+//! The gateway driven the way real ClearTax clients parse its answers: a JS client
+//! (`Array.isArray(data) ? data[0] : data`, `document_status === 'NOT_CREATED'`), ERPNext's
+//! connector (`govt_response.Success == "Y"`, `error_source == 'CLEARTAX'`, then splitting
+//! `"field : message"`), and an Odoo-style client (`content[0]['govt_response']['Success']`).
+//! Each test names the contract bullet it checks.
+
+use serde_json::{json, Value};
+
+use crate::einvoice::{invoice, world, World, SELLERS};
+use crate::helpers::Db;
+use crate::on_both_backends;
+
+/// `Array.isArray(data) ? data[0] : data`, as the JS client reads every answer.
+fn first(data: &Value) -> &Value {
+    match data {
+        Value::Array(items) => &items[0],
+        other => other,
+    }
+}
+
+/// ERPNext's connector: platform errors are the ones with `error_source == 'CLEARTAX'`, and
+/// their message is split on `" : "` into the field and the text.
+fn platform_errors(result: &Value) -> Vec<(String, String)> {
+    result["govt_response"]["ErrorDetails"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["error_source"] == "CLEARTAX")
+        .map(|e| {
+            let message = e["error_message"].as_str().unwrap_or("");
+            let (field, text) = message.split_once(" : ").unwrap_or(("", message));
+            (field.to_string(), text.to_string())
+        })
+        .collect()
+}
+
+async fn get(w: &World, seller: usize, query: &str) -> (u16, Value) {
+    let r = w
+        .app
+        .send(
+            w.app
+                .client
+                .get(w.app.url(&format!("/v2/eInvoice/get?{query}")))
+                .header("owner_id", w.owners[seller].to_string())
+                .header("gstin", SELLERS[seller].0),
+        )
+        .await;
+    (r.status, r.body)
+}
+
+/// Bullet 2: `document_status` takes ClearTax's values only.
+async fn document_status_values(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let allowed = [
+        "IRN_GENERATED",
+        "NOT_CREATED",
+        "DOCUMENT_VALIDATION",
+        "IRN_CANCELLED",
+        "IRN_GENERATION_FAILED",
+    ];
+    let generated = w.one(0, invoice(s, b, "CT/0001", 100.0)).await;
+    assert_eq!(generated["document_status"], "IRN_GENERATED");
+    let irn = generated["govt_response"]["Irn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A dry run is always DOCUMENT_VALIDATION, valid or not.
+    let (_, dry_ok, _) = w
+        .generate(0, vec![invoice(s, b, "CT/0002", 100.0)], true)
+        .await;
+    let mut broken = invoice(s, b, "CT/0003", 100.0);
+    broken["ItemList"][0]["HsnCd"] = json!("12");
+    let (_, dry_bad, _) = w.generate(0, vec![broken.clone()], true).await;
+    assert_eq!(first(&dry_ok)["document_status"], "DOCUMENT_VALIDATION");
+    assert_eq!(first(&dry_ok)["govt_response"]["Success"], "Y");
+    assert_eq!(first(&dry_bad)["document_status"], "DOCUMENT_VALIDATION");
+    assert_eq!(first(&dry_bad)["govt_response"]["Success"], "N");
+
+    // A refused generate is NOT_CREATED, which the JS client tests for.
+    let refused = w.one(0, broken).await;
+    assert!(refused["document_status"] == "NOT_CREATED", "{refused}");
+
+    // Get: generated, then cancelled; an IRN nobody knows fails.
+    let (_, got) = get(&w, 0, &format!("irn={irn}")).await;
+    assert_eq!(first(&got)["document_status"], "IRN_GENERATED", "{got}");
+    let cancelled = w.cancel(0, &irn).await;
+    assert_eq!(cancelled["document_status"], "IRN_CANCELLED", "{cancelled}");
+    let (_, got) = get(&w, 0, &format!("irn={irn}")).await;
+    assert_eq!(first(&got)["document_status"], "IRN_CANCELLED", "{got}");
+    assert_eq!(first(&got)["govt_response"]["Status"], "CNL");
+    let unknown = "a".repeat(64);
+    let (_, got) = get(&w, 0, &format!("irn={unknown}")).await;
+    assert_eq!(
+        first(&got)["document_status"],
+        "IRN_GENERATION_FAILED",
+        "{got}"
+    );
+    assert_eq!(first(&got)["govt_response"]["Success"], "N");
+    // A refused cancel reports the IRN's real state: unknown here.
+    let refused_cancel = w.cancel(0, &unknown).await;
+    assert_eq!(refused_cancel["document_status"], "IRN_GENERATION_FAILED");
+
+    for result in [
+        &generated,
+        first(&dry_ok),
+        first(&dry_bad),
+        &refused,
+        &cancelled,
+        &refused_cancel,
+    ] {
+        let status = result["document_status"].as_str().unwrap();
+        assert!(allowed.contains(&status), "{status} is not ClearTax's");
+    }
+}
+on_both_backends!(
+    document_status_takes_cleartax_values,
+    document_status_values
+);
+
+/// Bullet 3: get answers an array, for one IRN or several (repeated, or a comma list), in the
+/// order asked.
+async fn get_many(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let one = w.one(0, invoice(s, b, "CT/0101", 100.0)).await;
+    let two = w.one(0, invoice(s, b, "CT/0102", 200.0)).await;
+    let irn1 = one["govt_response"]["Irn"].as_str().unwrap().to_string();
+    let irn2 = two["govt_response"]["Irn"].as_str().unwrap().to_string();
+    let (status, single) = get(&w, 0, &format!("irn={irn1}")).await;
+    assert_eq!(status, 200);
+    assert!(single.is_array(), "{single}");
+    assert_eq!(single[0]["govt_response"]["Irn"], json!(irn1));
+    for query in [
+        format!("irn={irn2}&irn={irn1}"),
+        format!("irn={irn2},{irn1}"),
+    ] {
+        let (status, both) = get(&w, 0, &query).await;
+        assert_eq!(status, 200, "{both}");
+        let irns: Vec<&str> = both
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["govt_response"]["Irn"].as_str().unwrap())
+            .collect();
+        assert_eq!(irns, [irn2.as_str(), irn1.as_str()], "{query}");
+    }
+    let (status, none) = get(&w, 0, "").await;
+    assert_eq!(
+        (status, none["errorDetails"][0]["field"].as_str()),
+        (400, Some("irn"))
+    );
+    let eleven = [irn1.as_str(); 11].join(",");
+    let (status, _) = get(&w, 0, &format!("irn={eleven}")).await;
+    assert_eq!(status, 422);
+}
+on_both_backends!(get_answers_an_array_for_several_irns, get_many);
+
+/// Bullet 4: the platform's own errors say `error_source: CLEARTAX` and read
+/// `"<json path> : <message>"`; the IRP's say `GOVT`.
+async fn error_shape(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let mut broken = invoice(s, b, "CT/0201", 100.0);
+    broken["ItemList"][0]["HsnCd"] = json!("12");
+    let refused = w.one(0, broken).await;
+    assert_eq!(refused["govt_response"]["Success"], "N");
+    let errors = platform_errors(&refused);
+    assert!(!errors.is_empty(), "{refused}");
+    assert!(
+        errors
+            .iter()
+            .any(|(field, text)| field.contains("HsnCd") && !text.is_empty()),
+        "{errors:?}"
+    );
+    let other_seller = w.one(0, invoice(SELLERS[1].0, s, "CT/0202", 100.0)).await;
+    let errors = platform_errors(&other_seller);
+    assert_eq!(errors[0].0, "SellerDtls.Gstin", "{other_seller}");
+
+    let ok = w.one(0, invoice(s, b, "CT/0203", 100.0)).await;
+    let irn = ok["govt_response"]["Irn"].as_str().unwrap().to_string();
+    w.cancel(0, &irn).await;
+    let again = w.cancel(0, &irn).await;
+    assert_eq!(
+        again["govt_response"]["ErrorDetails"][0]["error_source"],
+        "GOVT"
+    );
+}
+on_both_backends!(errors_say_cleartax_or_govt, error_shape);
+
+/// Bullet 6: `Success` agrees with the errors, and a cancel carries `Status` and `CancelDate`.
+async fn success_agrees(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let ok = w.one(0, invoice(s, b, "CT/0301", 100.0)).await;
+    let irn = ok["govt_response"]["Irn"].as_str().unwrap().to_string();
+    let cancelled = w.cancel(0, &irn).await;
+    let again = w.cancel(0, &irn).await;
+    for result in [&ok, &cancelled, &again] {
+        let success = result["govt_response"]["Success"] == "Y";
+        let has_errors = result["govt_response"]["ErrorDetails"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty());
+        assert_ne!(success, has_errors, "{result}");
+    }
+    assert_eq!(cancelled["govt_response"]["Status"], "CNL");
+    assert!(cancelled["govt_response"]["CancelDate"].is_string());
+    assert_eq!(again["govt_response"]["Success"], "N");
+}
+on_both_backends!(success_agrees_with_the_errors, success_agrees);
+
+/// Bullet 7 (in part): `CnlRsn` as a number, and `dryRun=TRUE`.
+async fn liberal_inputs(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let r = w
+        .app
+        .send(
+            w.app
+                .client
+                .put(w.app.url("/v2/eInvoice/generate?dryRun=TRUE"))
+                .header("owner_id", w.owners[0].to_string())
+                .header("gstin", s)
+                .json(&json!([{"transaction": invoice(s, b, "CT/0401", 100.0)}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body[0]["document_status"], "DOCUMENT_VALIDATION");
+    let ok = w.one(0, invoice(s, b, "CT/0402", 100.0)).await;
+    let irn = ok["govt_response"]["Irn"].as_str().unwrap().to_string();
+    let r = w
+        .app
+        .send(
+            w.app
+                .client
+                .put(w.app.url("/v2/eInvoice/cancel"))
+                .header("owner_id", w.owners[0].to_string())
+                .header("gstin", s)
+                .json(&json!([{"irn": irn, "CnlRsn": 1, "CnlRem": "Duplicate"}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        r.body[0]["document_status"], "IRN_CANCELLED",
+        "{:?}",
+        r.body
+    );
+}
+on_both_backends!(numeric_reasons_and_upper_case_flags, liberal_inputs);
