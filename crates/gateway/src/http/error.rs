@@ -20,6 +20,16 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
+impl From<FieldError> for ErrorDetail {
+    fn from(e: FieldError) -> Self {
+        ErrorDetail {
+            error_code: e.code.to_string(),
+            error_message: e.message,
+            field: e.field,
+        }
+    }
+}
+
 /// The error body.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -72,14 +82,7 @@ impl ApiError {
     fn from_fields(status: StatusCode, errors: Vec<FieldError>) -> Self {
         ApiError {
             status,
-            details: errors
-                .into_iter()
-                .map(|e| ErrorDetail {
-                    error_code: e.code.to_string(),
-                    error_message: e.message,
-                    field: e.field,
-                })
-                .collect(),
+            details: errors.into_iter().map(ErrorDetail::from).collect(),
             retry_after_secs: None,
             cause: None,
         }

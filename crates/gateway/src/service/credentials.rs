@@ -64,6 +64,44 @@ pub fn auth_payload_len(username: &str, password: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
+/// What makes a NIC API username unusable. NIC's own rule for API users is not published
+/// (the fact sheet marks it UNVERIFIED): API users may contain `_` (sub-users are
+/// `<user>_<suffix>`), and ClearTax's sample is `API_TEST`. So only what cannot be a username
+/// is refused: nothing, spaces around it (a real support case: a pasted name), and characters
+/// other than printable ASCII.
+fn username_problem(username: &str) -> Option<String> {
+    if username.is_empty() {
+        Some("the NIC API username is empty".into())
+    } else if username.trim() != username {
+        Some("the NIC API username starts or ends with a space; this is probably a copy-paste error (remove the space)".into())
+    } else if !username.chars().all(|c| c.is_ascii_graphic()) {
+        Some("the NIC API username has letters, digits and symbols such as _ only, without spaces or other characters".into())
+    } else {
+        None
+    }
+}
+
+/// What is unusual about a username that is accepted: the portal creates user ids of 6 to 15
+/// letters and digits, and API users we have seen follow it, with `_` for sub-users. These are
+/// warnings, not errors, because NIC's rule for API users is not published.
+pub fn username_warnings(username: &str) -> Vec<FieldError> {
+    let len = username.chars().count();
+    let usual = (6..=15).contains(&len)
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if usual || username_problem(username).is_some() {
+        return Vec::new();
+    }
+    vec![FieldError::new(
+        "unusual_username",
+        format!(
+            "stored, but NIC API usernames usually have 6 to 15 letters, digits and _; this one has {len} characters. If the IRP refuses it, check it on the e-invoice portal"
+        ),
+        "username",
+    )]
+}
+
 /// Checks GSTIN, username and password; returns every problem at once.
 pub fn validate(state: &AppState, request: &StoreRequest) -> Result<Gstin, ServiceError> {
     let mut errors = Vec::new();
@@ -78,17 +116,8 @@ pub fn validate(state: &AppState, request: &StoreRequest) -> Result<Gstin, Servi
             None
         }
     };
-    let username = &request.username;
-    let username_len = username.chars().count();
-    if !(6..=15).contains(&username_len) || !username.chars().all(|c| c.is_ascii_alphanumeric()) {
-        errors.push(FieldError::new(
-            "invalid_username",
-            format!(
-                "the NIC API username has 6 to 15 letters and digits (as created on the e-invoice portal); this one has {username_len} characters{}",
-                if username.chars().all(|c| c.is_ascii_alphanumeric()) { "" } else { " including other characters" }
-            ),
-            "username",
-        ));
+    if let Some(problem) = username_problem(&request.username) {
+        errors.push(FieldError::new("invalid_username", problem, "username"));
     }
     let password = request.password.expose_secret();
     if password.is_empty() {
@@ -110,7 +139,7 @@ pub fn validate(state: &AppState, request: &StoreRequest) -> Result<Gstin, Servi
             "password",
         ));
     } else {
-        let len = auth_payload_len(username, password);
+        let len = auth_payload_len(&request.username, password);
         if len > MAX_AUTH_JSON_BYTES {
             errors.push(FieldError::new(
                 "credentials_too_long",

@@ -258,3 +258,54 @@ async fn liberal_inputs(db: Db) {
     );
 }
 on_both_backends!(numeric_reasons_and_upper_case_flags, liberal_inputs);
+
+/// Bullets 8 and 9: a store answers `{"success": true, "errorDetails": null}`; ClearTax's own
+/// sample username and sub-users with `_` are stored; spaces around a username are refused with
+/// a message that says so; an unusual one is stored with a warning.
+async fn store_as_cleartax(db: Db) {
+    let Some(app) =
+        crate::helpers::TestApp::spawn(db, crate::helpers::Options::mode("sandbox")).await
+    else {
+        return;
+    };
+    let owner = uuid::Uuid::new_v4().to_string();
+    let store = |username: &'static str| {
+        app.client
+            .post(app.url("/einv/v2/nic_credentials/store_nic_credentials"))
+            .header("owner_id", &owner)
+            .json(&json!({"gstin": "29AAFCD5862R000", "username": username, "password": "Secret@123"}))
+    };
+    for username in ["API_TEST", "demouser01_erp"] {
+        let r = app.send(store(username)).await;
+        assert_eq!(r.status, 200, "{username}: {:?}", r.body);
+        assert_eq!(r.body["success"], true);
+        assert!(
+            r.body.get("errorDetails").is_some_and(Value::is_null),
+            "{:?}",
+            r.body
+        );
+        assert!(r.body.get("warnings").is_none(), "{username}: {:?}", r.body);
+    }
+    let r = app.send(store("apiuser01 ")).await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert_eq!(r.error_codes(), ["invalid_username"]);
+    assert!(
+        r.body["errorDetails"][0]["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("space"),
+        "{:?}",
+        r.body
+    );
+    let r = app.send(store("a.b")).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        r.body["warnings"][0]["error_code"], "unusual_username",
+        "{:?}",
+        r.body
+    );
+}
+on_both_backends!(
+    stores_answer_and_accept_usernames_as_cleartax,
+    store_as_cleartax
+);

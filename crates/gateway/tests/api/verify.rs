@@ -355,7 +355,7 @@ async fn bulk(db: Db) {
             {"gstin": DEMO, "username": "demouser01", "password": "Demo@1234"},
             {"gstin": "29AAFCD5862R00", "username": "demouser01", "password": "Demo@1234"},
             {"gstin": "24AAFCD5862R005", "username": "gujuser01", "password": "Wrong@1234"},
-            {"gstin": "07AAFCD5862R007", "username": "x", "password": " pasted "},
+            {"gstin": "07AAFCD5862R007", "username": "x ", "password": " pasted "},
         ]
     });
     let r = app

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::clock::rfc3339;
 use crate::http::access::Caller;
-use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::error::{ApiResult, ErrorBody, ErrorDetail};
 use crate::http::extract::{ApiJson, ApiQuery, OwnerIdHeader, RequestId};
 use crate::ids::OwnerId;
 use crate::service::credentials::{self, StoreRequest};
@@ -100,11 +100,19 @@ pub struct VerifyFlag {
     pub verify: Option<bool>,
 }
 
-/// A store's answer: `{"success": true}`, with the check's result when `verify=true`.
+/// A store's answer, as ClearTax's: `{"success": true, "errorDetails": null}`, with the
+/// check's result when `verify=true` and warnings when something is unusual.
 #[derive(Serialize, ToSchema)]
 pub struct StoredBody {
     /// Always true.
     pub success: bool,
+    /// Always null on success (ClearTax's clients read the key).
+    #[serde(rename = "errorDetails")]
+    #[schema(value_type = Option<Vec<ErrorDetail>>)]
+    pub error_details: Option<Vec<ErrorDetail>>,
+    /// What was stored but looks unusual (e.g. `unusual_username`), in the error shape.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<ErrorDetail>,
     /// The IRP's verdict, with `?verify=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<VerificationView>,
@@ -145,6 +153,10 @@ pub async fn store_nic_credentials(
     ApiJson(body): ApiJson<StoreCredentialsBody>,
 ) -> ApiResult<Json<StoredBody>> {
     let gstin = body.gstin.to_ascii_uppercase();
+    let warnings = credentials::username_warnings(&body.username)
+        .into_iter()
+        .map(ErrorDetail::from)
+        .collect();
     let request = StoreRequest {
         gstin: body.gstin,
         username: body.username,
@@ -161,6 +173,8 @@ pub async fn store_nic_credentials(
     };
     Ok(Json(StoredBody {
         success: true,
+        error_details: None,
+        warnings,
         verification,
     }))
 }
