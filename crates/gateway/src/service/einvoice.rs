@@ -184,6 +184,7 @@ pub async fn generate(
             document_status: DocumentStatus::DocumentValidation,
             data: None,
             errors: Vec::new(),
+            info: Vec::new(),
         };
     }
     let Ok(irp) = irp(state) else {
@@ -214,8 +215,9 @@ pub async fn generate(
                 record(state, actor, owner_id, &seller, &doc, &data).await;
                 Outcome {
                     document_status: DocumentStatus::IrnGenerated,
-                    data: Some(data),
+                    data: Some(Box::new(data)),
                     errors: Vec::new(),
+                    info: Vec::new(),
                 }
             }
             Err(e) => Outcome::failed(DocumentStatus::NotCreated, vec![e]),
@@ -357,8 +359,9 @@ pub async fn cancel(
             }
             Outcome {
                 document_status: DocumentStatus::IrnCancelled,
-                data: Some(data),
+                data: Some(Box::new(data)),
                 errors: Vec::new(),
+                info: Vec::new(),
             }
         }
         Err(CallFailure::Session(outcome)) => outcome,
@@ -410,8 +413,9 @@ pub async fn get(
     };
     let found = |data: Value| Outcome {
         document_status: status_in(&data),
-        data: Some(data),
+        data: Some(Box::new(data)),
         errors: Vec::new(),
+        info: Vec::new(),
     };
     let missing = DocumentStatus::IrnGenerationFailed;
     let Ok(irp) = irp(state) else {

@@ -63,6 +63,9 @@ pub struct OutcomeError {
     pub message: String,
     /// Who raised it.
     pub source: ErrorSource,
+    /// The gateway's own explanation of a government error, when it has one (an extra field,
+    /// `error_detail`, that ClearTax clients ignore).
+    pub detail: Option<String>,
 }
 
 impl OutcomeError {
@@ -72,6 +75,7 @@ impl OutcomeError {
             code: code.to_string(),
             message: message.into(),
             source: ErrorSource::Platform,
+            detail: None,
         }
     }
 
@@ -84,6 +88,7 @@ impl OutcomeError {
                     code: e.error_code.clone(),
                     message: e.error_message.clone(),
                     source: ErrorSource::Govt,
+                    detail: None,
                 })
                 .collect(),
             other => vec![Self::platform("IRP_ERROR", other.to_string())],
@@ -97,9 +102,11 @@ pub struct Outcome {
     /// What became of the document.
     pub document_status: DocumentStatus,
     /// The IRP's data (AckNo, AckDt, Irn, SignedInvoice, …) on success.
-    pub data: Option<Value>,
+    pub data: Option<Box<Value>>,
     /// Errors on failure.
     pub errors: Vec<OutcomeError>,
+    /// NIC's `InfoDtls` entries (`{InfCd, Desc}`), e.g. DUPIRN with the existing IRN.
+    pub info: Vec<Value>,
 }
 
 impl Outcome {
@@ -109,6 +116,7 @@ impl Outcome {
             document_status: status,
             data: None,
             errors,
+            info: Vec::new(),
         }
     }
 }

@@ -3,9 +3,9 @@
 //! accepted only when it is the same document (seller, buyer, total).
 
 use irp_client::{IrpError, Session};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use super::outcome::{DocumentStatus, Outcome, OutcomeError};
+use super::outcome::{DocumentStatus, ErrorSource, Outcome, OutcomeError};
 use crate::irp::IrpContext;
 
 /// Checks SignedInvoice and SignedQRCode against the IRP's certificate; returns the signed
@@ -101,12 +101,25 @@ pub(super) fn adopt_existing(
     if same_document(doc, &theirs) {
         Ok(existing)
     } else {
-        Err(Outcome::failed(
+        // As NIC answers a duplicate: 2150 with the existing IRN in a DUPIRN entry; why the
+        // gateway did not take it as ours goes in the extra `error_detail`.
+        let mut outcome = Outcome::failed(
             DocumentStatus::NotCreated,
-            vec![OutcomeError::platform(
-                "DUPLICATE_CONFLICT",
-                "the IRP already has an e-invoice for this document number with a different buyer or total; use a new document number (or cancel the existing IRN)",
-            )],
-        ))
+            vec![OutcomeError {
+                code: "2150".into(),
+                message: "Duplicate IRN".into(),
+                source: ErrorSource::Govt,
+                detail: Some("the IRP already has an e-invoice for this document number with a different buyer or total; use a new document number (or cancel the existing IRN)".into()),
+            }],
+        );
+        outcome.info.push(json!({
+            "InfCd": "DUPIRN",
+            "Desc": {
+                "AckNo": existing.get("AckNo").cloned().unwrap_or(Value::Null),
+                "AckDt": existing.get("AckDt").cloned().unwrap_or(Value::Null),
+                "Irn": existing.get("Irn").cloned().unwrap_or(Value::Null),
+            },
+        }));
+        Err(outcome)
     }
 }

@@ -309,3 +309,53 @@ on_both_backends!(
     stores_answer_and_accept_usernames_as_cleartax,
     store_as_cleartax
 );
+
+/// Bullets 7 and 8: every documented key is in a result (null when it has no value), and the
+/// keys ClearTax clients add to an item are echoed or ignored, never a 400.
+async fn documented_keys(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let r = w
+        .app
+        .send(
+            w.app
+                .client
+                .put(w.app.url("/v2/eInvoice/generate"))
+                .header("owner_id", w.owners[0].to_string())
+                .header("gstin", s)
+                .json(&json!([
+                    {"transaction": invoice(s, b, "CT/0501", 100.0),
+                     "transaction_id": "ERP-42",
+                     "transaction_metadata": {"source": "erp"},
+                     "group_id": "ignored"},
+                    {"transaction": invoice(s, b, "CT/0502", 100.0)},
+                ])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let (with_keys, without) = (&r.body[0], &r.body[1]);
+    for key in [
+        "owner_id",
+        "gstin",
+        "transaction_id",
+        "group_id",
+        "custom_fields",
+        "errors",
+        "deleted",
+        "error_response",
+        "document_status",
+        "govt_response",
+    ] {
+        assert!(without.get(key).is_some(), "{key} missing: {without}");
+    }
+    assert!(without["govt_response"].get("info").is_some());
+    assert_eq!(with_keys["transaction_id"], "ERP-42");
+    assert_eq!(with_keys["transaction_metadata"]["source"], "erp");
+    assert_eq!(with_keys["owner_id"], w.owners[0].to_string());
+    assert_eq!(with_keys["gstin"], s);
+    assert!(without["custom_fields"].is_null() && without["errors"].is_null());
+    assert_eq!(without["deleted"], false);
+}
+on_both_backends!(results_carry_every_documented_key, documented_keys);

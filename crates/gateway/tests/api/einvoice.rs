@@ -293,9 +293,27 @@ async fn duplicates(db: Db) {
     // The same number with another total is a conflict, not a silent success.
     let conflict = w.one(3, invoice(s, b, "DUP/1", 900.0)).await;
     assert_eq!(conflict["document_status"], "NOT_CREATED");
+    // Answered as NIC answers a duplicate: 2150 with the existing IRN in DUPIRN.
     assert_eq!(
         conflict["govt_response"]["ErrorDetails"][0]["error_code"],
-        "DUPLICATE_CONFLICT"
+        "2150"
+    );
+    assert_eq!(
+        conflict["govt_response"]["ErrorDetails"][0]["error_source"],
+        "GOVT"
+    );
+    assert!(conflict["govt_response"]["ErrorDetails"][0]["error_detail"]
+        .as_str()
+        .unwrap()
+        .contains("different buyer or total"));
+    assert_eq!(conflict["govt_response"]["info"][0]["InfCd"], "DUPIRN");
+    assert_eq!(
+        conflict["govt_response"]["info"][0]["Desc"]["Irn"],
+        first["govt_response"]["Irn"]
+    );
+    assert_eq!(
+        conflict["govt_response"]["info"][0]["Desc"]["AckNo"],
+        first["govt_response"]["AckNo"]
     );
     let c = w.counters().await;
     assert_eq!(c["irns_generated"], 1);

@@ -10,19 +10,25 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, OwnerIdHeader};
+use crate::ids::OwnerId;
 use crate::service::einvoice::{self, DocumentStatus, Outcome};
 use crate::state::AppState;
 
-/// One document to register.
+/// One document to register. Keys ClearTax documents besides these (e.g. `group_id`) are
+/// accepted and ignored, so one client's extra key never fails a batch.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct GenerateItem {
     /// The INV-01 document.
     #[schema(value_type = Object)]
     pub transaction: Value,
-    /// Returned as sent.
+    /// Returned as sent (at most 10 pairs in ClearTax's contract).
     #[schema(value_type = Object)]
     pub custom_fields: Option<Value>,
+    /// The ERP's own id for the document, returned as sent.
+    pub transaction_id: Option<String>,
+    /// Returned as sent.
+    #[schema(value_type = Object)]
+    pub transaction_metadata: Option<Value>,
 }
 
 /// `?dryRun=true`.
@@ -134,9 +140,27 @@ fn irns_of(query: Option<&str>) -> Result<Vec<String>, ApiError> {
     Ok(irns)
 }
 
-/// One document's result.
+/// One document's result, with every key ClearTax documents (null when it has no value).
 #[derive(Serialize, ToSchema)]
 pub struct DocumentResult {
+    /// The owner the call was made for.
+    pub owner_id: uuid::Uuid,
+    /// The seller GSTIN (the `gstin` header).
+    pub gstin: String,
+    /// As sent with the document, else null.
+    pub transaction_id: Option<String>,
+    /// ClearTax's batch grouping; the gateway does not group, so always null.
+    #[schema(value_type = Option<String>)]
+    pub group_id: Option<String>,
+    /// Always false: nothing is deleted.
+    pub deleted: bool,
+    /// The errors again, as `{"errors": [...]}`, or null.
+    #[schema(value_type = Option<Object>)]
+    pub errors: Option<Value>,
+    /// ClearTax's field for a failed call's raw answer; the errors are in `govt_response`, so
+    /// always null.
+    #[schema(value_type = Option<Object>)]
+    pub error_response: Option<Value>,
     /// ClearTax's values: `IRN_GENERATED`, `NOT_CREATED` and (dry run) `DOCUMENT_VALIDATION`
     /// from generate; `IRN_CANCELLED`, or the IRN's real state, from cancel; `IRN_GENERATED`,
     /// `IRN_CANCELLED` or `IRN_GENERATION_FAILED` from get.
@@ -144,10 +168,21 @@ pub struct DocumentResult {
     /// The IRP's answer in ClearTax's shape.
     #[schema(value_type = Object)]
     pub govt_response: Value,
-    /// As sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    /// As sent, else null.
+    #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Value>,
+    /// As sent, when sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub transaction_metadata: Option<Value>,
+}
+
+/// What a result echoes of its request.
+#[derive(Default)]
+struct Echo {
+    custom_fields: Option<Value>,
+    transaction_id: Option<String>,
+    transaction_metadata: Option<Value>,
 }
 
 fn govt_response(outcome: &Outcome) -> Value {
@@ -162,9 +197,13 @@ fn govt_response(outcome: &Outcome) -> Value {
     let errors: Vec<Value> = outcome
         .errors
         .iter()
-        .map(
-            |e| json!({"error_code": e.code, "error_message": e.message, "error_source": e.source.as_str()}),
-        )
+        .map(|e| {
+            let mut error = json!({"error_code": e.code, "error_message": e.message, "error_source": e.source.as_str()});
+            if let (Some(detail), Value::Object(fields)) = (&e.detail, &mut error) {
+                fields.insert("error_detail".into(), json!(detail));
+            }
+            error
+        })
         .collect();
     // `Success` agrees with the errors: "Y" only without any.
     let success = outcome.errors.is_empty()
@@ -184,14 +223,28 @@ fn govt_response(outcome: &Outcome) -> Value {
         "CancelDate": field("CancelDate"),
         "Remarks": field("Remarks"),
         "ErrorDetails": if errors.is_empty() { Value::Null } else { Value::Array(errors) },
+        "info": if outcome.info.is_empty() { Value::Null } else { Value::Array(outcome.info.clone()) },
     })
 }
 
-fn result(outcome: Outcome, custom_fields: Option<Value>) -> DocumentResult {
+fn result(outcome: Outcome, owner_id: OwnerId, gstin: &str, echo: Echo) -> DocumentResult {
+    let govt_response = govt_response(&outcome);
+    let errors = match &govt_response["ErrorDetails"] {
+        Value::Null => None,
+        details => Some(json!({ "errors": details })),
+    };
     DocumentResult {
+        owner_id: owner_id.uuid(),
+        gstin: gstin.to_string(),
+        transaction_id: echo.transaction_id,
+        group_id: None,
+        deleted: false,
+        errors,
+        error_response: None,
         document_status: outcome.document_status.as_str().to_string(),
-        govt_response: govt_response(&outcome),
-        custom_fields,
+        govt_response,
+        custom_fields: echo.custom_fields,
+        transaction_metadata: echo.transaction_metadata,
     }
 }
 
@@ -258,7 +311,12 @@ pub async fn generate(
             let outcome =
                 einvoice::generate(&state, actor, owner_id, &gstin, item.transaction, dry_run)
                     .await;
-            results.push(result(outcome, item.custom_fields));
+            let echo = Echo {
+                custom_fields: item.custom_fields,
+                transaction_id: item.transaction_id,
+                transaction_metadata: item.transaction_metadata,
+            };
+            results.push(result(outcome, owner_id, &gstin, echo));
         }
         results
     })
@@ -316,7 +374,7 @@ pub async fn cancel(
                 &item.cnl_rem,
             )
             .await;
-            results.push(result(outcome, None));
+            results.push(result(outcome, owner_id, &gstin, Echo::default()));
         }
         results
     })
@@ -350,7 +408,7 @@ pub async fn get(
     let mut results = Vec::with_capacity(irns.len());
     for irn in &irns {
         let outcome = einvoice::get(&state, actor, owner.0, &gstin, irn).await;
-        results.push(result(outcome, None));
+        results.push(result(outcome, owner.0, &gstin, Echo::default()));
     }
     Ok(Json(results))
 }
