@@ -209,26 +209,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The mandatory `owner_id` header: a UUID.
-pub struct OwnerIdHeader(pub OwnerId);
+/// The `owner_id` header: a UUID when sent. ClearTax's current API does not send it (and
+/// nginx drops headers with underscores by default, so `owner-id` is read too); without it the
+/// owner is found from the account and the GSTIN (`service::owners::resolve`).
+pub struct OwnerIdHeader(pub Option<OwnerId>);
 
 impl<S: Send + Sync> FromRequestParts<S> for OwnerIdHeader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let value = parts.headers.get("owner_id").ok_or_else(|| {
-            ApiError::bad_request(
-                "missing_header",
-                "the owner_id header is required (the UUID of a PAN, GSTIN or branch owner)",
-                Some("owner_id"),
-            )
-        })?;
+        let Some(value) = parts
+            .headers
+            .get("owner_id")
+            .or_else(|| parts.headers.get("owner-id"))
+        else {
+            return Ok(OwnerIdHeader(None));
+        };
         value
             .to_str()
             .ok()
             .and_then(|v| Uuid::parse_str(v.trim()).ok())
-            .map(OwnerId)
-            .map(OwnerIdHeader)
+            .map(|id| OwnerIdHeader(Some(OwnerId(id))))
             .ok_or_else(|| {
                 ApiError::bad_request(
                     "invalid_header",

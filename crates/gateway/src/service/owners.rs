@@ -236,3 +236,97 @@ pub fn owns_gstin(owner: &OwnerRecord, gstin: &Gstin) -> bool {
         }
     }
 }
+
+/// The owner a call without `owner_id` is for, as ClearTax's API finds it from the token's
+/// account and the `gstin` header: the account's GSTIN owner of that GSTIN, else the one owner
+/// with credentials for it. More than one candidate is refused with their kinds, so the caller
+/// knows to send `owner_id`; with `owner_id` given, it is used as it is.
+pub async fn resolve(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Option<OwnerId>,
+    gstin: &str,
+) -> Result<OwnerId, ServiceError> {
+    if let Some(owner_id) = owner_id {
+        return Ok(owner_id);
+    }
+    let gstin = gstin.trim().to_ascii_uppercase();
+    match pick(state, actor, &gstin).await? {
+        Pick::One(owner) => Ok(owner),
+        Pick::None => Err(ServiceError::NotFound(FieldError::new(
+            "owner_not_found",
+            format!("no owner in your account has GSTIN {gstin} or credentials for it; store NIC credentials for it first, or send the owner_id header"),
+            "owner_id",
+        ))),
+        Pick::Ambiguous(error) => Err(error),
+    }
+}
+
+/// Like [`resolve`] for storing credentials: without a candidate, the account gets a GSTIN
+/// owner for the GSTIN (as ClearTax creates the business when credentials are first stored).
+pub async fn resolve_or_create(
+    state: &AppState,
+    actor: Actor,
+    owner_id: Option<OwnerId>,
+    gstin: &str,
+) -> Result<OwnerId, ServiceError> {
+    if let Some(owner_id) = owner_id {
+        return Ok(owner_id);
+    }
+    let gstin = gstin.trim().to_ascii_uppercase();
+    match pick(state, actor, &gstin).await? {
+        Pick::One(owner) => Ok(owner),
+        Pick::Ambiguous(error) => Err(error),
+        Pick::None => {
+            let created = create_owner(
+                state,
+                actor,
+                NewOwner {
+                    kind: OwnerKind::Gstin.as_str().into(),
+                    gstin: Some(gstin),
+                    ..NewOwner::default()
+                },
+            )
+            .await?;
+            Ok(created.id)
+        }
+    }
+}
+
+enum Pick {
+    One(OwnerId),
+    None,
+    Ambiguous(ServiceError),
+}
+
+async fn pick(state: &AppState, actor: Actor, gstin: &str) -> Result<Pick, ServiceError> {
+    let candidates = state
+        .store
+        .owners_for_gstin(actor.account_id, gstin)
+        .await?;
+    let gstin_owners: Vec<&OwnerRecord> = candidates
+        .iter()
+        .filter(|o| o.kind() == OwnerKind::Gstin)
+        .collect();
+    let chosen = match (gstin_owners.as_slice(), candidates.as_slice()) {
+        ([only], _) => Some(only.id),
+        ([], [only]) => Some(only.id),
+        _ => None,
+    };
+    Ok(match chosen {
+        Some(owner) => Pick::One(owner),
+        None if candidates.is_empty() => Pick::None,
+        None => {
+            let kinds: Vec<&str> = candidates.iter().map(|o| o.kind().as_str()).collect();
+            Pick::Ambiguous(ServiceError::Conflict(FieldError::new(
+                "ambiguous_owner",
+                format!(
+                    "{} owners in your account match GSTIN {gstin} ({}); send the owner_id header to choose one",
+                    candidates.len(),
+                    kinds.join(", ")
+                ),
+                "owner_id",
+            )))
+        }
+    })
+}

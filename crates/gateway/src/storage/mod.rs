@@ -294,6 +294,14 @@ pub trait Store: SessionStore + DocumentStore + Send + Sync + 'static {
     /// How many credentials are stored.
     async fn count_credentials(&self) -> Result<i64, StoreError>;
 
+    /// The account's owners that a GSTIN points to: GSTIN owners (and branches) of that GSTIN,
+    /// and owners with credentials stored for it; oldest first.
+    async fn owners_for_gstin(
+        &self,
+        account_id: AccountId,
+        gstin: &str,
+    ) -> Result<Vec<OwnerRecord>, StoreError>;
+
     /// Every credential stored under the account's owners (for overviews), by GSTIN.
     async fn list_credentials(
         &self,

@@ -220,6 +220,28 @@ where
         Ok(row.as_ref().map(OwnerRecord::from_row).transpose()?)
     }
 
+    async fn owners_for_gstin(
+        &self,
+        account_id: AccountId,
+        gstin: &str,
+    ) -> Result<Vec<OwnerRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_OWNER} WHERE account_id = $1 AND (gstin = $2 OR id IN \
+             (SELECT owner_id FROM nic_credentials WHERE account_id = $3 AND gstin = $4)) \
+             ORDER BY created_at, id"
+        ))
+        .bind(account_id)
+        .bind(gstin)
+        .bind(account_id)
+        .bind(gstin)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(OwnerRecord::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
     async fn list_owners(&self, account_id: AccountId) -> Result<Vec<OwnerRecord>, StoreError> {
         let rows = sqlx::query(&format!(
             "{SELECT_OWNER} WHERE account_id = $1 ORDER BY created_at, id"

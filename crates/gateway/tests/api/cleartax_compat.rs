@@ -359,3 +359,124 @@ async fn documented_keys(db: Db) {
     assert_eq!(without["deleted"], false);
 }
 on_both_backends!(results_carry_every_documented_key, documented_keys);
+
+/// Bullet 1: `owner_id` is optional. Today's ClearTax clients send the token and the `gstin`
+/// header only; the gateway finds the owner from the account and the GSTIN, and a choice it
+/// cannot make is a 409 naming the candidates' kinds.
+async fn without_owner_id(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let call = |method: reqwest::Method, path: &str| {
+        w.app
+            .client
+            .request(method, w.app.url(path))
+            .header("gstin", s)
+    };
+    let generated = w
+        .app
+        .send(
+            call(reqwest::Method::PUT, "/einv/v2/eInvoice/generate")
+                .json(&json!([{"transaction": invoice(s, b, "CT/0601", 100.0)}])),
+        )
+        .await;
+    assert_eq!(generated.status, 200, "{:?}", generated.body);
+    let result = first(&generated.body);
+    assert_eq!(result["document_status"], "IRN_GENERATED", "{result}");
+    assert_eq!(result["owner_id"], w.owners[0].to_string());
+    let irn = result["govt_response"]["Irn"].as_str().unwrap().to_string();
+    let got = w
+        .app
+        .send(call(
+            reqwest::Method::GET,
+            &format!("/einv/v2/eInvoice/get?irn={irn}"),
+        ))
+        .await;
+    assert_eq!(first(&got.body)["document_status"], "IRN_GENERATED");
+    let verified = w
+        .app
+        .send(
+            call(reqwest::Method::POST, "/einv/v2/nic_credentials/verify")
+                .json(&json!({"gstin": s})),
+        )
+        .await;
+    assert_eq!(verified.status, 200, "{:?}", verified.body);
+    assert_eq!(verified.body["status"], "VERIFIED");
+
+    // A second GSTIN owner of the same GSTIN: the gateway cannot choose.
+    let second = w
+        .app
+        .send(
+            w.app
+                .client
+                .post(w.app.url("/v2/owners"))
+                .json(&json!({"kind": "GSTIN", "gstin": s, "name": "second"})),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{:?}", second.body);
+    let ambiguous = w
+        .app
+        .send(
+            call(reqwest::Method::PUT, "/einv/v2/eInvoice/generate")
+                .json(&json!([{"transaction": invoice(s, b, "CT/0602", 100.0)}])),
+        )
+        .await;
+    assert_eq!(ambiguous.status, 409, "{:?}", ambiguous.body);
+    assert_eq!(ambiguous.error_codes(), ["ambiguous_owner"]);
+    let message = ambiguous.body["errorDetails"][0]["error_message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("GSTIN, GSTIN"), "{message}");
+    // With owner_id, the caller chooses.
+    let chosen = w
+        .app
+        .send(
+            call(reqwest::Method::PUT, "/einv/v2/eInvoice/generate")
+                .header("owner_id", w.owners[0].to_string())
+                .json(&json!([{"transaction": invoice(s, b, "CT/0603", 100.0)}])),
+        )
+        .await;
+    assert_eq!(first(&chosen.body)["document_status"], "IRN_GENERATED");
+    // A GSTIN the account has nothing for.
+    let unknown = w
+        .app
+        .send(
+            w.app
+                .client
+                .get(w.app.url(&format!("/einv/v2/eInvoice/get?irn={irn}")))
+                .header("gstin", "27AAFCD5862R1ZV"),
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "{:?}", unknown.body);
+    assert_eq!(unknown.error_codes(), ["owner_not_found"]);
+}
+on_both_backends!(owner_id_is_optional, without_owner_id);
+
+/// Bullet 7 (in part): a `gstin` header that disagrees with the body is refused, naming both.
+async fn gstin_header_must_agree(db: Db) {
+    let Some(app) =
+        crate::helpers::TestApp::spawn(db, crate::helpers::Options::mode("sandbox")).await
+    else {
+        return;
+    };
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/einv/v2/nic_credentials/store_nic_credentials"))
+                .header("gstin", "27AAFCD5862R1ZV")
+                .json(&json!({"gstin": "29AAFCD5862R000", "username": "apiuser01", "password": "Secret@123"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert_eq!(r.error_codes(), ["gstin_mismatch"]);
+    let message = r.body["errorDetails"][0]["error_message"].as_str().unwrap();
+    assert!(
+        message.contains("27AAFCD5862R1ZV") && message.contains("29AAFCD5862R000"),
+        "{message}"
+    );
+}
+on_both_backends!(
+    a_gstin_header_that_disagrees_is_refused,
+    gstin_header_must_agree
+);

@@ -12,6 +12,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, OwnerIdHeader};
 use crate::ids::OwnerId;
 use crate::service::einvoice::{self, DocumentStatus, Outcome};
+use crate::service::owners;
 use crate::state::AppState;
 
 /// One document to register. Keys ClearTax documents besides these (e.g. `group_id`) are
@@ -72,8 +73,8 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D:
 pub struct DocumentHeaders {
     /// Seller GSTIN.
     gstin: String,
-    /// UUID of the owner.
-    owner_id: uuid::Uuid,
+    /// UUID of the owner; without it, the account's owner of the GSTIN.
+    owner_id: Option<uuid::Uuid>,
 }
 
 /// One IRN to cancel.
@@ -304,7 +305,7 @@ pub async fn generate(
         einvoice::check_breaker(&state)?;
         einvoice::check_auth_budget(&state, actor, &gstin)?;
     }
-    let owner_id = owner.0;
+    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
     run_to_completion(async move {
         let mut results = Vec::with_capacity(items.len());
         for item in items {
@@ -360,7 +361,7 @@ pub async fn cancel(
     }
     einvoice::check_breaker(&state)?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
-    let owner_id = owner.0;
+    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
     run_to_completion(async move {
         let mut results = Vec::with_capacity(items.len());
         for item in items {
@@ -405,10 +406,11 @@ pub async fn get(
 ) -> ApiResult<Json<Vec<DocumentResult>>> {
     let irns = irns_of(uri.query())?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
+    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
     let mut results = Vec::with_capacity(irns.len());
     for irn in &irns {
-        let outcome = einvoice::get(&state, actor, owner.0, &gstin, irn).await;
-        results.push(result(outcome, owner.0, &gstin, Echo::default()));
+        let outcome = einvoice::get(&state, actor, owner_id, &gstin, irn).await;
+        results.push(result(outcome, owner_id, &gstin, Echo::default()));
     }
     Ok(Json(results))
 }

@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use crate::clock::rfc3339;
 use crate::http::access::Caller;
-use crate::http::error::{ApiResult, ErrorBody, ErrorDetail};
+use crate::http::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 use crate::http::extract::{ApiJson, ApiQuery, OwnerIdHeader, RequestId};
 use crate::ids::OwnerId;
 use crate::service::credentials::{self, StoreRequest};
-use crate::service::{bulk, verify};
+use crate::service::{bulk, owners, verify};
 use crate::state::AppState;
 
 /// The body of `store_nic_credentials`.
@@ -135,7 +135,7 @@ pub struct VerifyBody {
     request_body = StoreCredentialsBody,
     params(
         VerifyFlag,
-        ("owner_id" = Uuid, Header, description = "UUID of the PAN, GSTIN or branch owner"),
+        ("owner_id" = Option<Uuid>, Header, description = "UUID of the PAN, GSTIN or branch owner; without it, the account's GSTIN owner of the body's GSTIN (made if there is none)"),
     ),
     responses(
         (status = 200, description = "Stored", body = StoredBody),
@@ -149,10 +149,23 @@ pub async fn store_nic_credentials(
     actor: Caller,
     owner: OwnerIdHeader,
     request_id: RequestId,
+    headers: axum::http::HeaderMap,
     ApiQuery(flag): ApiQuery<VerifyFlag>,
     ApiJson(body): ApiJson<StoreCredentialsBody>,
 ) -> ApiResult<Json<StoredBody>> {
     let gstin = body.gstin.to_ascii_uppercase();
+    if let Some(header) = headers.get("gstin").and_then(|v| v.to_str().ok()) {
+        if !header.trim().eq_ignore_ascii_case(&gstin) {
+            return Err(ApiError::bad_request(
+                "gstin_mismatch",
+                format!(
+                    "the gstin header ({}) and the body's gstin ({gstin}) differ; send the same GSTIN in both",
+                    header.trim()
+                ),
+                Some("gstin"),
+            ));
+        }
+    }
     let warnings = credentials::username_warnings(&body.username)
         .into_iter()
         .map(ErrorDetail::from)
@@ -162,10 +175,18 @@ pub async fn store_nic_credentials(
         username: body.username,
         password: body.password,
     };
-    credentials::store(&state, actor.0, owner.0, request, request_id.0).await?;
+    let owner_id = match owner.0 {
+        Some(owner_id) => owner_id,
+        None => {
+            // Every problem of the body at once, before an owner is found or made for it.
+            credentials::validate(&state, &request)?;
+            owners::resolve_or_create(&state, actor.0, None, &gstin).await?
+        }
+    };
+    credentials::store(&state, actor.0, owner_id, request, request_id.0).await?;
     let verification = match flag.verify {
         Some(true) => Some(
-            verify::verify(&state, actor.0, owner.0, &gstin)
+            verify::verify(&state, actor.0, owner_id, &gstin)
                 .await?
                 .into(),
         ),
@@ -186,7 +207,7 @@ pub async fn store_nic_credentials(
     tag = "nic_credentials",
     request_body = VerifyBody,
     params(
-        ("owner_id" = Uuid, Header, description = "UUID of the owner"),
+        ("owner_id" = Option<Uuid>, Header, description = "UUID of the owner; without it, the account's owner of the GSTIN"),
     ),
     responses(
         (status = 200, description = "Checked; see status", body = VerificationView),
@@ -199,8 +220,9 @@ pub async fn verify_nic_credentials(
     owner: OwnerIdHeader,
     ApiJson(body): ApiJson<VerifyBody>,
 ) -> ApiResult<Json<VerificationView>> {
+    let owner_id = owners::resolve(&state, actor.0, owner.0, &body.gstin).await?;
     Ok(Json(
-        verify::verify(&state, actor.0, owner.0, &body.gstin)
+        verify::verify(&state, actor.0, owner_id, &body.gstin)
             .await?
             .into(),
     ))

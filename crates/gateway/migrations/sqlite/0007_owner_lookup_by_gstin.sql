@@ -1,0 +1,4 @@
+-- Finding the owner of a GSTIN when a ClearTax client sends no owner_id: the account's GSTIN
+-- owners, and the owners whose credentials cover the GSTIN.
+CREATE INDEX owners_account_gstin ON owners(account_id, gstin);
+CREATE INDEX nic_credentials_account_gstin ON nic_credentials(account_id, gstin);
