@@ -27,11 +27,12 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 pub use endpoint::{Access, Endpoint, CLEARTAX_PREFIX};
 use error::ApiError;
-use routes::{einvoice, health, nic_credentials, owners, tokens};
+use routes::{einvoice, govt, health, nic_credentials, owners, tokens};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The endpoints ClearTax serves under both `/v2/...` and `/einv/v2/...`.
+/// The endpoints ClearTax serves both at the root (its legacy host: `/v2/...`,
+/// `/v1/govt/api/...`) and under `/einv` (today's host).
 fn cleartax_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(nic_credentials::store_nic_credentials))
@@ -39,6 +40,9 @@ fn cleartax_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(einvoice::generate))
         .routes(routes!(einvoice::cancel))
         .routes(routes!(einvoice::get))
+        .routes(routes!(govt::generate))
+        .routes(routes!(govt::cancel))
+        .routes(routes!(govt::get))
 }
 
 /// Every API route, once, in the group of who may call it (see [`access::enforce`]).

@@ -237,10 +237,11 @@ pub fn owns_gstin(owner: &OwnerRecord, gstin: &Gstin) -> bool {
     }
 }
 
-/// The owner a call without `owner_id` is for, as ClearTax's API finds it from the token's
+/// The owner a call is for. With `owner_id`, that owner, if it is the account's (another
+/// account's owner reads as no owner). Without it, as ClearTax's API finds it from the token's
 /// account and the `gstin` header: the account's GSTIN owner of that GSTIN, else the one owner
-/// with credentials for it. More than one candidate is refused with their kinds, so the caller
-/// knows to send `owner_id`; with `owner_id` given, it is used as it is.
+/// with credentials for it; more than one candidate is refused with their kinds, so the caller
+/// knows to send `owner_id`.
 pub async fn resolve(
     state: &AppState,
     actor: Actor,
@@ -248,7 +249,14 @@ pub async fn resolve(
     gstin: &str,
 ) -> Result<OwnerId, ServiceError> {
     if let Some(owner_id) = owner_id {
-        return Ok(owner_id);
+        return match find_owner(state, actor.account_id, owner_id).await? {
+            Some(owner) => Ok(owner.id),
+            None => Err(ServiceError::NotFound(FieldError::new(
+                "owner_not_found",
+                "no owner with this owner_id in your account",
+                "owner_id",
+            ))),
+        };
     }
     let gstin = gstin.trim().to_ascii_uppercase();
     match pick(state, actor, &gstin).await? {

@@ -480,3 +480,77 @@ on_both_backends!(
     a_gstin_header_that_disagrees_is_refused,
     gstin_header_must_agree
 );
+
+/// Bullet 10: the government-compatible API, as EshopBox's client calls it: one NIC object in,
+/// one flat NIC-shaped answer out, with the stored credentials and the same exactly-once rules.
+async fn government_compatible(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let send = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut request = w
+            .app
+            .client
+            .request(method, w.app.url(path))
+            .header("gstin", s)
+            .header("x-cleartax-product", "EInvoice");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        w.app.send(request)
+    };
+    let generated = send(
+        reqwest::Method::POST,
+        "/einv/v1/govt/api/Invoice/",
+        Some(invoice(s, b, "CT/0701", 100.0)),
+    )
+    .await;
+    assert_eq!(generated.status, 200, "{:?}", generated.body);
+    assert_eq!(generated.body["Success"], "Y", "{:?}", generated.body);
+    assert_eq!(generated.body["Status"], "ACT");
+    assert!(generated.body["AckNo"].is_number());
+    let irn = generated.body["Irn"].as_str().unwrap().to_string();
+
+    // The same number with another total: NIC's 2150 with the existing IRN.
+    let duplicate = send(
+        reqwest::Method::POST,
+        "/v1/govt/api/Invoice/",
+        Some(invoice(s, b, "CT/0701", 900.0)),
+    )
+    .await;
+    assert_eq!(duplicate.body["Success"], "N");
+    assert_eq!(duplicate.body["ErrorDetails"][0]["error_code"], "2150");
+    assert_eq!(duplicate.body["info"][0]["InfCd"], "DUPIRN");
+    assert_eq!(duplicate.body["info"][0]["Desc"]["Irn"], json!(irn));
+
+    let got = send(
+        reqwest::Method::GET,
+        &format!("/einv/v1/govt/api/Invoice/irn/{irn}"),
+        None,
+    )
+    .await;
+    assert_eq!(got.body["Success"], "Y", "{:?}", got.body);
+    assert_eq!(got.body["Irn"], json!(irn));
+    assert!(got.body["SignedInvoice"].is_string());
+
+    let cancelled = send(
+        reqwest::Method::POST,
+        "/einv/v1/govt/api/Cancel",
+        Some(json!({"irn": irn, "CnlRsn": "1", "CnlRem": "Duplicate"})),
+    )
+    .await;
+    assert_eq!(cancelled.body["Success"], "Y", "{:?}", cancelled.body);
+    assert_eq!(cancelled.body["Irn"], json!(irn));
+    assert!(cancelled.body["CancelDate"].is_string());
+    let got = send(
+        reqwest::Method::GET,
+        &format!("/einv/v1/govt/api/Invoice/irn/{irn}"),
+        None,
+    )
+    .await;
+    assert_eq!(got.body["Status"], "CNL", "{:?}", got.body);
+    let c = w.counters().await;
+    assert_eq!(c["irns_generated"], 1, "{c}");
+}
+on_both_backends!(the_government_compatible_api, government_compatible);

@@ -57,7 +57,7 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// A reason code as clients send it: `"1"` or `1`.
-fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     match Value::deserialize(d)? {
         Value::String(text) => Ok(text),
         Value::Number(n) => Ok(n.to_string()),
@@ -186,7 +186,7 @@ struct Echo {
     transaction_metadata: Option<Value>,
 }
 
-fn govt_response(outcome: &Outcome) -> Value {
+pub(super) fn govt_response(outcome: &Outcome) -> Value {
     let field = |k: &str| {
         outcome
             .data
@@ -251,7 +251,7 @@ fn result(outcome: Outcome, owner_id: OwnerId, gstin: &str, echo: Echo) -> Docum
 
 /// An IRN is 64 hexadecimal characters (the SHA-256 of the document's identity); anything else
 /// is refused here, before it can reach a URL.
-fn check_irn(irn: &str, field: &str) -> Result<(), ApiError> {
+pub(super) fn check_irn(irn: &str, field: &str) -> Result<(), ApiError> {
     if irp_protocol::irn::is_irn(irn.trim()) {
         Ok(())
     } else {
@@ -328,7 +328,7 @@ pub async fn generate(
 /// Runs IRP work on its own task: once a document is sent to the IRP, neither a client that
 /// hangs up nor the request timeout may cancel the work between the IRP's answer and the
 /// record of it.
-async fn run_to_completion<T: Send + 'static>(
+pub(super) async fn run_to_completion<T: Send + 'static>(
     work: impl std::future::Future<Output = T> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::spawn(work)

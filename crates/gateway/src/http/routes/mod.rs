@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource.
 
 pub mod einvoice;
+pub mod govt;
 pub mod health;
 pub mod nic_credentials;
 pub mod owners;
