@@ -179,7 +179,7 @@ async fn no_secret_reaches_files_logs_responses_or_the_openapi_document() {
     .await;
     seen.record(
         api(reqwest::Method::POST, "/v2/nic_credentials/bulk")
-            .json(&json!({"credentials": [store, {"gstin": gstin, "username": "x", "password": nic_password}], "verify": true}))
+            .json(&json!({"credentials": [store, {"gstin": gstin, "username": "x ", "password": nic_password}], "verify": true}))
             .send()
             .await
             .unwrap(),
