@@ -248,44 +248,41 @@ pub async fn resolve(
     owner_id: Option<OwnerId>,
     gstin: &str,
 ) -> Result<OwnerId, ServiceError> {
-    if let Some(owner_id) = owner_id {
-        return match find_owner(state, actor.account_id, owner_id).await? {
-            Some(owner) => Ok(owner.id),
-            None => Err(ServiceError::NotFound(FieldError::new(
-                "owner_not_found",
-                "no owner with this owner_id in your account",
-                "owner_id",
-            ))),
-        };
-    }
-    let gstin = gstin.trim().to_ascii_uppercase();
-    match pick(state, actor, &gstin).await? {
-        Pick::One(owner) => Ok(owner),
-        Pick::None => Err(ServiceError::NotFound(FieldError::new(
+    let Some(owner_id) = owner_id else {
+        return resolve_gstin(state, actor, gstin, false).await;
+    };
+    match find_owner(state, actor.account_id, owner_id).await? {
+        Some(owner) => Ok(owner.id),
+        None => Err(ServiceError::NotFound(FieldError::new(
             "owner_not_found",
-            format!("no owner in your account has GSTIN {gstin} or credentials for it; store NIC credentials for it first, or send the owner_id header"),
+            "no owner with this owner_id in your account",
             "owner_id",
         ))),
-        Pick::Ambiguous(error) => Err(error),
     }
 }
 
-/// Like [`resolve`] for storing credentials: without a candidate, the account gets a GSTIN
-/// owner for the GSTIN (as ClearTax creates the business when credentials are first stored).
+/// The owner credentials stored without `owner_id` go to: as [`resolve`] finds it, and
+/// without a candidate, a new GSTIN owner of the account (as ClearTax creates the business
+/// when its credentials are first stored).
 pub async fn resolve_or_create(
     state: &AppState,
     actor: Actor,
-    owner_id: Option<OwnerId>,
     gstin: &str,
 ) -> Result<OwnerId, ServiceError> {
-    if let Some(owner_id) = owner_id {
-        return Ok(owner_id);
-    }
+    resolve_gstin(state, actor, gstin, true).await
+}
+
+async fn resolve_gstin(
+    state: &AppState,
+    actor: Actor,
+    gstin: &str,
+    create: bool,
+) -> Result<OwnerId, ServiceError> {
     let gstin = gstin.trim().to_ascii_uppercase();
     match pick(state, actor, &gstin).await? {
         Pick::One(owner) => Ok(owner),
         Pick::Ambiguous(error) => Err(error),
-        Pick::None => {
+        Pick::None if create => {
             let created = create_owner(
                 state,
                 actor,
@@ -298,6 +295,11 @@ pub async fn resolve_or_create(
             .await?;
             Ok(created.id)
         }
+        Pick::None => Err(ServiceError::NotFound(FieldError::new(
+            "owner_not_found",
+            format!("no owner in your account has GSTIN {gstin} or credentials for it; store NIC credentials for it first, or send the owner_id header"),
+            "owner_id",
+        ))),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, OwnerIdHeader};
 use crate::ids::OwnerId;
 use crate::service::einvoice::{self, DocumentStatus, Outcome};
-use crate::service::owners;
+use crate::service::{owners, Actor};
 use crate::state::AppState;
 
 /// One document to register. Keys ClearTax documents besides these (e.g. `group_id`) are
@@ -94,6 +94,41 @@ pub struct CancelItem {
     /// Remark, up to 100 characters.
     #[serde(rename = "CnlRem", alias = "cnlrem", alias = "Cnlrem", default)]
     pub cnl_rem: String,
+}
+
+impl CancelItem {
+    /// Cancels this IRN for the owner.
+    pub(super) async fn cancel(
+        &self,
+        state: &AppState,
+        actor: Actor,
+        owner_id: OwnerId,
+        gstin: &str,
+    ) -> Outcome {
+        einvoice::cancel(
+            state,
+            actor,
+            owner_id,
+            gstin,
+            &self.irn,
+            &self.cnl_rsn,
+            &self.cnl_rem,
+        )
+        .await
+    }
+}
+
+/// What every call that may reach the IRP checks first: the breaker, the caller's budget of
+/// failed IRP logins for the GSTIN, and the owner the call is for.
+pub(super) async fn before_irp_call(
+    state: &AppState,
+    actor: Actor,
+    owner: Option<OwnerId>,
+    gstin: &str,
+) -> ApiResult<OwnerId> {
+    einvoice::check_breaker(state)?;
+    einvoice::check_auth_budget(state, actor, gstin)?;
+    Ok(owners::resolve(state, actor, owner, gstin).await?)
 }
 
 /// `?irn=a&irn=b` or `?irn=a,b`: 1 to 10 IRNs.
@@ -359,22 +394,11 @@ pub async fn cancel(
     for (i, item) in items.iter().enumerate() {
         check_irn(&item.irn, &format!("[{i}].irn"))?;
     }
-    einvoice::check_breaker(&state)?;
-    einvoice::check_auth_budget(&state, actor, &gstin)?;
-    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
+    let owner_id = before_irp_call(&state, actor, owner.0, &gstin).await?;
     run_to_completion(async move {
         let mut results = Vec::with_capacity(items.len());
         for item in items {
-            let outcome = einvoice::cancel(
-                &state,
-                actor,
-                owner_id,
-                &gstin,
-                &item.irn,
-                &item.cnl_rsn,
-                &item.cnl_rem,
-            )
-            .await;
+            let outcome = item.cancel(&state, actor, owner_id, &gstin).await;
             results.push(result(outcome, owner_id, &gstin, Echo::default()));
         }
         results

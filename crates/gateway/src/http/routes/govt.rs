@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::Value;
 
-use super::einvoice::{check_irn, govt_response, run_to_completion, CancelItem};
+use super::einvoice::{before_irp_call, check_irn, govt_response, run_to_completion, CancelItem};
 use crate::http::access::Caller;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, GstinHeader, OwnerIdHeader};
@@ -35,9 +35,7 @@ pub async fn generate(
     GstinHeader(gstin): GstinHeader,
     ApiJson(document): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    einvoice::check_breaker(&state)?;
-    einvoice::check_auth_budget(&state, actor, &gstin)?;
-    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
+    let owner_id = before_irp_call(&state, actor, owner.0, &gstin).await?;
     run_to_completion(async move {
         let outcome = einvoice::generate(&state, actor, owner_id, &gstin, document, false).await;
         govt_response(&outcome)
@@ -67,20 +65,9 @@ pub async fn cancel(
     ApiJson(item): ApiJson<CancelItem>,
 ) -> ApiResult<Json<Value>> {
     check_irn(&item.irn, "irn")?;
-    einvoice::check_breaker(&state)?;
-    einvoice::check_auth_budget(&state, actor, &gstin)?;
-    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
+    let owner_id = before_irp_call(&state, actor, owner.0, &gstin).await?;
     run_to_completion(async move {
-        let outcome = einvoice::cancel(
-            &state,
-            actor,
-            owner_id,
-            &gstin,
-            &item.irn,
-            &item.cnl_rsn,
-            &item.cnl_rem,
-        )
-        .await;
+        let outcome = item.cancel(&state, actor, owner_id, &gstin).await;
         govt_response(&outcome)
     })
     .await

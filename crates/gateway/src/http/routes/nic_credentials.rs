@@ -180,7 +180,7 @@ pub async fn store_nic_credentials(
         None => {
             // Every problem of the body at once, before an owner is found or made for it.
             credentials::validate(&state, &request)?;
-            owners::resolve_or_create(&state, actor.0, None, &gstin).await?
+            owners::resolve_or_create(&state, actor.0, &gstin).await?
         }
     };
     credentials::store(&state, actor.0, owner_id, request, request_id.0).await?;
