@@ -87,6 +87,11 @@ async fn document_status_values(db: Db) {
     // Get: generated, then cancelled; an IRN nobody knows fails.
     let (_, got) = get(&w, 0, &format!("irn={irn}")).await;
     assert_eq!(first(&got)["document_status"], "IRN_GENERATED", "{got}");
+    assert_eq!(
+        first(&got)["transaction"]["DocDtls"]["No"],
+        "CT/0001",
+        "{got}"
+    );
     let cancelled = w.cancel(0, &irn).await;
     assert_eq!(cancelled["document_status"], "IRN_CANCELLED", "{cancelled}");
     let (_, got) = get(&w, 0, &format!("irn={irn}")).await;
@@ -351,6 +356,12 @@ async fn documented_keys(db: Db) {
         assert!(without.get(key).is_some(), "{key} missing: {without}");
     }
     assert!(without["govt_response"].get("info").is_some());
+    // The registered document, as the IRP signed it.
+    assert_eq!(
+        without["transaction"]["DocDtls"]["No"], "CT/0502",
+        "{without}"
+    );
+    assert_eq!(without["transaction"]["SellerDtls"]["Gstin"], s);
     assert_eq!(with_keys["transaction_id"], "ERP-42");
     assert_eq!(with_keys["transaction_metadata"]["source"], "erp");
     assert_eq!(with_keys["owner_id"], w.owners[0].to_string());

@@ -204,6 +204,10 @@ pub struct DocumentResult {
     /// The IRP's answer in ClearTax's shape.
     #[schema(value_type = Object)]
     pub govt_response: Value,
+    /// The document as the IRP registered it (the data of the signed invoice, which the
+    /// gateway verified against the IRP's certificate), else null.
+    #[schema(value_type = Option<Object>)]
+    pub transaction: Option<Value>,
     /// As sent, else null.
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Value>,
@@ -269,7 +273,12 @@ fn result(outcome: Outcome, owner_id: OwnerId, gstin: &str, echo: Echo) -> Docum
         Value::Null => None,
         details => Some(json!({ "errors": details })),
     };
+    let transaction = govt_response["SignedInvoice"]
+        .as_str()
+        .and_then(|jwt| irp_protocol::jwt::decode(jwt).ok())
+        .map(|signed| signed.data);
     DocumentResult {
+        transaction,
         owner_id: owner_id.uuid(),
         gstin: gstin.to_string(),
         transaction_id: echo.transaction_id,
