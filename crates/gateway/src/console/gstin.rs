@@ -59,7 +59,7 @@ async fn actor_name(
 
 /// The GSTIN owner (or branch) a console page is about, with its GSTIN; otherwise the page
 /// to answer with (not found, or back to Business Settings for a PAN owner).
-async fn gstin_of(
+pub(super) async fn gstin_of(
     state: &AppState,
     session: &ConsoleSession,
     owner_id: OwnerId,
@@ -135,7 +135,7 @@ async fn gstin_page(
     let status_code = record.as_ref().map(|r| r.verify_status);
     let title = format!("GSTIN {gstin}");
     let body = html! {
-        p.breadcrumbs { a href="/console/settings/business" { "Business Settings" } " › " span.mono { (gstin) } }
+        p.breadcrumbs { a href="/console/settings/business" { "Business Settings" } " › " span.mono { (gstin) } " · " a #einvoices-link href={ "/console/settings/business/gstins/" (owner_id) "/einvoices" } { "E-invoices" } }
         @if let Some(notice) = notice { p.notice role="status" { (notice) } }
         form.card #credentials-form method="post" action={ "/console/settings/business/gstins/" (owner_id) "/credentials" } novalidate {
             div.form-head {

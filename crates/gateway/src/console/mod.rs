@@ -4,6 +4,7 @@
 //! maud; it works without JavaScript, and calls the same service functions as the API.
 
 pub mod business;
+pub mod einvoices;
 pub mod errors;
 pub mod gstin;
 pub mod integrations;
@@ -106,6 +107,14 @@ fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
                 Session,
             ),
             get(gstin::show_gstin),
+        ),
+        (
+            page(
+                Method::GET,
+                "/console/settings/business/gstins/{owner_id}/einvoices",
+                Session,
+            ),
+            get(einvoices::list),
         ),
         (
             page(

@@ -181,6 +181,16 @@ pub trait DocumentStore: Send + Sync {
         account_id: AccountId,
         irn: &str,
     ) -> Result<Option<EinvoiceRecord>, StoreError>;
+    /// A page of an owner's e-invoices, newest first: those created before `before` (a
+    /// `(created_at, irn)` cursor from the previous page), optionally of one status.
+    async fn list_einvoices(
+        &self,
+        account_id: AccountId,
+        owner_id: OwnerId,
+        status: Option<EinvoiceStatus>,
+        before: Option<(Timestamp, String)>,
+        limit: i64,
+    ) -> Result<Vec<EinvoiceRecord>, StoreError>;
     /// Marks an e-invoice cancelled.
     async fn mark_einvoice_cancelled(
         &self,

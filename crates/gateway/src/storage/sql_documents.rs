@@ -6,7 +6,13 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Type};
 use uuid::Uuid;
 
 use super::sql::{Dialect, SqlStore};
-use super::{AccountId, DocumentStore, EinvoiceRecord, StoreError, Timestamp};
+use super::{
+    AccountId, DocumentStore, EinvoiceRecord, EinvoiceStatus, OwnerId, StoreError, Timestamp,
+};
+
+const SELECT_EINVOICE: &str = "SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, \
+    doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, \
+    created_at, cancelled_at FROM einvoices";
 
 #[async_trait]
 impl<DB: Dialect> DocumentStore for SqlStore<DB>
@@ -54,12 +60,55 @@ where
         account_id: AccountId,
         irn: &str,
     ) -> Result<Option<EinvoiceRecord>, StoreError> {
-        let row = sqlx::query("SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at FROM einvoices WHERE irn = $1 AND account_id = $2")
-            .bind(irn)
-            .bind(account_id)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(&format!(
+            "{SELECT_EINVOICE} WHERE irn = $1 AND account_id = $2"
+        ))
+        .bind(irn)
+        .bind(account_id)
+        .fetch_optional(&self.reader)
+        .await?;
         Ok(row.as_ref().map(EinvoiceRecord::from_row).transpose()?)
+    }
+
+    async fn list_einvoices(
+        &self,
+        account_id: AccountId,
+        owner_id: OwnerId,
+        status: Option<EinvoiceStatus>,
+        before: Option<(Timestamp, String)>,
+        limit: i64,
+    ) -> Result<Vec<EinvoiceRecord>, StoreError> {
+        // The clauses a page needs, numbered in the order they are bound.
+        let mut sql = format!("{SELECT_EINVOICE} WHERE account_id = $1 AND owner_id = $2");
+        let mut next = 3;
+        if status.is_some() {
+            sql.push_str(&format!(" AND status = ${next}"));
+            next += 1;
+        }
+        if before.is_some() {
+            sql.push_str(&format!(
+                " AND (created_at < ${} OR (created_at = ${} AND irn < ${}))",
+                next,
+                next + 1,
+                next + 2
+            ));
+            next += 3;
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, irn DESC LIMIT ${next}"
+        ));
+        let mut query = sqlx::query(&sql).bind(account_id).bind(owner_id);
+        if let Some(status) = status {
+            query = query.bind(status.as_str());
+        }
+        if let Some((at, irn)) = before {
+            query = query.bind(at).bind(at).bind(irn);
+        }
+        let rows = query.bind(limit).fetch_all(&self.reader).await?;
+        Ok(rows
+            .iter()
+            .map(EinvoiceRecord::from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     async fn mark_einvoice_cancelled(

@@ -443,3 +443,108 @@ async fn production_cookies(db: Db) {
         .any(|c| c.starts_with("einvoice_session=") && c.contains("; Secure")));
 }
 on_both_backends!(production_session_cookies_are_secure, production_cookies);
+
+/// Settings → Business Settings → a GSTIN → E-invoices: the GSTIN's documents newest first,
+/// filtered by status and paged; another account's GSTIN is not found.
+async fn einvoice_list(db: Db) {
+    use crate::einvoice::{invoice, world, SELLERS};
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    // A console user of the sandbox account, which the world's e-invoices belong to.
+    gateway::service::auth::create_user(
+        &w.app.state,
+        EMAIL,
+        &SecretString::from(PASSWORD.to_string()),
+        Some(gateway::state::SANDBOX_ACCOUNT_ID),
+    )
+    .await
+    .unwrap();
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let mut irns = Vec::new();
+    for n in 1..=3 {
+        let r = w.one(0, invoice(s, b, &format!("LIST/{n}"), 100.0)).await;
+        irns.push(r["govt_response"]["Irn"].as_str().unwrap().to_string());
+    }
+    w.cancel(0, &irns[0]).await;
+    let mut console = Console::new(&w.app);
+    assert_eq!(console.log_in(PASSWORD).await.status, 303);
+    let base = format!("/console/settings/business/gstins/{}", w.owners[0]);
+    let gstin_page = console.get(&base).await;
+    assert!(gstin_page.body.contains(&format!("{base}/einvoices")));
+
+    let list = console.get(&format!("{base}/einvoices")).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let order: Vec<usize> = irns
+        .iter()
+        .map(|irn| {
+            list.body
+                .find(&format!("data-irn=\"{irn}\""))
+                .expect("listed")
+        })
+        .collect();
+    assert!(order[2] < order[1] && order[1] < order[0], "newest first");
+    assert!(list.body.contains("LIST/3") && list.body.contains("Cancelled"));
+
+    let cancelled = console.get(&format!("{base}/einvoices?status=CNL")).await;
+    assert!(cancelled.body.contains(&irns[0]) && !cancelled.body.contains(&irns[1]));
+    let active = console.get(&format!("{base}/einvoices?status=ACT")).await;
+    assert!(!active.body.contains(&format!("data-irn=\"{}\"", irns[0])));
+    assert!(active.body.contains(&irns[2]));
+
+    // The next page starts after the cursor of the last row shown.
+    let newest = w
+        .app
+        .state
+        .store
+        .get_einvoice(gateway::state::SANDBOX_ACCOUNT_ID, &irns[2])
+        .await
+        .unwrap()
+        .unwrap();
+    let older = console
+        .get(&format!(
+            "{base}/einvoices?before={}.{}",
+            newest.created_at.millis(),
+            irns[2]
+        ))
+        .await;
+    assert_eq!(older.status, 200, "{}", older.body);
+    assert!(!older.body.contains(&format!("data-irn=\"{}\"", irns[2])));
+    assert!(older.body.contains(&format!("data-irn=\"{}\"", irns[1])));
+    assert!(older.body.contains(&format!("data-irn=\"{}\"", irns[0])));
+    let page = w
+        .app
+        .state
+        .store
+        .list_einvoices(
+            gateway::state::SANDBOX_ACCOUNT_ID,
+            gateway::ids::OwnerId(w.owners[0]),
+            Some(gateway::storage::EinvoiceStatus::Active),
+            Some((newest.created_at, irns[2].clone())),
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].irn, irns[1]);
+    let broken = console
+        .get(&format!("{base}/einvoices?before=nonsense"))
+        .await;
+    assert_eq!(broken.status, 400);
+    // Another seller's GSTIN page lists nothing of this one.
+    let other = console
+        .get(&format!(
+            "/console/settings/business/gstins/{}/einvoices",
+            w.owners[1]
+        ))
+        .await;
+    assert!(other.body.contains("No e-invoices"), "{}", other.body);
+    let unknown = console
+        .get(&format!(
+            "/console/settings/business/gstins/{}/einvoices",
+            Uuid::new_v4()
+        ))
+        .await;
+    assert_eq!(unknown.status, 404);
+}
+on_both_backends!(a_gstins_einvoices_are_listed, einvoice_list);
