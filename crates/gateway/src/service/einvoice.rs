@@ -185,6 +185,7 @@ pub async fn generate(
             data: None,
             errors: Vec::new(),
             info: Vec::new(),
+            document: None,
         };
     }
     let Ok(irp) = irp(state) else {
@@ -211,13 +212,14 @@ pub async fn generate(
     };
     match generate_at_irp(state, irp, &creds, &doc).await {
         Ok(data) => match verified_invoice(irp, &data) {
-            Ok(_) => {
+            Ok(registered) => {
                 record(state, actor, owner_id, &seller, &doc, &data).await;
                 Outcome {
                     document_status: DocumentStatus::IrnGenerated,
                     data: Some(Box::new(data)),
                     errors: Vec::new(),
                     info: Vec::new(),
+                    document: Some(Box::new(registered)),
                 }
             }
             Err(e) => Outcome::failed(DocumentStatus::NotCreated, vec![e]),
@@ -362,6 +364,7 @@ pub async fn cancel(
                 data: Some(Box::new(data)),
                 errors: Vec::new(),
                 info: Vec::new(),
+                document: None,
             }
         }
         Err(CallFailure::Session(outcome)) => outcome,
@@ -411,16 +414,27 @@ pub async fn get(
             json!({"AckNo": r.ack_no, "AckDt": r.ack_dt, "Irn": r.irn, "SignedInvoice": r.signed_invoice, "SignedQRCode": r.signed_qr_code, "Status": r.status.as_str()})
         })
     };
-    let found = |data: Value| Outcome {
+    let found = |data: Value, registered: Option<Value>| Outcome {
         document_status: status_in(&data),
         data: Some(Box::new(data)),
         errors: Vec::new(),
         info: Vec::new(),
+        document: registered.map(Box::new),
+    };
+    // A retained signed invoice was verified when it was recorded.
+    let retained_document = |data: &Value| {
+        data.get("SignedInvoice")
+            .and_then(Value::as_str)
+            .and_then(|jwt| irp_protocol::jwt::decode(jwt).ok())
+            .map(|signed| signed.data)
     };
     let missing = DocumentStatus::IrnGenerationFailed;
     let Ok(irp) = irp(state) else {
         return match from_retention(&retained) {
-            Some(data) => found(data),
+            Some(data) => {
+                let registered = retained_document(&data);
+                found(data, registered)
+            }
             None => Outcome::failed(
                 missing,
                 vec![OutcomeError::platform(
@@ -442,13 +456,16 @@ pub async fn get(
     .await;
     match result {
         Ok(data) => match verified_invoice(irp, &data) {
-            Ok(_) => found(data),
+            Ok(registered) => found(data, Some(registered)),
             Err(e) => Outcome::failed(missing, vec![e]),
         },
         Err(CallFailure::Session(outcome)) => outcome,
         Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => match from_retention(&retained)
         {
-            Some(data) => found(data),
+            Some(data) => {
+                let registered = retained_document(&data);
+                found(data, registered)
+            }
             None => Outcome::failed(missing, OutcomeError::govt(&e)),
         },
     }

@@ -107,6 +107,8 @@ pub struct Outcome {
     pub errors: Vec<OutcomeError>,
     /// NIC's `InfoDtls` entries (`{InfCd, Desc}`), e.g. DUPIRN with the existing IRN.
     pub info: Vec<Value>,
+    /// The document as the IRP registered it (the data of the verified signed invoice).
+    pub document: Option<Box<Value>>,
 }
 
 impl Outcome {
@@ -117,6 +119,7 @@ impl Outcome {
             data: None,
             errors,
             info: Vec::new(),
+            document: None,
         }
     }
 }

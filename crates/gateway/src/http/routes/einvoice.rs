@@ -273,12 +273,8 @@ fn result(outcome: Outcome, owner_id: OwnerId, gstin: &str, echo: Echo) -> Docum
         Value::Null => None,
         details => Some(json!({ "errors": details })),
     };
-    let transaction = govt_response["SignedInvoice"]
-        .as_str()
-        .and_then(|jwt| irp_protocol::jwt::decode(jwt).ok())
-        .map(|signed| signed.data);
     DocumentResult {
-        transaction,
+        transaction: outcome.document.map(|document| *document),
         owner_id: owner_id.uuid(),
         gstin: gstin.to_string(),
         transaction_id: echo.transaction_id,
