@@ -449,6 +449,73 @@ async fn without_owner_id(db: Db) {
         )
         .await;
     assert_eq!(first(&chosen.body)["document_status"], "IRN_GENERATED");
+    // Another account naming the same GSTIN finds none of this account's owners.
+    let other = gateway::service::auth::create_user(
+        &w.app.state,
+        "other-tenant@example.com",
+        &secrecy::SecretString::from("other tenant password".to_string()),
+        None,
+    )
+    .await
+    .unwrap();
+    let other_token =
+        gateway::service::auth::issue_token(&w.app.state, other.account_id, None, "erp")
+            .await
+            .unwrap();
+    let before = w.counters().await["irns_generated"].clone();
+    for (method, path, body) in [
+        (
+            reqwest::Method::PUT,
+            "/einv/v2/eInvoice/generate".to_string(),
+            Some(json!([{"transaction": invoice(s, b, "CT/0604", 100.0)}])),
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/einv/v2/eInvoice/get?irn={irn}"),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            "/einv/v1/govt/api/Cancel".to_string(),
+            Some(json!({"irn": irn, "CnlRsn": "1", "CnlRem": "x"})),
+        ),
+    ] {
+        let mut request = call(method, &path).header(
+            "X-Cleartax-Auth-Token",
+            secrecy::ExposeSecret::expose_secret(&other_token.value),
+        );
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let r = w.app.send(request).await;
+        assert_eq!(r.status, 404, "{path}: {:?}", r.body);
+        assert_eq!(r.error_codes(), ["owner_not_found"], "{path}");
+        assert!(
+            !r.body.to_string().contains(&w.owners[0].to_string()),
+            "{path} leaks the owner"
+        );
+    }
+    assert_eq!(
+        w.counters().await["irns_generated"],
+        before,
+        "nothing reached the IRP"
+    );
+    let mine = w
+        .app
+        .send(
+            call(
+                reqwest::Method::GET,
+                &format!("/einv/v2/eInvoice/get?irn={irn}"),
+            )
+            .header("owner_id", w.owners[0].to_string()),
+        )
+        .await;
+    assert_eq!(
+        first(&mine.body)["document_status"],
+        "IRN_GENERATED",
+        "still active"
+    );
+
     // A GSTIN the account has nothing for.
     let unknown = w
         .app
