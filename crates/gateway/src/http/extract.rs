@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use crate::ids::OwnerId;
+use crate::service::owners::OwnerChoice;
 use crate::state::AppState;
 
 /// A JSON body that must be `application/json`, within the size limit, well-formed, and
@@ -209,34 +210,58 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The `owner_id` header: a UUID when sent. ClearTax's current API does not send it (and
-/// nginx drops headers with underscores by default, so `owner-id` is read too); without it the
-/// owner is found from the account and the GSTIN (`service::owners::resolve`).
-pub struct OwnerIdHeader(pub Option<OwnerId>);
+/// The `owner_id` and `branch` headers. `owner_id` is a UUID when sent. ClearTax's current API
+/// does not send it (and nginx drops headers with underscores by default, so `owner-id` is read
+/// too); without it the owner is found from the account, the GSTIN and the optional `branch`
+/// (`service::owners::resolve`).
+pub struct OwnerHeaders(pub OwnerChoice);
 
-impl<S: Send + Sync> FromRequestParts<S> for OwnerIdHeader {
+impl<S: Send + Sync> FromRequestParts<S> for OwnerHeaders {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts
+        let owner_id = match parts
             .headers
             .get("owner_id")
             .or_else(|| parts.headers.get("owner-id"))
-        else {
-            return Ok(OwnerIdHeader(None));
+        {
+            None => None,
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .ok()
+                    .and_then(|v| Uuid::parse_str(v.trim()).ok())
+                    .map(OwnerId)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "invalid_header",
+                            "the owner_id header must be a UUID",
+                            Some("owner_id"),
+                        )
+                    })?,
+            ),
         };
-        value
-            .to_str()
-            .ok()
-            .and_then(|v| Uuid::parse_str(v.trim()).ok())
-            .map(|id| OwnerIdHeader(Some(OwnerId(id))))
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_header",
-                    "the owner_id header must be a UUID",
-                    Some("owner_id"),
-                )
-            })
+        let branch = match parts.headers.get("branch") {
+            None => None,
+            Some(value) => {
+                let text = value.to_str().map(str::trim).map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_header",
+                        "the branch header must be visible ASCII text",
+                        Some("branch"),
+                    )
+                })?;
+                if text.chars().count() > 200 {
+                    return Err(ApiError::bad_request(
+                        "invalid_header",
+                        "the branch header has at most 200 characters",
+                        Some("branch"),
+                    ));
+                }
+                (!text.is_empty()).then(|| text.to_string())
+            }
+        };
+        Ok(OwnerHeaders(OwnerChoice { owner_id, branch }))
     }
 }
 

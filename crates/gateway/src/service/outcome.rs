@@ -54,6 +54,22 @@ impl DocumentStatus {
     }
 }
 
+/// ClearTax's numeric `error_code` for one of the gateway's own errors, where ClearTax's
+/// catalogue has one (201 NIC credentials missing, 500 seller GSTIN differs from the header,
+/// 301/302 IRP or NIC down). The gateway's stable string stays beside it, in
+/// `gateway_error_code`.
+pub fn cleartax_code(code: &str) -> Option<&'static str> {
+    match code {
+        "NIC_CREDENTIALS_MISSING" => Some("201"),
+        "SELLER_GSTIN_MISMATCH" => Some("500"),
+        // After retries or with the circuit open: the IRP is down.
+        "IRP_UNAVAILABLE" => Some("301"),
+        // One call that reached no IRP answer (transport, TLS, a body that is not NIC's).
+        "IRP_ERROR" => Some("302"),
+        _ => None,
+    }
+}
+
 /// One error in a `govt_response`.
 #[derive(Debug, Clone)]
 pub struct OutcomeError {

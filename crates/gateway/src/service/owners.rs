@@ -237,22 +237,50 @@ pub fn owns_gstin(owner: &OwnerRecord, gstin: &Gstin) -> bool {
     }
 }
 
+/// Which owner a call names: the `owner_id` header, the `branch` header, both or neither.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerChoice {
+    /// The owner's id, when sent.
+    pub owner_id: Option<OwnerId>,
+    /// A branch of the GSTIN, by its name, when sent.
+    pub branch: Option<String>,
+}
+
 /// The owner a call is for. With `owner_id`, that owner, if it is the account's (another
-/// account's owner reads as no owner). Without it, as ClearTax's API finds it from the token's
-/// account and the `gstin` header: the account's GSTIN owner of that GSTIN, else the one owner
-/// with credentials for it; more than one candidate is refused with their kinds, so the caller
-/// knows to send `owner_id`.
+/// account's owner reads as no owner); a `branch` sent with it must be that owner's name.
+/// With only `branch`, the account's branch of that name under the GSTIN. With neither, as
+/// ClearTax's API finds it from the token's account and the `gstin` header: the account's
+/// GSTIN owner of that GSTIN, else the one owner with credentials for it; more than one
+/// candidate is refused with their kinds, so the caller knows to send `owner_id`.
 pub async fn resolve(
     state: &AppState,
     actor: Actor,
-    owner_id: Option<OwnerId>,
+    choice: &OwnerChoice,
     gstin: &str,
 ) -> Result<OwnerId, ServiceError> {
-    let Some(owner_id) = owner_id else {
-        return resolve_gstin(state, actor, gstin, false).await;
+    let branch = choice.branch.as_deref();
+    let Some(owner_id) = choice.owner_id else {
+        return match branch {
+            Some(branch) => find_branch(state, actor, gstin, branch)
+                .await?
+                .ok_or_else(|| branch_not_found(gstin, branch)),
+            None => resolve_gstin(state, actor, gstin, false).await,
+        };
     };
     match find_owner(state, actor.account_id, owner_id).await? {
-        Some(owner) => Ok(owner.id),
+        Some(owner) => match branch {
+            Some(branch) if !owner.name.trim().eq_ignore_ascii_case(branch) => {
+                Err(ServiceError::Invalid(vec![FieldError::new(
+                    "branch_mismatch",
+                    format!(
+                        "the branch header {branch:?} is not the name of owner {owner_id} ({:?})",
+                        owner.name
+                    ),
+                    "branch",
+                )]))
+            }
+            _ => Ok(owner.id),
+        },
         None => Err(ServiceError::NotFound(FieldError::new(
             "owner_not_found",
             "no owner with this owner_id in your account",
@@ -263,13 +291,59 @@ pub async fn resolve(
 
 /// The owner credentials stored without `owner_id` go to: as [`resolve`] finds it, and
 /// without a candidate, a new GSTIN owner of the account (as ClearTax creates the business
-/// when its credentials are first stored).
+/// when its credentials are first stored); with a `branch` header, that branch of the GSTIN
+/// owner, made if the account has none of that name.
 pub async fn resolve_or_create(
     state: &AppState,
     actor: Actor,
+    branch: Option<&str>,
     gstin: &str,
 ) -> Result<OwnerId, ServiceError> {
-    resolve_gstin(state, actor, gstin, true).await
+    let Some(branch) = branch else {
+        return resolve_gstin(state, actor, gstin, true).await;
+    };
+    if let Some(found) = find_branch(state, actor, gstin, branch).await? {
+        return Ok(found);
+    }
+    let parent = resolve_gstin(state, actor, gstin, true).await?;
+    let created = create_owner(
+        state,
+        actor,
+        NewOwner {
+            kind: OwnerKind::Branch.as_str().into(),
+            name: Some(branch.to_string()),
+            parent_id: Some(parent),
+            ..NewOwner::default()
+        },
+    )
+    .await?;
+    Ok(created.id)
+}
+
+/// The account's branch of a GSTIN with this name (names compare without case).
+async fn find_branch(
+    state: &AppState,
+    actor: Actor,
+    gstin: &str,
+    branch: &str,
+) -> Result<Option<OwnerId>, ServiceError> {
+    let gstin = gstin.trim().to_ascii_uppercase();
+    let candidates = state
+        .store
+        .owners_for_gstin(actor.account_id, &gstin)
+        .await?;
+    Ok(candidates
+        .iter()
+        .find(|o| o.kind() == OwnerKind::Branch && o.name.trim().eq_ignore_ascii_case(branch))
+        .map(|o| o.id))
+}
+
+fn branch_not_found(gstin: &str, branch: &str) -> ServiceError {
+    ServiceError::NotFound(FieldError::new(
+        "branch_not_found",
+        format!("your account has no branch named {branch:?} under GSTIN {}; add it as an owner of kind BRANCH, or send the owner_id header", gstin.trim().to_ascii_uppercase()),
+        "branch",
+    ))
 }
 
 async fn resolve_gstin(

@@ -188,6 +188,46 @@ async fn error_shape(db: Db) {
     let other_seller = w.one(0, invoice(SELLERS[1].0, s, "CT/0202", 100.0)).await;
     let errors = platform_errors(&other_seller);
     assert_eq!(errors[0].0, "SellerDtls.Gstin", "{other_seller}");
+    // ClearTax's numeric codes where its catalogue has one, with the stable string beside it:
+    // 500 for a seller that is not the header's GSTIN, 201 for missing NIC credentials.
+    let mismatch = &other_seller["govt_response"]["ErrorDetails"][0];
+    assert_eq!(mismatch["error_code"], "500", "{mismatch}");
+    assert_eq!(mismatch["gateway_error_code"], "SELLER_GSTIN_MISMATCH");
+    let bare = w
+        .app
+        .send(
+            w.app
+                .client
+                .post(w.app.url("/v2/owners"))
+                .json(&json!({"kind": "GSTIN", "gstin": s, "name": "no credentials"})),
+        )
+        .await;
+    assert_eq!(bare.status, 201, "{:?}", bare.body);
+    let no_credentials = first(
+        &w.app
+            .send(
+                w.app
+                    .client
+                    .put(w.app.url("/v2/eInvoice/generate"))
+                    .header("owner_id", bare.body["id"].as_str().unwrap())
+                    .header("gstin", s)
+                    .json(&json!([{"transaction": invoice(s, b, "CT/0204", 100.0)}])),
+            )
+            .await
+            .body,
+    )
+    .clone();
+    assert_eq!(no_credentials["document_status"], "NOT_CREATED");
+    let missing = &no_credentials["govt_response"]["ErrorDetails"][0];
+    assert_eq!(missing["error_code"], "201", "{missing}");
+    assert_eq!(missing["error_source"], "CLEARTAX");
+    assert_eq!(missing["gateway_error_code"], "NIC_CREDENTIALS_MISSING");
+    // Codes without a ClearTax number keep the gateway's string.
+    let mut broken = invoice(s, b, "CT/0205", 100.0);
+    broken["ItemList"][0]["HsnCd"] = json!("12");
+    let refused = w.one(0, broken).await;
+    let first_error = &refused["govt_response"]["ErrorDetails"][0];
+    assert_eq!(first_error["error_code"], first_error["gateway_error_code"]);
 
     let ok = w.one(0, invoice(s, b, "CT/0203", 100.0)).await;
     let irn = ok["govt_response"]["Irn"].as_str().unwrap().to_string();
@@ -530,6 +570,75 @@ async fn without_owner_id(db: Db) {
     assert_eq!(unknown.error_codes(), ["owner_not_found"]);
 }
 on_both_backends!(owner_id_is_optional, without_owner_id);
+
+/// Bullet 7 (in part): the `branch` header names a branch of the GSTIN. A store without
+/// `owner_id` makes the branch under the GSTIN owner; calls with it act for that branch; an
+/// unknown branch is a 404 naming it; a branch that is not the `owner_id`'s name is refused.
+async fn branch_header(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let (s, b) = (SELLERS[0].0, SELLERS[1].0);
+    let stored = w
+        .app
+        .send(
+            w.app
+                .client
+                .post(w.app.url("/einv/v2/nic_credentials/store_nic_credentials"))
+                .header("gstin", s)
+                .header("branch", "Pune Warehouse")
+                .json(&json!({"gstin": s, "username": "apiuser0", "password": "Api@12345"})),
+        )
+        .await;
+    assert_eq!(stored.status, 200, "{:?}", stored.body);
+    let owners = w.app.send(w.app.client.get(w.app.url("/v2/owners"))).await;
+    let branch = owners.body["owners"]
+        .as_array()
+        .or(owners.body.as_array())
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "BRANCH")
+        .cloned()
+        .unwrap_or_else(|| panic!("no branch in {:?}", owners.body));
+    assert_eq!(branch["name"], "Pune Warehouse");
+    assert_eq!(branch["parent_id"], w.owners[0].to_string());
+    let generate = |branch_name: &'static str, doc: &'static str| {
+        w.app
+            .client
+            .put(w.app.url("/einv/v2/eInvoice/generate"))
+            .header("gstin", s)
+            .header("branch", branch_name)
+            .json(&json!([{"transaction": invoice(s, b, doc, 100.0)}]))
+    };
+    let generated = w.app.send(generate("pune warehouse", "CT/0901")).await;
+    assert_eq!(generated.status, 200, "{:?}", generated.body);
+    let result = first(&generated.body);
+    assert_eq!(result["document_status"], "IRN_GENERATED", "{result}");
+    assert_eq!(result["owner_id"], branch["id"], "acts for the branch");
+    let unknown = w.app.send(generate("Nashik", "CT/0902")).await;
+    assert_eq!(unknown.status, 404, "{:?}", unknown.body);
+    assert_eq!(unknown.error_codes(), ["branch_not_found"]);
+    assert!(unknown.body.to_string().contains("Nashik"));
+    let mismatch = w
+        .app
+        .send(generate("Pune Warehouse", "CT/0903").header("owner_id", w.owners[0].to_string()))
+        .await;
+    assert_eq!(mismatch.status, 422, "{:?}", mismatch.body);
+    assert_eq!(mismatch.error_codes(), ["branch_mismatch"]);
+    // Without the header, the GSTIN owner is still the one chosen.
+    let plain = w
+        .app
+        .send(
+            w.app
+                .client
+                .put(w.app.url("/einv/v2/eInvoice/generate"))
+                .header("gstin", s)
+                .json(&json!([{"transaction": invoice(s, b, "CT/0904", 100.0)}])),
+        )
+        .await;
+    assert_eq!(first(&plain.body)["owner_id"], w.owners[0].to_string());
+}
+on_both_backends!(branch_header_names_a_branch, branch_header);
 
 /// Bullet 7 (in part): a `gstin` header that disagrees with the body is refused, naming both.
 async fn gstin_header_must_agree(db: Db) {

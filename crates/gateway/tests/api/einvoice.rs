@@ -247,10 +247,10 @@ async fn happy_path(db: Db) {
         .iter()
         .all(|e| e["error_source"] == "CLEARTAX"));
     let other_seller = w.one(0, invoice(SELLERS[1].0, b, "GW/0004", 10.0)).await;
-    assert_eq!(
-        other_seller["govt_response"]["ErrorDetails"][0]["error_code"],
-        "SELLER_GSTIN_MISMATCH"
-    );
+    // ClearTax's number for a seller that is not the header's GSTIN, and the stable string.
+    let mismatch = &other_seller["govt_response"]["ErrorDetails"][0];
+    assert_eq!(mismatch["error_code"], "500", "{mismatch}");
+    assert_eq!(mismatch["gateway_error_code"], "SELLER_GSTIN_MISMATCH");
     let c = w.counters().await;
     assert_eq!(c["irns_generated"], 1, "{c}");
     assert_eq!(
@@ -357,13 +357,18 @@ async fn fault_matrix(db: Db) {
         .await;
     let down = w.one(5, invoice(s, b, "F/6", 100.0)).await;
     assert_eq!(down["document_status"], "NOT_CREATED");
-    let codes: Vec<&str> = down["govt_response"]["ErrorDetails"]
+    let codes: Vec<(&str, &str)> = down["govt_response"]["ErrorDetails"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["error_code"].as_str().unwrap())
+        .map(|e| {
+            (
+                e["error_code"].as_str().unwrap(),
+                e["gateway_error_code"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
-    assert!(codes.contains(&"IRP_UNAVAILABLE"), "{codes:?}");
+    assert!(codes.contains(&("301", "IRP_UNAVAILABLE")), "{codes:?}");
     let mut fast = None;
     for _ in 0..5 {
         let (status, body, retry_after) = w

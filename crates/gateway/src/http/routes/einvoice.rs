@@ -9,9 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, OwnerIdHeader};
+use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, OwnerHeaders};
 use crate::ids::OwnerId;
 use crate::service::einvoice::{self, DocumentStatus, Outcome};
+use crate::service::outcome::{cleartax_code, ErrorSource};
+use crate::service::owners::OwnerChoice;
 use crate::service::{owners, Actor};
 use crate::state::AppState;
 
@@ -65,7 +67,7 @@ pub(super) fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result
     }
 }
 
-/// The headers every e-invoice call sends (read by `OwnerIdHeader` and `GstinHeader`; this
+/// The headers every e-invoice call sends (read by `OwnerHeaders` and `GstinHeader`; this
 /// describes them once for the OpenAPI document).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
@@ -75,6 +77,8 @@ pub struct DocumentHeaders {
     gstin: String,
     /// UUID of the owner; without it, the account's owner of the GSTIN.
     owner_id: Option<uuid::Uuid>,
+    /// A branch of the GSTIN by name (an owner of kind BRANCH); with `owner_id`, its name.
+    branch: Option<String>,
 }
 
 /// One IRN to cancel.
@@ -123,7 +127,7 @@ impl CancelItem {
 pub(super) async fn before_irp_call(
     state: &AppState,
     actor: Actor,
-    owner: Option<OwnerId>,
+    owner: &OwnerChoice,
     gstin: &str,
 ) -> ApiResult<OwnerId> {
     einvoice::check_breaker(state)?;
@@ -238,9 +242,20 @@ pub(super) fn govt_response(outcome: &Outcome) -> Value {
         .errors
         .iter()
         .map(|e| {
-            let mut error = json!({"error_code": e.code, "error_message": e.message, "error_source": e.source.as_str()});
-            if let (Some(detail), Value::Object(fields)) = (&e.detail, &mut error) {
-                fields.insert("error_detail".into(), json!(detail));
+            // The platform's own codes: ClearTax's number where its catalogue has one, and
+            // the gateway's stable string beside it.
+            let code = match e.source {
+                ErrorSource::Platform => cleartax_code(&e.code).unwrap_or(&e.code),
+                ErrorSource::Govt => &e.code,
+            };
+            let mut error = json!({"error_code": code, "error_message": e.message, "error_source": e.source.as_str()});
+            if let Value::Object(fields) = &mut error {
+                if e.source == ErrorSource::Platform {
+                    fields.insert("gateway_error_code".into(), json!(e.code));
+                }
+                if let Some(detail) = &e.detail {
+                    fields.insert("error_detail".into(), json!(detail));
+                }
             }
             error
         })
@@ -334,7 +349,7 @@ fn batch_size(n: usize) -> Result<(), ApiError> {
 pub async fn generate(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    owner: OwnerIdHeader,
+    owner: OwnerHeaders,
     GstinHeader(gstin): GstinHeader,
     ApiQuery(query): ApiQuery<DryRun>,
     ApiJson(items): ApiJson<Vec<GenerateItem>>,
@@ -345,7 +360,7 @@ pub async fn generate(
         einvoice::check_breaker(&state)?;
         einvoice::check_auth_budget(&state, actor, &gstin)?;
     }
-    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
+    let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
     run_to_completion(async move {
         let mut results = Vec::with_capacity(items.len());
         for item in items {
@@ -391,7 +406,7 @@ pub(super) async fn run_to_completion<T: Send + 'static>(
 pub async fn cancel(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    owner: OwnerIdHeader,
+    owner: OwnerHeaders,
     GstinHeader(gstin): GstinHeader,
     ApiJson(items): ApiJson<Vec<CancelItem>>,
 ) -> ApiResult<Json<Vec<DocumentResult>>> {
@@ -399,7 +414,7 @@ pub async fn cancel(
     for (i, item) in items.iter().enumerate() {
         check_irn(&item.irn, &format!("[{i}].irn"))?;
     }
-    let owner_id = before_irp_call(&state, actor, owner.0, &gstin).await?;
+    let owner_id = before_irp_call(&state, actor, &owner.0, &gstin).await?;
     run_to_completion(async move {
         let mut results = Vec::with_capacity(items.len());
         for item in items {
@@ -429,13 +444,13 @@ pub async fn cancel(
 pub async fn get(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    owner: OwnerIdHeader,
+    owner: OwnerHeaders,
     GstinHeader(gstin): GstinHeader,
     uri: axum::http::Uri,
 ) -> ApiResult<Json<Vec<DocumentResult>>> {
     let irns = irns_of(uri.query())?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
-    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
+    let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
     let mut results = Vec::with_capacity(irns.len());
     for irn in &irns {
         let outcome = einvoice::get(&state, actor, owner_id, &gstin, irn).await;

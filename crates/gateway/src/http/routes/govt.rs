@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::einvoice::{before_irp_call, check_irn, govt_response, run_to_completion, CancelItem};
 use crate::http::access::Caller;
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, GstinHeader, OwnerIdHeader};
+use crate::http::extract::{ApiJson, GstinHeader, OwnerHeaders};
 use crate::service::{einvoice, owners};
 use crate::state::AppState;
 
@@ -31,11 +31,11 @@ use crate::state::AppState;
 pub async fn generate(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    owner: OwnerIdHeader,
+    owner: OwnerHeaders,
     GstinHeader(gstin): GstinHeader,
     ApiJson(document): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let owner_id = before_irp_call(&state, actor, owner.0, &gstin).await?;
+    let owner_id = before_irp_call(&state, actor, &owner.0, &gstin).await?;
     run_to_completion(async move {
         let outcome = einvoice::generate(&state, actor, owner_id, &gstin, document, false).await;
         govt_response(&outcome)
@@ -60,12 +60,12 @@ pub async fn generate(
 pub async fn cancel(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    owner: OwnerIdHeader,
+    owner: OwnerHeaders,
     GstinHeader(gstin): GstinHeader,
     ApiJson(item): ApiJson<CancelItem>,
 ) -> ApiResult<Json<Value>> {
     check_irn(&item.irn, "irn")?;
-    let owner_id = before_irp_call(&state, actor, owner.0, &gstin).await?;
+    let owner_id = before_irp_call(&state, actor, &owner.0, &gstin).await?;
     run_to_completion(async move {
         let outcome = item.cancel(&state, actor, owner_id, &gstin).await;
         govt_response(&outcome)
@@ -92,13 +92,13 @@ pub async fn cancel(
 pub async fn get(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    owner: OwnerIdHeader,
+    owner: OwnerHeaders,
     GstinHeader(gstin): GstinHeader,
     Path(irn): Path<String>,
 ) -> ApiResult<Json<Value>> {
     check_irn(&irn, "irn")?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
-    let owner_id = owners::resolve(&state, actor, owner.0, &gstin).await?;
+    let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
     let outcome = einvoice::get(&state, actor, owner_id, &gstin, &irn).await;
     Ok(Json(govt_response(&outcome)))
 }

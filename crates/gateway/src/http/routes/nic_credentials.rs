@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::clock::rfc3339;
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
-use crate::http::extract::{ApiJson, ApiQuery, OwnerIdHeader, RequestId};
+use crate::http::extract::{ApiJson, ApiQuery, OwnerHeaders, RequestId};
 use crate::ids::OwnerId;
 use crate::service::credentials::{self, StoreRequest};
 use crate::service::{bulk, owners, verify};
@@ -136,6 +136,7 @@ pub struct VerifyBody {
     params(
         VerifyFlag,
         ("owner_id" = Option<Uuid>, Header, description = "UUID of the PAN, GSTIN or branch owner; without it, the account's GSTIN owner of the body's GSTIN (made if there is none)"),
+        ("branch" = Option<String>, Header, description = "Without owner_id: a branch of the GSTIN by name (made under the GSTIN owner if there is none)"),
     ),
     responses(
         (status = 200, description = "Stored", body = StoredBody),
@@ -147,7 +148,7 @@ pub struct VerifyBody {
 pub async fn store_nic_credentials(
     State(state): State<AppState>,
     actor: Caller,
-    owner: OwnerIdHeader,
+    owner: OwnerHeaders,
     request_id: RequestId,
     headers: axum::http::HeaderMap,
     ApiQuery(flag): ApiQuery<VerifyFlag>,
@@ -175,12 +176,13 @@ pub async fn store_nic_credentials(
         username: body.username,
         password: body.password,
     };
-    let owner_id = match owner.0 {
+    let owner_id = match owner.0.owner_id {
+        // A new owner_id makes the owner (ClearTax's owner ids are chosen by the client).
         Some(owner_id) => owner_id,
         None => {
             // Every problem of the body at once, before an owner is found or made for it.
             credentials::validate(&state, &request)?;
-            owners::resolve_or_create(&state, actor.0, &gstin).await?
+            owners::resolve_or_create(&state, actor.0, owner.0.branch.as_deref(), &gstin).await?
         }
     };
     credentials::store(&state, actor.0, owner_id, request, request_id.0).await?;
@@ -208,6 +210,7 @@ pub async fn store_nic_credentials(
     request_body = VerifyBody,
     params(
         ("owner_id" = Option<Uuid>, Header, description = "UUID of the owner; without it, the account's owner of the GSTIN"),
+        ("branch" = Option<String>, Header, description = "A branch of the GSTIN by name (an owner of kind BRANCH)"),
     ),
     responses(
         (status = 200, description = "Checked; see status", body = VerificationView),
@@ -217,10 +220,10 @@ pub async fn store_nic_credentials(
 pub async fn verify_nic_credentials(
     State(state): State<AppState>,
     actor: Caller,
-    owner: OwnerIdHeader,
+    owner: OwnerHeaders,
     ApiJson(body): ApiJson<VerifyBody>,
 ) -> ApiResult<Json<VerificationView>> {
-    let owner_id = owners::resolve(&state, actor.0, owner.0, &body.gstin).await?;
+    let owner_id = owners::resolve(&state, actor.0, &owner.0, &body.gstin).await?;
     Ok(Json(
         verify::verify(&state, actor.0, owner_id, &body.gstin)
             .await?
