@@ -1,10 +1,11 @@
 //! Settings → Business Settings → a GSTIN → E-invoices: the documents registered for it,
-//! newest first, filtered by status and paged, from the gateway's own records.
+//! newest first, filtered by status and paged, from the gateway's own records; and one
+//! e-invoice with its QR code and PDF.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use maud::html;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, PreEscaped};
 use serde::Deserialize;
 
 use super::errors::failure;
@@ -13,6 +14,8 @@ use super::layout::{error_page, human_time, page, respond, Section};
 use super::session::ConsoleSession;
 use crate::clock::Timestamp;
 use crate::ids::OwnerId;
+use crate::render::{self, qr};
+use crate::service::{registered, ServiceError};
 use crate::state::AppState;
 use crate::storage::EinvoiceStatus;
 
@@ -120,7 +123,7 @@ pub async fn list(
                             tr data-irn=(row.irn) {
                                 td { (row.doc_type) " " (row.doc_no) }
                                 td { (row.doc_date) }
-                                td.mono title=(row.irn) { (row.irn.get(..16).unwrap_or(&row.irn)) "…" }
+                                td.mono title=(row.irn) { a href={ (base) "/" (row.irn) } { (row.irn.get(..16).unwrap_or(&row.irn)) "…" } }
                                 td { (row.ack_no) }
                                 td { (row.ack_dt) }
                                 td.status { (status_label(row.status)) }
@@ -139,4 +142,149 @@ pub async fn list(
         StatusCode::OK,
         page(&session.page_user(), Section::Business, "E-invoices", body),
     )
+}
+
+/// The account's record of an IRN under this owner, or the page that says there is none.
+async fn record_of(
+    state: &AppState,
+    session: &ConsoleSession,
+    owner_id: OwnerId,
+    irn: &str,
+) -> Result<crate::storage::EinvoiceRecord, Response> {
+    let missing = || {
+        error_page(
+            StatusCode::NOT_FOUND,
+            "No such e-invoice",
+            "This GSTIN has no e-invoice with that IRN in your account.",
+        )
+    };
+    if !irp_protocol::irn::is_irn(irn) {
+        return Err(missing());
+    }
+    match state
+        .store
+        .get_einvoice(session.record.account_id, &irn.to_ascii_lowercase())
+        .await
+    {
+        Ok(Some(record)) if record.owner_id == owner_id => Ok(record),
+        Ok(_) => Err(missing()),
+        Err(e) => Err(failure(e.into())),
+    }
+}
+
+fn field(document: &serde_json::Value, block: &str, key: &str) -> String {
+    match document.get(block).and_then(|b| b.get(key)) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// `GET /console/settings/business/gstins/{owner_id}/einvoices/{irn}`: one e-invoice, with
+/// its QR code and a PDF download when the signed invoice can be had.
+pub async fn show(
+    State(state): State<AppState>,
+    session: ConsoleSession,
+    Path((owner_id, irn)): Path<(OwnerId, String)>,
+) -> Response {
+    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let record = match record_of(&state, &session, owner_id, &irn).await {
+        Ok(record) => record,
+        Err(response) => return response,
+    };
+    let registered =
+        registered::registered(&state, session.actor(), owner_id, &gstin, &record.irn).await;
+    let base = format!("/console/settings/business/gstins/{owner_id}/einvoices");
+    let body = html! {
+        p { a href=(base) { "← E-invoices of " (gstin) } }
+        h1 { (record.doc_type) " " (record.doc_no) }
+        dl.facts #einvoice {
+            dt { "Date" } dd { (record.doc_date) }
+            dt { "IRN" } dd.mono #irn { (record.irn) }
+            dt { "Ack no" } dd { (record.ack_no) }
+            dt { "Ack date" } dd { (record.ack_dt) }
+            dt { "Status" } dd.status { (status_label(record.status)) }
+        }
+        @match &registered {
+            Ok(einvoice) => {
+                @let document = &einvoice.document;
+                dl.facts {
+                    dt { "Seller" } dd { (field(document, "SellerDtls", "LglNm")) " · " span.mono { (field(document, "SellerDtls", "Gstin")) } }
+                    dt { "Buyer" } dd { (field(document, "BuyerDtls", "LglNm")) " · " span.mono { (field(document, "BuyerDtls", "Gstin")) } }
+                    dt { "Total invoice value" } dd #total { (field(document, "ValDtls", "TotInvVal")) }
+                }
+                @match qr::svg(&einvoice.signed_qr_code, 240) {
+                    Ok(image) => figure #qr role="img" aria-label="QR code of the signed e-invoice" {
+                        (PreEscaped(image))
+                        figcaption { "The IRP's signed QR code" }
+                    },
+                    Err(_) => p.notice { "The QR code cannot be drawn." },
+                }
+                p { a.button #download-pdf href={ (base) "/" (record.irn) "/pdf" } { "Download PDF" } }
+            }
+            Err(e) => {
+                p.notice #unavailable { "The signed e-invoice cannot be shown: " (error_parts_message(e)) }
+            }
+        }
+    };
+    respond(
+        StatusCode::OK,
+        page(&session.page_user(), Section::Business, "E-invoice", body),
+    )
+}
+
+fn error_parts_message(error: &ServiceError) -> String {
+    match error {
+        ServiceError::NotFound(e) | ServiceError::Unavailable { error: e, .. } => e.message.clone(),
+        _ => "the gateway could not fetch it; try again later.".to_string(),
+    }
+}
+
+/// `GET /console/settings/business/gstins/{owner_id}/einvoices/{irn}/pdf`: the printed
+/// e-invoice.
+pub async fn pdf(
+    State(state): State<AppState>,
+    session: ConsoleSession,
+    Path((owner_id, irn)): Path<(OwnerId, String)>,
+) -> Response {
+    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let record = match record_of(&state, &session, owner_id, &irn).await {
+        Ok(record) => record,
+        Err(response) => return response,
+    };
+    let einvoice = match registered::registered(
+        &state,
+        session.actor(),
+        owner_id,
+        &gstin,
+        &record.irn,
+    )
+    .await
+    {
+        Ok(einvoice) => einvoice,
+        Err(e) => return failure(e),
+    };
+    let drawn =
+        tokio::task::spawn_blocking(move || render::pdf::render(&[einvoice.printed()])).await;
+    match drawn {
+        Ok(Ok(bytes)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}.pdf\"", record.irn),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => failure(ServiceError::internal(e)),
+        Err(e) => failure(ServiceError::internal(e)),
+    }
 }

@@ -118,6 +118,22 @@ fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
         ),
         (
             page(
+                Method::GET,
+                "/console/settings/business/gstins/{owner_id}/einvoices/{irn}",
+                Session,
+            ),
+            get(einvoices::show),
+        ),
+        (
+            page(
+                Method::GET,
+                "/console/settings/business/gstins/{owner_id}/einvoices/{irn}/pdf",
+                Session,
+            ),
+            get(einvoices::pdf),
+        ),
+        (
+            page(
                 Method::POST,
                 "/console/settings/business/gstins/{owner_id}/credentials",
                 Session,

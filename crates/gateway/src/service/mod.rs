@@ -10,6 +10,7 @@ pub mod outcome;
 pub mod owner_cache;
 pub mod owners;
 mod reconcile;
+pub mod registered;
 pub mod text;
 pub mod verify;
 

@@ -136,6 +136,7 @@ async fn matrix(db: Db) {
             let query = match endpoint.path.trim_start_matches("/einv") {
                 "/v2/nic_credentials" => format!("?owner_id={owner_a}&gstin={GSTIN_KA}"),
                 "/v2/eInvoice/get" => format!("?irn={IRN}"),
+                "/v2/eInvoice/download" => format!("?irns={IRN}"),
                 _ => String::new(),
             };
             let method = Method::from_bytes(endpoint.method.as_str().as_bytes()).unwrap();
@@ -213,6 +214,7 @@ async fn matrix(db: Db) {
         let path = page
             .path
             .replace("{owner_id}", &owner_a.to_string())
+            .replace("{irn}", IRN)
             .replace("{id}", &revocable.record.id.to_string());
         let method = Method::from_bytes(page.method.as_str().as_bytes()).unwrap();
         let mut statuses = Vec::new();

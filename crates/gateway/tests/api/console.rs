@@ -546,5 +546,37 @@ async fn einvoice_list(db: Db) {
         ))
         .await;
     assert_eq!(unknown.status, 404);
+
+    // Each row links to the e-invoice: its facts, the QR code as SVG, and the PDF.
+    let detail_path = format!("{base}/einvoices/{}", irns[1]);
+    assert!(list.body.contains(&format!("href=\"{detail_path}\"")));
+    let detail = console.get(&detail_path).await;
+    assert_eq!(detail.status, 200, "{}", detail.body);
+    assert!(detail.body.contains("LIST/2") && detail.body.contains("Seller Pvt Ltd"));
+    assert!(detail.body.contains("<svg"), "{}", detail.body);
+    assert!(detail.body.contains(&format!("href=\"{detail_path}/pdf\"")));
+    let pdf = console.get(&format!("{detail_path}/pdf")).await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert!(pdf.body.starts_with("%PDF-"));
+    let cancelled = console.get(&format!("{base}/einvoices/{}", irns[0])).await;
+    assert!(cancelled.body.contains("Cancelled") && cancelled.body.contains("<svg"));
+    // Not under another GSTIN of the account, not an unknown or malformed IRN.
+    for path in [
+        format!(
+            "/console/settings/business/gstins/{}/einvoices/{}",
+            w.owners[1], irns[1]
+        ),
+        format!(
+            "/console/settings/business/gstins/{}/einvoices/{}/pdf",
+            w.owners[1], irns[1]
+        ),
+        format!("{base}/einvoices/{}", "0".repeat(64)),
+        format!("{base}/einvoices/not-an-irn"),
+    ] {
+        let refused = console.get(&path).await;
+        assert_eq!(refused.status, 404, "{path}");
+        assert!(!refused.body.contains("Seller Pvt Ltd"), "{path}");
+    }
 }
 on_both_backends!(a_gstins_einvoices_are_listed, einvoice_list);

@@ -8,6 +8,7 @@ mod browser;
 mod cleartax_compat;
 mod conformance;
 mod console;
+mod download;
 mod einvoice;
 mod hardening;
 mod helpers;

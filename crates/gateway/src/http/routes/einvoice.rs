@@ -144,13 +144,18 @@ pub struct IrnQuery {
     irn: Vec<String>,
 }
 
-/// The IRNs a get names, in order, each checked.
-fn irns_of(query: Option<&str>) -> Result<Vec<String>, ApiError> {
+/// The IRNs a query names under `key` (repeated, or separated by commas), in order, each
+/// checked: 1 to `most` of them.
+pub(super) fn irns_of(
+    query: Option<&str>,
+    key: &str,
+    most: usize,
+) -> Result<Vec<String>, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|e| ApiError::bad_request("invalid_query", format!("query string: {e}"), None))?;
     let irns: Vec<String> = pairs
         .into_iter()
-        .filter(|(key, _)| key == "irn")
+        .filter(|(name, _)| name == key)
         .flat_map(|(_, value)| {
             value
                 .split(',')
@@ -163,17 +168,24 @@ fn irns_of(query: Option<&str>) -> Result<Vec<String>, ApiError> {
     if irns.is_empty() {
         return Err(ApiError::bad_request(
             "missing_field",
-            "name at least one IRN: ?irn=… (repeat it, or separate IRNs with commas)",
-            Some("irn"),
+            format!("name at least one IRN: ?{key}=… (repeat it, or separate IRNs with commas)"),
+            Some(key),
         ));
     }
-    batch_size(irns.len())?;
+    if irns.len() > most {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "batch_size",
+            format!("name 1 to {most} IRNs per request, not {}", irns.len()),
+            Some(key),
+        ));
+    }
     let single = irns.len() == 1;
     for (i, irn) in irns.iter().enumerate() {
         let field = if single {
-            "irn".to_string()
+            key.to_string()
         } else {
-            format!("irn[{i}]")
+            format!("{key}[{i}]")
         };
         check_irn(irn, &field)?;
     }
@@ -448,7 +460,7 @@ pub async fn get(
     GstinHeader(gstin): GstinHeader,
     uri: axum::http::Uri,
 ) -> ApiResult<Json<Vec<DocumentResult>>> {
-    let irns = irns_of(uri.query())?;
+    let irns = irns_of(uri.query(), "irn", 10)?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
     let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
     let mut results = Vec::with_capacity(irns.len());

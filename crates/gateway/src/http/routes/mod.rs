@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+pub mod download;
 pub mod einvoice;
 pub mod govt;
 pub mod health;
