@@ -201,32 +201,34 @@ pub async fn show(
     let body = html! {
         p { a href=(base) { "← E-invoices of " (gstin) } }
         h1 { (record.doc_type) " " (record.doc_no) }
-        dl.facts #einvoice {
-            dt { "Date" } dd { (record.doc_date) }
-            dt { "IRN" } dd.mono #irn { (record.irn) }
-            dt { "Ack no" } dd { (record.ack_no) }
-            dt { "Ack date" } dd { (record.ack_dt) }
-            dt { "Status" } dd.status { (status_label(record.status)) }
-        }
-        @match &registered {
-            Ok(einvoice) => {
-                @let document = &einvoice.document;
-                dl.facts {
-                    dt { "Seller" } dd { (field(document, "SellerDtls", "LglNm")) " · " span.mono { (field(document, "SellerDtls", "Gstin")) } }
-                    dt { "Buyer" } dd { (field(document, "BuyerDtls", "LglNm")) " · " span.mono { (field(document, "BuyerDtls", "Gstin")) } }
-                    dt { "Total invoice value" } dd #total { (field(document, "ValDtls", "TotInvVal")) }
+        div.einvoice {
+            div {
+                dl.facts #einvoice {
+                    dt { "Date" } dd { (record.doc_date) }
+                    dt { "IRN" } dd.mono #irn { (record.irn) }
+                    dt { "Ack no" } dd { (record.ack_no) }
+                    dt { "Ack date" } dd { (record.ack_dt) }
+                    dt { "Status" } dd.status { (status_label(record.status)) }
+                    @if let Ok(einvoice) = &registered {
+                        @let document = &einvoice.document;
+                        dt { "Seller" } dd { (field(document, "SellerDtls", "LglNm")) " · " span.mono { (field(document, "SellerDtls", "Gstin")) } }
+                        dt { "Buyer" } dd { (field(document, "BuyerDtls", "LglNm")) " · " span.mono { (field(document, "BuyerDtls", "Gstin")) } }
+                        dt { "Total invoice value (₹)" } dd #total { (render::printed::money(document.get("ValDtls").and_then(|v| v.get("TotInvVal")))) }
+                    }
                 }
-                @match qr::svg(&einvoice.signed_qr_code, 240) {
+                @match &registered {
+                    Ok(_) => p { a.button #download-pdf href={ (base) "/" (record.irn) "/pdf" } { "Download PDF" } },
+                    Err(e) => p.notice #unavailable { "The signed e-invoice cannot be shown: " (error_parts_message(e)) },
+                }
+            }
+            @if let Ok(einvoice) = &registered {
+                @match qr::svg(&einvoice.signed_qr_code, 320) {
                     Ok(image) => figure #qr role="img" aria-label="QR code of the signed e-invoice" {
                         (PreEscaped(image))
                         figcaption { "The IRP's signed QR code" }
                     },
                     Err(_) => p.notice { "The QR code cannot be drawn." },
                 }
-                p { a.button #download-pdf href={ (base) "/" (record.irn) "/pdf" } { "Download PDF" } }
-            }
-            Err(e) => {
-                p.notice #unavailable { "The signed e-invoice cannot be shown: " (error_parts_message(e)) }
             }
         }
     };

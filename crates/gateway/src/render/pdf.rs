@@ -8,8 +8,8 @@ use printpdf::{
 };
 use serde_json::Value;
 
+use super::printed::{money, PrintedEinvoice, RenderError};
 use super::qr::QrMatrix;
-use super::{PrintedEinvoice, RenderError};
 
 const REGULAR_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-einvoice.ttf");
 const BOLD_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold-einvoice.ttf");
@@ -137,18 +137,6 @@ fn shown(value: Option<&Value>) -> String {
     match value {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
-/// An amount with two decimals ("" when absent).
-fn money(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .map(|v| format!("{v:.2}"))
-            .unwrap_or_else(|| n.to_string()),
-        Some(Value::String(text)) => text.clone(),
         _ => String::new(),
     }
 }

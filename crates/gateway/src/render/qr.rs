@@ -4,7 +4,7 @@
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 
-use super::RenderError;
+use super::printed::RenderError;
 
 /// The dark and light modules of a QR code, without its quiet zone.
 pub struct QrMatrix {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::einvoice::{self, DocumentStatus};
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::OwnerId;
-use crate::render::PrintedEinvoice;
+use crate::render::printed::PrintedEinvoice;
 use crate::state::AppState;
 
 /// A registered e-invoice, as the IRP signed it.

@@ -2,7 +2,8 @@
 //! GSTIN; save and verify credentials (Verified); a wrong password (Wrong password, with its
 //! advice); an API token created in the console and used for an API call; the sandbox portal
 //! journey (register a taxpayer, create an API user through our GSP) ending Verified in the
-//! console; and a form post without its CSRF token refused. Screenshots of the main pages go
+//! console; an e-invoice in the GSTIN's list and on its own page, whose QR code reads back as
+//! the signed one; and a form post without its CSRF token refused. Screenshots of the main pages go
 //! to `target/console-screenshots/`.
 
 use secrecy::SecretString;
@@ -210,6 +211,68 @@ async fn console_and_portal_in_a_real_browser() {
     );
     let tokens = browser.find("#tokens").await.text().await;
     assert!(tokens.contains("ERP from the console"), "{tokens}");
+
+    // 4b. An e-invoice generated through the API, seen in the console: the GSTIN's list,
+    //     then its page with the QR code (read back from a screenshot) and the PDF link.
+    let generated: Value = app
+        .client
+        .put(app.url("/einv/v2/eInvoice/generate"))
+        .header("X-Cleartax-Auth-Token", &token)
+        .header("gstin", "29AAFCD5862R000")
+        .json(&serde_json::json!([{"transaction": testkit::invoices::invoice("29AAFCD5862R000", testkit::invoices::SELLERS[1].0, "WEB/0001", 2500.0)}]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        generated[0]["document_status"], "IRN_GENERATED",
+        "{generated}"
+    );
+    let irn = generated[0]["govt_response"]["Irn"].as_str().unwrap();
+    let signed_qr = generated[0]["govt_response"]["SignedQRCode"]
+        .as_str()
+        .unwrap();
+    browser.goto(&gstin_page).await;
+    browser.click_and_wait("a[href$='/einvoices']").await;
+    browser.assert_labelled().await;
+    let row = browser
+        .find(&format!("tr[data-irn='{irn}']"))
+        .await
+        .text()
+        .await;
+    assert!(row.contains("WEB/0001") && row.contains("Active"), "{row}");
+    browser.screenshot("08-einvoices").await;
+    browser
+        .click_and_wait(&format!("tr[data-irn='{irn}'] a"))
+        .await;
+    assert_eq!(browser.find("#irn").await.text().await, irn);
+    browser.find("figure#qr svg").await;
+    let pdf_link = browser
+        .find("#download-pdf")
+        .await
+        .attribute("href")
+        .await
+        .unwrap();
+    assert!(
+        pdf_link.ends_with(&format!("/einvoices/{irn}/pdf")),
+        "{pdf_link}"
+    );
+    browser.screenshot("09-einvoice").await;
+    browser
+        .script("document.getElementById('qr').scrollIntoView(); return true;")
+        .await;
+    if crate::download::tools_present() {
+        let shot = tempfile::tempdir().unwrap();
+        let png = shot.path().join("einvoice.png");
+        std::fs::write(&png, browser.screenshot_png().await).unwrap();
+        assert_eq!(
+            crate::download::qr_codes_in_png(&png),
+            vec![signed_qr.to_string()],
+            "the page's QR code is the signed one"
+        );
+    }
 
     // 5. The sandbox portal journey: register a taxpayer, create an API user through our
     //    GSP, then use it from the console.

@@ -14,7 +14,7 @@ use crate::helpers::Db;
 use crate::on_both_backends;
 
 /// Whether poppler-utils and zbar-tools are here; under `CI=true` they must be.
-fn tools_present() -> bool {
+pub fn tools_present() -> bool {
     let present = ["pdftoppm", "pdftotext", "zbarimg"]
         .iter()
         .all(|tool| Command::new(tool).arg("-h").output().is_ok());
@@ -25,6 +25,21 @@ fn tools_present() -> bool {
         eprintln!("skipping: pdftoppm, pdftotext or zbarimg is not installed (apt-get install poppler-utils zbar-tools)");
     }
     present
+}
+
+/// The QR codes `zbarimg` reads in a PNG image.
+pub fn qr_codes_in_png(png: &Path) -> Vec<String> {
+    let read = Command::new("zbarimg")
+        .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
+        .arg(png)
+        .output()
+        .unwrap();
+    String::from_utf8(read.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// The QR codes on a PDF's first page, as `zbarimg` reads them from a 300 dpi rendering.
@@ -43,17 +58,7 @@ fn qr_codes_of(pdf: &[u8], dir: &Path) -> Vec<String> {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "png"))
         .expect("a rendered page");
-    let read = Command::new("zbarimg")
-        .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
-        .arg(&page)
-        .output()
-        .unwrap();
-    String::from_utf8(read.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .filter(|l| !l.is_empty())
-        .collect()
+    qr_codes_in_png(&page)
 }
 
 fn text_of(pdf: &[u8], dir: &Path) -> String {
@@ -169,7 +174,7 @@ async fn pdf_download(db: Db) {
     assert!(combined_text.contains("PDF/0001") && combined_text.contains("PDF/0002"));
 
     // Limits and bad input: six IRNs, no IRN, a malformed one, an unknown format.
-    let six = vec![irn.as_str(); 6].join(",");
+    let six = [irn.as_str(); 6].join(",");
     let (status, _, body) = download(&w, 0, &format!("irns={six}")).await;
     assert_eq!((status, error_code(&body).as_str()), (422, "batch_size"));
     let (status, _, body) = download(&w, 0, "format=PDF").await;

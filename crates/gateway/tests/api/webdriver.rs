@@ -200,8 +200,16 @@ impl Browser {
     }
 
     pub async fn screenshot(&self, name: &str) {
-        let png = self.client.screenshot().await.expect("screenshot");
-        std::fs::write(self.screenshots.join(format!("{name}.png")), png).unwrap();
+        std::fs::write(
+            self.screenshots.join(format!("{name}.png")),
+            self.screenshot_png().await,
+        )
+        .unwrap();
+    }
+
+    /// The visible page as PNG.
+    pub async fn screenshot_png(&self) -> Vec<u8> {
+        self.client.screenshot().await.expect("screenshot")
     }
 
     /// Fails unless every visible input, select and textarea has a label.

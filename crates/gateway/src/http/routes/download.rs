@@ -112,10 +112,13 @@ pub async fn download(
         .into_response())
 }
 
-fn draw(einvoices: &[RegisteredEinvoice], format: Format) -> Result<Vec<u8>, render::RenderError> {
+fn draw(
+    einvoices: &[RegisteredEinvoice],
+    format: Format,
+) -> Result<Vec<u8>, render::printed::RenderError> {
     let printed: Vec<_> = einvoices.iter().map(RegisteredEinvoice::printed).collect();
     match format {
         Format::Pdf => render::pdf::render(&printed),
-        Format::Zip => render::zip(&printed),
+        Format::Zip => render::archive::zip(&printed),
     }
 }
