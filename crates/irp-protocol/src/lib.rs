@@ -5,6 +5,7 @@
 pub mod crypto;
 pub mod envelope;
 pub mod errors;
+pub mod ewb;
 pub mod irn;
 pub mod jwt;
 pub mod keys;

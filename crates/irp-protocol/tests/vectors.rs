@@ -205,3 +205,61 @@ fn the_real_nic_sandbox_public_key_encrypts_an_auth_payload() {
     let sealed = irp_protocol::crypto::seal_auth_v104(&key, &payload).unwrap();
     assert_eq!(sealed.len(), 344);
 }
+
+/// The e-way bill answers NIC gave (relayed by a GSP): the Ewb* fields parse into
+/// `EwbDetails` and serialise back unchanged; the validity agrees with NIC's; the EWBPPD and
+/// EWBERR info entries parse as `InfoDetail`, and the EWBERR code is the one the checks give
+/// for a part without a transporter.
+#[test]
+fn ewaybill_vectors_round_trip() {
+    use irp_protocol::envelope::InfoDetail;
+    use irp_protocol::ewb::{self, EwbDetails};
+
+    let with_ewb = vector("nic-responses/generate-irn-success-with-ewb.json");
+    let result = &with_ewb["response"]["result"];
+    let fields = serde_json::json!({
+        "EwbNo": result["EwbNo"], "EwbDt": result["EwbDt"],
+        "EwbValidTill": result["EwbValidTill"], "Remarks": result.get("Remarks").cloned().unwrap_or(Value::Null),
+    });
+    let details: EwbDetails = serde_json::from_value(fields.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&details).unwrap(), fields);
+    assert_eq!(details.ewb_no.to_string().len(), 12);
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let generated = time::PrimitiveDateTime::parse(&details.ewb_dt, &format).unwrap();
+    let info: Vec<InfoDetail> =
+        serde_json::from_value(with_ewb["response"]["info"].clone()).unwrap();
+    assert_eq!(info[0].inf_cd, "EWBPPD");
+    let distance: u32 = info[0]
+        .desc
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Pin-Pin calc distance: ")
+        .trim_end_matches("KM")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        ewb::computed_distance_info(distance),
+        info[0].desc.as_str().unwrap()
+    );
+    assert_eq!(
+        ewb::valid_till(generated, distance, false)
+            .format(&format)
+            .unwrap(),
+        details.ewb_valid_till.unwrap()
+    );
+
+    let failed = vector("nic-responses/generate-irn-success-ewb-error-in-info.json");
+    assert!(failed["response"]["result"]["EwbNo"].is_null());
+    let info: Vec<InfoDetail> = serde_json::from_value(failed["response"]["info"].clone()).unwrap();
+    assert_eq!(info[0].inf_cd, "EWBERR");
+    let nic_errors: Vec<irp_protocol::envelope::ErrorDetail> =
+        serde_json::from_value(info[0].desc.clone()).unwrap();
+    let ours = ewb::check_part(&serde_json::json!({"Distance": 0})).unwrap_err();
+    assert_eq!(ours[0].error_code, nic_errors[0].error_code);
+    assert_eq!(ours[0].error_message, nic_errors[0].error_message);
+
+    let cancel = vector("nic-responses/cancel-ewaybill-success.json");
+    let reason = cancel["request"]["cancelRsnCode"].as_str().unwrap();
+    assert_eq!(ewb::cancel_reason_code(reason), Some(3));
+    assert_eq!(ewb::cancel_reason_code("DATA_ENTRY_MISTAKE"), Some(3));
+}
