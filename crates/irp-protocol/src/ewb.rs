@@ -276,6 +276,51 @@ pub struct EwbDetails {
     pub remarks: Option<String>,
 }
 
+/// The body of the e-way bill system's cancel (`{"action":"CANEWB","data":…}` wraps it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelEwb {
+    /// The 12-digit e-way bill number.
+    #[serde(rename = "ewbNo")]
+    pub ewb_no: i64,
+    /// 1 duplicate, 2 order cancelled, 3 data entry mistake, 4 others.
+    #[serde(rename = "cancelRsnCode")]
+    pub cancel_rsn_code: u8,
+    /// At most 50 characters.
+    #[serde(rename = "cancelRmrk")]
+    pub cancel_rmrk: String,
+}
+
+/// The e-way bill system's answer to a cancel (`cancel-ewaybill-success.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelledEwb {
+    /// The number, as a string here.
+    #[serde(rename = "ewayBillNo")]
+    pub eway_bill_no: String,
+    /// `dd/MM/yyyy hh:mm:ss AM`.
+    #[serde(rename = "cancelDate")]
+    pub cancel_date: String,
+}
+
+/// A moment as the e-way bill system writes it: `20/09/2022 12:10:00 PM`.
+pub fn ewb_system_datetime(at: PrimitiveDateTime) -> String {
+    let hour = at.hour();
+    let (twelve, half) = match hour {
+        0 => (12, "AM"),
+        1..=11 => (hour, "AM"),
+        12 => (12, "PM"),
+        _ => (hour - 12, "PM"),
+    };
+    format!(
+        "{:02}/{:02}/{} {:02}:{:02}:{:02} {half}",
+        at.day(),
+        u8::from(at.month()),
+        at.year(),
+        twelve,
+        at.minute(),
+        at.second()
+    )
+}
+
 /// ClearTax's cancel reasons, and NIC's numbers for them.
 pub fn cancel_reason_code(reason: &str) -> Option<u8> {
     match reason.trim().to_ascii_uppercase().as_str() {
@@ -364,5 +409,8 @@ mod tests {
         assert_eq!(cancel_reason_code("DATA_ENTRY_MISTAKE"), Some(3));
         assert_eq!(cancel_reason_code("2"), Some(2));
         assert_eq!(cancel_reason_code("LOST"), None);
+        assert_eq!(ewb_system_datetime(datetime!(2022-09-20 12:10:00)), "20/09/2022 12:10:00 PM");
+        assert_eq!(ewb_system_datetime(datetime!(2022-10-04 16:14:00)), "04/10/2022 04:14:00 PM");
+        assert_eq!(ewb_system_datetime(datetime!(2022-10-04 00:05:00)), "04/10/2022 12:05:00 AM");
     }
 }
