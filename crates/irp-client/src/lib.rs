@@ -1,10 +1,12 @@
 //! An async client for NIC's IRP API, built on `irp-protocol`: auth (v1.04), generate, get by
-//! IRN, get by document, cancel, and GSTIN details. Errors carry NIC's codes.
+//! IRN, get by document, cancel, GSTIN details, and e-way bills by IRN (generate, get, and the
+//! e-way bill system's cancel). Errors carry NIC's codes.
 
 use std::time::Duration;
 
 use irp_protocol::crypto::{seal_auth_v104, AesKey, AuthPayload, RsaPublicKey};
 use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
+use irp_protocol::ewb::{CancelEwb, CancelledEwb, EwbDetails};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
@@ -48,6 +50,15 @@ impl IrpError {
     pub fn has_code(&self, code: &str) -> bool {
         self.codes().contains(&code)
     }
+}
+
+/// A decrypted success answer and the `InfoDtls` that came with it (e.g. `EWBPPD`, `EWBERR`).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The decrypted `Data`.
+    pub data: Value,
+    /// NIC's info entries.
+    pub info: Vec<InfoDetail>,
 }
 
 /// Where and as whom to call the IRP.
@@ -209,24 +220,31 @@ impl IrpClient {
             .header("AuthToken", session.auth_token.expose_secret())
     }
 
-    async fn decrypted(envelope: Envelope, session: &Session) -> Result<Value, IrpError> {
+    async fn decrypted(envelope: Envelope, session: &Session) -> Result<Answer, IrpError> {
         if !envelope.is_success() {
             return Err(Self::failure(envelope));
         }
-        match envelope.data {
+        let info = envelope.info_dtls.unwrap_or_default();
+        let data = match envelope.data {
             Some(Value::String(cipher)) => {
                 let plain = session
                     .sek
                     .decrypt_b64(&cipher)
                     .map_err(|e| IrpError::Protocol(e.to_string()))?;
-                serde_json::from_slice(&plain).map_err(|e| IrpError::Protocol(e.to_string()))
+                serde_json::from_slice(&plain).map_err(|e| IrpError::Protocol(e.to_string()))?
             }
-            Some(other) => Ok(other),
-            None => Ok(Value::Null),
-        }
+            Some(other) => other,
+            None => Value::Null,
+        };
+        Ok(Answer { data, info })
     }
 
-    async fn post(&self, path: &str, session: &Session, body: &Value) -> Result<Value, IrpError> {
+    async fn post_answer(
+        &self,
+        path: &str,
+        session: &Session,
+        body: &Value,
+    ) -> Result<Answer, IrpError> {
         let data = session.sek.encrypt_b64(body.to_string().as_bytes());
         let request = self
             .with_session(self.http.post(self.url(path)), session)
@@ -235,18 +253,132 @@ impl IrpClient {
         Self::decrypted(Self::envelope(response).await?, session).await
     }
 
+    async fn post(&self, path: &str, session: &Session, body: &Value) -> Result<Value, IrpError> {
+        Ok(self.post_answer(path, session, body).await?.data)
+    }
+
     async fn get(&self, path: &str, session: &Session) -> Result<Value, IrpError> {
         let response = self
             .with_session(self.http.get(self.url(path)), session)
             .send()
             .await
             .map_err(Self::transport_error)?;
-        Self::decrypted(Self::envelope(response).await?, session).await
+        Ok(Self::decrypted(Self::envelope(response).await?, session)
+            .await?
+            .data)
     }
 
     /// Generates an IRN for an INV-01 document.
     pub async fn generate(&self, session: &Session, invoice: &Value) -> Result<Value, IrpError> {
-        self.post("/eicore/v1.03/Invoice", session, invoice).await
+        Ok(self.generate_with_info(session, invoice).await?.data)
+    }
+
+    /// Generates an IRN, with NIC's info entries (`EWBPPD`, `EWBERR` when the document carried
+    /// `EwbDtls`).
+    pub async fn generate_with_info(
+        &self,
+        session: &Session,
+        invoice: &Value,
+    ) -> Result<Answer, IrpError> {
+        self.post_answer("/eicore/v1.03/Invoice", session, invoice)
+            .await
+    }
+
+    /// Raises an e-way bill for an IRN (`{Irn, Distance, TransMode, …}`); the answer's fields
+    /// and NIC's info (`EWBPPD` when it computed the distance).
+    pub async fn generate_ewb(
+        &self,
+        session: &Session,
+        request: &Value,
+    ) -> Result<(EwbDetails, Vec<InfoDetail>), IrpError> {
+        let answer = self
+            .post_answer("/eiewb/v1.03/ewaybill", session, request)
+            .await?;
+        let details = serde_json::from_value(answer.data)
+            .map_err(|e| IrpError::Protocol(format!("e-way bill answer: {e}")))?;
+        Ok((details, answer.info))
+    }
+
+    /// An IRN's e-way bill (`EwbNo`, `EwbDt`, `EwbValidTill`, `Status`…).
+    pub async fn get_ewb_by_irn(&self, session: &Session, irn: &str) -> Result<Value, IrpError> {
+        self.get(
+            &format!("/eiewb/v1.03/ewaybill/irn/{}", path_segment(irn)?),
+            session,
+        )
+        .await
+    }
+
+    /// Cancels an e-way bill through the e-way bill system's API (`CANEWB`), with its headers
+    /// and its answers: `{"status":"1","data":…}`, or `{"status":"0","error":…}` carrying only
+    /// codes, whose messages come from the catalogue.
+    pub async fn cancel_ewb(
+        &self,
+        session: &Session,
+        cancel: &CancelEwb,
+    ) -> Result<CancelledEwb, IrpError> {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let body = serde_json::to_vec(cancel).map_err(|e| IrpError::Protocol(e.to_string()))?;
+        let data = session.sek.encrypt_b64(engine.encode(body).as_bytes());
+        let response = self
+            .http
+            .post(self.url("/ewaybillapi/v1.03/ewayapi"))
+            .header("client-id", &self.config.client_id)
+            .header("client-secret", self.config.client_secret.expose_secret())
+            .header("Gstin", &session.gstin)
+            .header("authtoken", session.auth_token.expose_secret())
+            .json(&json!({"action": "CANEWB", "data": data}))
+            .send()
+            .await
+            .map_err(Self::transport_error)?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| IrpError::NoAnswer(e.to_string()))?;
+        let answer: Value = match serde_json::from_slice(&bytes) {
+            Ok(answer) => answer,
+            Err(_) if !status.is_success() => return Err(IrpError::Http(status.as_u16())),
+            Err(e) => return Err(IrpError::Protocol(e.to_string())),
+        };
+        let text = |key: &str| match answer.get(key) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        if text("status") == "1" {
+            let plain = session
+                .sek
+                .decrypt_b64(&text("data"))
+                .map_err(|e| IrpError::Protocol(e.to_string()))?;
+            return serde_json::from_slice(&plain).map_err(|e| IrpError::Protocol(e.to_string()));
+        }
+        let codes = engine
+            .decode(text("error"))
+            .ok()
+            .and_then(|json| serde_json::from_slice::<Value>(&json).ok())
+            .and_then(|error| {
+                error
+                    .get("errorCodes")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| IrpError::Protocol("e-way bill error without codes".into()))?;
+        let errors = codes
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|code| ErrorDetail {
+                error_code: code.to_string(),
+                error_message: irp_protocol::errors::lookup(code)
+                    .map(|known| known.format(&[]))
+                    .unwrap_or_else(|| format!("e-way bill system error {code}")),
+            })
+            .collect();
+        Err(IrpError::Nic {
+            errors,
+            info: Vec::new(),
+        })
     }
 
     /// Fetches an e-invoice by IRN.

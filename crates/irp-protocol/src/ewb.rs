@@ -409,8 +409,17 @@ mod tests {
         assert_eq!(cancel_reason_code("DATA_ENTRY_MISTAKE"), Some(3));
         assert_eq!(cancel_reason_code("2"), Some(2));
         assert_eq!(cancel_reason_code("LOST"), None);
-        assert_eq!(ewb_system_datetime(datetime!(2022-09-20 12:10:00)), "20/09/2022 12:10:00 PM");
-        assert_eq!(ewb_system_datetime(datetime!(2022-10-04 16:14:00)), "04/10/2022 04:14:00 PM");
-        assert_eq!(ewb_system_datetime(datetime!(2022-10-04 00:05:00)), "04/10/2022 12:05:00 AM");
+        assert_eq!(
+            ewb_system_datetime(datetime!(2022-09-20 12:10:00)),
+            "20/09/2022 12:10:00 PM"
+        );
+        assert_eq!(
+            ewb_system_datetime(datetime!(2022-10-04 16:14:00)),
+            "04/10/2022 04:14:00 PM"
+        );
+        assert_eq!(
+            ewb_system_datetime(datetime!(2022-10-04 00:05:00)),
+            "04/10/2022 12:05:00 AM"
+        );
     }
 }

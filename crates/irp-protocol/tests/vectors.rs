@@ -264,8 +264,14 @@ fn ewaybill_vectors_round_trip() {
     assert_eq!(ewb::cancel_reason_code("DATA_ENTRY_MISTAKE"), Some(3));
     let answered: ewb::CancelledEwb =
         serde_json::from_value(cancel["response"]["result"].clone()).unwrap();
-    assert_eq!(serde_json::to_value(&answered).unwrap(), cancel["response"]["result"]);
-    assert_eq!(answered.eway_bill_no, cancel["request"]["ewbNo"].as_str().unwrap());
+    assert_eq!(
+        serde_json::to_value(&answered).unwrap(),
+        cancel["response"]["result"]
+    );
+    assert_eq!(
+        answered.eway_bill_no,
+        cancel["request"]["ewbNo"].as_str().unwrap()
+    );
     let api = vector("nic-responses/ewaybill-api-responses.json");
     let cancelled = &api["entries"]["cancel_e_waybill"]["response_data"]["result"];
     let answered: ewb::CancelledEwb = serde_json::from_value(cancelled.clone()).unwrap();

@@ -34,7 +34,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    /// Queues a fault for `operation` (`auth`, `generate`, `get`, `cancel`, `gstin` or `any`).
+    /// Queues a fault for `operation` (`auth`, `generate`, `get`, `cancel`, `gstin`, `ewb_generate`, `ewb_get`, `ewb_cancel` or `any`).
     pub fn inject(&self, kind: FaultKind, operation: &str, count: u32) {
         if let Ok(mut pending) = self.pending.lock() {
             pending.push(Fault {
@@ -81,6 +81,8 @@ struct CounterValues {
     irns_generated: u64,
     duplicates: u64,
     cancellations: u64,
+    ewbs_generated: u64,
+    ewb_cancellations: u64,
     errors_by_code: BTreeMap<String, u64>,
 }
 
@@ -115,6 +117,20 @@ impl Counters {
         }
     }
 
+    /// Counts a generated e-way bill.
+    pub fn ewb_generated(&self) {
+        if let Ok(mut c) = self.inner.lock() {
+            c.ewbs_generated += 1;
+        }
+    }
+
+    /// Counts a cancelled e-way bill.
+    pub fn ewb_cancelled(&self) {
+        if let Ok(mut c) = self.inner.lock() {
+            c.ewb_cancellations += 1;
+        }
+    }
+
     /// Counts an error answer by code.
     pub fn error(&self, code: &str) {
         if let Ok(mut c) = self.inner.lock() {
@@ -143,6 +159,8 @@ impl Counters {
             "irns_generated": c.irns_generated,
             "duplicates": c.duplicates,
             "cancellations": c.cancellations,
+            "ewbs_generated": c.ewbs_generated,
+            "ewb_cancellations": c.ewb_cancellations,
             "errors_by_code": c.errors_by_code,
         })
     }
@@ -168,6 +186,14 @@ impl Counters {
         out.push_str(&format!(
             "# TYPE irp_cancellations_total counter\nirp_cancellations_total {}\n",
             c.cancellations
+        ));
+        out.push_str(&format!(
+            "# TYPE irp_ewbs_generated_total counter\nirp_ewbs_generated_total {}\n",
+            c.ewbs_generated
+        ));
+        out.push_str(&format!(
+            "# TYPE irp_ewb_cancellations_total counter\nirp_ewb_cancellations_total {}\n",
+            c.ewb_cancellations
         ));
         out.push_str("# TYPE irp_errors_total counter\n");
         for (code, n) in &c.errors_by_code {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod json;
 pub mod keys;
 pub mod pages;
+pub mod pincodes;
 pub mod portal;
 pub mod provision;
 pub mod seed;
@@ -81,7 +82,7 @@ async fn signing_certificate(State(sandbox): State<Sandbox>) -> impl IntoRespons
 /// The sandbox's routes: the IRP API, the portal, keys, `/metrics`, and (when enabled) the
 /// `/sandbox/` test controls.
 pub fn router(sandbox: Sandbox) -> Router {
-    use api::{auth, einvoice, master};
+    use api::{auth, einvoice, ewaybill, master};
     use portal::{api_users, clients, taxpayers};
     let mut router = Router::new()
         .route("/eivital/v1.04/auth", post(auth::auth_v104))
@@ -93,6 +94,9 @@ pub fn router(sandbox: Sandbox) -> Router {
             get(einvoice::get_by_doc),
         )
         .route("/eicore/v1.03/Invoice/Cancel", post(einvoice::cancel))
+        .route("/eiewb/v1.03/ewaybill", post(ewaybill::generate))
+        .route("/eiewb/v1.03/ewaybill/irn/{irn}", get(ewaybill::get_by_irn))
+        .route("/ewaybillapi/v1.03/ewayapi", post(ewaybill::cancel))
         .route(
             "/eivital/v1.03/Master/gstin/{gstin}",
             get(master::gstin_details),

@@ -56,6 +56,8 @@ pub struct Inner {
     pub faults: Faults,
     /// Counters.
     pub counters: Arc<Counters>,
+    /// The PIN master (states and centroids), for e-way bill distances.
+    pub pins: Arc<crate::pincodes::PinMaster>,
     ack_sequence: AtomicU64,
     /// Clients by id.
     pub clients: std::sync::RwLock<std::collections::HashMap<String, CachedClient>>,
@@ -179,6 +181,7 @@ impl Sandbox {
             clock: SandboxClock::default(),
             faults: Faults::default(),
             counters,
+            pins: Arc::new(crate::pincodes::PinMaster::load()),
             ack_sequence: AtomicU64::new(sequence),
             writer,
             clients: Default::default(),

@@ -13,6 +13,7 @@ use irp_protocol::keys::canonicalize;
 use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Map, Value};
 
+use super::ewaybill::{ewb_fields, ewb_of, raise, EwbRow, NotRaised};
 use super::{apply_faults, counted, encrypted_success, header, verify_session, Peer, Session};
 use crate::clock::{nic_datetime, parse_nic_datetime};
 use crate::config::Profile;
@@ -22,7 +23,7 @@ use crate::writer::NewEinvoice;
 
 const HOUR_MS: i64 = 3600 * 1000;
 
-fn respond(sandbox: &Sandbox, result: Result<(Envelope, bool), IrpFailure>) -> Response {
+pub(crate) fn respond(sandbox: &Sandbox, result: Result<(Envelope, bool), IrpFailure>) -> Response {
     match result {
         Ok((envelope, false)) => Json(envelope).into_response(),
         Ok((_, true)) => {
@@ -38,7 +39,7 @@ fn respond(sandbox: &Sandbox, result: Result<(Envelope, bool), IrpFailure>) -> R
     }
 }
 
-fn decrypt_body(session: &Session, body: &[u8]) -> Result<Value, IrpFailure> {
+pub(crate) fn decrypt_body(session: &Session, body: &[u8]) -> Result<Value, IrpFailure> {
     let schema_error = |what: &str| IrpFailure::code(errors::SCHEMA, &[what]);
     let envelope: Value =
         serde_json::from_slice(body).map_err(|_| schema_error("the body is not JSON"))?;
@@ -56,16 +57,17 @@ fn decrypt_body(session: &Session, body: &[u8]) -> Result<Value, IrpFailure> {
     Ok(canonicalize(value))
 }
 
-struct Stored {
-    irn: String,
-    gstin: String,
-    ack_no: i64,
-    ack_dt: String,
-    signed_invoice: String,
-    signed_qr_code: String,
-    status: String,
-    cancel_date: Option<String>,
-    created_at: i64,
+/// An e-invoice as stored.
+pub(crate) struct Stored {
+    pub(crate) irn: String,
+    pub(crate) gstin: String,
+    pub(crate) ack_no: i64,
+    pub(crate) ack_dt: String,
+    pub(crate) signed_invoice: String,
+    pub(crate) signed_qr_code: String,
+    pub(crate) status: String,
+    pub(crate) cancel_date: Option<String>,
+    pub(crate) created_at: i64,
 }
 
 type StoredRow = (
@@ -96,8 +98,9 @@ fn stored(row: StoredRow) -> Stored {
 
 const SELECT_STORED: &str = "SELECT irn, gstin, ack_no, ack_dt, signed_invoice, signed_qr_code, status, cancel_date, created_at FROM einvoices";
 
-fn einvoice_data(s: &Stored) -> Value {
-    json!({
+/// The answer's fields for an e-invoice and its active e-way bill, if any.
+fn einvoice_data(s: &Stored, ewb: Option<&EwbRow>) -> Value {
+    let mut data = json!({
         "AckNo": s.ack_no,
         "AckDt": s.ack_dt,
         "Irn": s.irn,
@@ -108,7 +111,11 @@ fn einvoice_data(s: &Stored) -> Value {
         "EwbDt": null,
         "EwbValidTill": null,
         "Remarks": null,
-    })
+    });
+    for (key, value) in ewb_fields(ewb) {
+        data[key] = value;
+    }
+    data
 }
 
 /// The SignedQRCode payload: exactly NIC's keys, in NIC's order.
@@ -169,6 +176,7 @@ pub async fn generate(
         let Value::Object(doc) = invoice else {
             return Err(IrpFailure::code(errors::SCHEMA, &["the document must be an object"]));
         };
+        let ewb_part = doc.get("EwbDtls").filter(|v| v.is_object()).cloned();
         let text = |a: &str, b: &str| doc.get(a).and_then(|v| v.get(b)).and_then(Value::as_str).unwrap_or("").to_string();
         let seller = text("SellerDtls", "Gstin").to_ascii_uppercase();
         if seller != session.gstin {
@@ -242,7 +250,21 @@ pub async fn generate(
             return Err(IrpFailure::Nic(Box::new(Envelope::failure(vec![ErrorDetail::from_code(errors::DUPLICATE_IRN, &[])], Some(vec![info])))));
         }
         let stored = Stored { irn, gstin: seller, ack_no, ack_dt, signed_invoice, signed_qr_code, status: "ACT".into(), cancel_date: None, created_at: now };
-        Ok((encrypted_success(&session.sek, &einvoice_data(&stored)), drop_after_commit))
+        // EwbDtls: NIC raises the e-way bill in the same call. The IRN stands either way; a
+        // failed bill is reported in InfoDtls as EWBERR, a computed distance as EWBPPD.
+        let (ewb, info) = match ewb_part {
+            None => (None, Vec::new()),
+            Some(part) => match raise(&sandbox, &stored, &part).await {
+                Ok(raised) => (Some(raised.row), raised.info.into_iter().collect()),
+                Err(NotRaised::Nic(details)) => (None, vec![InfoDetail { inf_cd: "EWBERR".into(), desc: json!(details) }]),
+                Err(NotRaised::Failure(_)) => (None, vec![InfoDetail { inf_cd: "EWBERR".into(), desc: json!([ErrorDetail::from_code(errors::APPLICATION_ERROR, &[])]) }]),
+            },
+        };
+        let mut envelope = encrypted_success(&session.sek, &einvoice_data(&stored, ewb.as_ref()));
+        if !info.is_empty() {
+            envelope.info_dtls = Some(info);
+        }
+        Ok((envelope, drop_after_commit))
     }
     .await;
     respond(&sandbox, result)
@@ -280,7 +302,10 @@ async fn find_by_doc(
     Ok(row.map(stored))
 }
 
-async fn find_by_irn(sandbox: &Sandbox, irn: &str) -> Result<Option<Stored>, IrpFailure> {
+pub(crate) async fn find_by_irn(
+    sandbox: &Sandbox,
+    irn: &str,
+) -> Result<Option<Stored>, IrpFailure> {
     let row: Option<StoredRow> = sqlx::query_as(&format!("{SELECT_STORED} WHERE irn = $1"))
         .bind(irn.to_ascii_lowercase())
         .fetch_optional(&sandbox.pool)
@@ -310,8 +335,9 @@ pub async fn get_by_irn(
         {
             return Err(IrpFailure::code(errors::OLD_IRN, &[]));
         }
+        let ewb = ewb_of(&sandbox, &found.irn).await?;
         Ok((
-            encrypted_success(&session.sek, &einvoice_data(&found)),
+            encrypted_success(&session.sek, &einvoice_data(&found, ewb.as_ref())),
             drop,
         ))
     }
@@ -360,8 +386,9 @@ pub async fn get_by_doc(
             sandbox.clock.now_ms() - s.created_at <= sandbox.config.doc_retrieval_hours * HOUR_MS
         })
         .ok_or(IrpFailure::code(errors::IRN_NOT_FOUND, &[]))?;
+        let ewb = ewb_of(&sandbox, &found.irn).await?;
         Ok((
-            encrypted_success(&session.sek, &einvoice_data(&found)),
+            encrypted_success(&session.sek, &einvoice_data(&found, ewb.as_ref())),
             drop,
         ))
     }
@@ -400,6 +427,9 @@ pub async fn cancel(
         }
         if found.status == "CNL" {
             return Err(IrpFailure::code(errors::IRN_NOT_ACTIVE, &[]));
+        }
+        if ewb_of(&sandbox, &found.irn).await?.is_some_and(|e| e.status == "ACT") {
+            return Err(IrpFailure::code(errors::EWB_ACTIVE, &[]));
         }
         let now = sandbox.clock.now_ms();
         let acked = parse_nic_datetime(&found.ack_dt).unwrap_or(found.created_at);

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod einvoice;
+pub mod ewaybill;
 pub mod master;
 
 use std::net::SocketAddr;
@@ -118,12 +119,32 @@ pub async fn verify_session(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
 ) -> Result<Session, IrpFailure> {
+    let user = header(headers, &["user_name", "user-name", "username"])
+        .ok_or(IrpFailure::code(errors::USER_NAME_MISSING, &[]))?;
+    session_of(sandbox, headers, peer, Some(user)).await
+}
+
+/// As [`verify_session`], for the e-way bill system's calls, which send no user name (the
+/// token names the user).
+pub async fn verify_session_without_user(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Result<Session, IrpFailure> {
+    let user = header(headers, &["user_name", "user-name", "username"]);
+    session_of(sandbox, headers, peer, user).await
+}
+
+async fn session_of(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    user: Option<String>,
+) -> Result<Session, IrpFailure> {
     let client_id = verify_client(sandbox, headers, peer).await?;
     let gstin = header(headers, &["gstin"])
         .ok_or(IrpFailure::code(errors::GSTIN_HEADER_MISSING, &[]))?
         .to_ascii_uppercase();
-    let user = header(headers, &["user_name", "user-name", "username"])
-        .ok_or(IrpFailure::code(errors::USER_NAME_MISSING, &[]))?;
     let token = header(headers, &["authtoken", "auth-token"])
         .ok_or(IrpFailure::code(errors::INVALID_TOKEN, &[]))?;
     let cached = sandbox
@@ -173,7 +194,9 @@ pub async fn verify_session(
     };
     if expires_at <= sandbox.clock.now_ms()
         || s_client != client_id
-        || !s_user.eq_ignore_ascii_case(&user)
+        || user
+            .as_deref()
+            .is_some_and(|u| !s_user.eq_ignore_ascii_case(u))
     {
         return Err(IrpFailure::code(errors::INVALID_TOKEN, &[]));
     }

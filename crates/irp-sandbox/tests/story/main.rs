@@ -10,6 +10,7 @@
 )]
 
 mod client;
+mod ewaybill;
 mod pages;
 mod portal;
 mod story;

@@ -12,26 +12,26 @@ use crate::{start, vector};
 
 const GSP_MOBILE: &str = "9000000100";
 const OTHER_GSP_MOBILE: &str = "9000000200";
-const HP_GSTIN: &str = "02AMBPG7773M002";
+pub(crate) const HP_GSTIN: &str = "02AMBPG7773M002";
 const HP_MOBILE: &str = "9000000004";
 
 /// A goods invoice from Himachal Pradesh to Telangana that NIC's sandbox signed (IGST 18%).
-fn invoice(doc_no: &str) -> Value {
+pub(crate) fn invoice(doc_no: &str) -> Value {
     let doc = vector("invoices/ic-sandbox-2023-b2b-goods-igst.json");
     let mut invoice = doc.get("invoice").cloned().unwrap_or(doc);
     invoice["DocDtls"]["No"] = json!(doc_no);
     invoice
 }
 
-struct World {
-    base: String,
-    portal: Portal,
-    gsp: NicClient,
-    sandbox: irp_sandbox::Sandbox,
+pub(crate) struct World {
+    pub(crate) base: String,
+    pub(crate) portal: Portal,
+    pub(crate) gsp: NicClient,
+    pub(crate) sandbox: irp_sandbox::Sandbox,
     taxpayer_token: String,
 }
 
-async fn world(profile: Profile) -> World {
+pub(crate) async fn world(profile: Profile) -> World {
     let running = start(profile).await;
     let portal = Portal {
         base: running.base.clone(),
