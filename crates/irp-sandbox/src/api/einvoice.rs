@@ -1,20 +1,18 @@
 //! E-invoices: generate (`POST /eicore/v1.03/Invoice`), get by IRN, get by document, cancel.
 //! Payloads travel AES-256-ECB-encrypted under the session key.
 
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
 use irp_protocol::errors;
 use irp_protocol::irn::{compute_irn, financial_year, parse_doc_date};
-use irp_protocol::keys::canonicalize;
 use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Map, Value};
 
 use super::ewaybill::{ewb_fields, ewb_of, raise, EwbRow, NotRaised};
-use super::{apply_faults, counted, encrypted_success, header, verify_session, Peer, Session};
+use super::stored::{find_by_doc, find_by_irn, Stored};
+use super::{apply_faults, decrypt_body, encrypted_success, header, respond, verify_session, Peer};
 use crate::clock::{nic_datetime, parse_nic_datetime};
 use crate::config::Profile;
 use crate::error::IrpFailure;
@@ -22,81 +20,6 @@ use crate::state::Sandbox;
 use crate::writer::NewEinvoice;
 
 const HOUR_MS: i64 = 3600 * 1000;
-
-pub(crate) fn respond(sandbox: &Sandbox, result: Result<(Envelope, bool), IrpFailure>) -> Response {
-    match result {
-        Ok((envelope, false)) => Json(envelope).into_response(),
-        Ok((_, true)) => {
-            // The work is committed; the client gets no answer (a dropped connection).
-            let failing = futures_util::stream::once(async {
-                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
-                    "connection dropped by fault injection",
-                ))
-            });
-            Response::new(Body::from_stream(failing))
-        }
-        Err(failure) => counted(sandbox, failure).into_response(),
-    }
-}
-
-pub(crate) fn decrypt_body(session: &Session, body: &[u8]) -> Result<Value, IrpFailure> {
-    let schema_error = |what: &str| IrpFailure::code(errors::SCHEMA, &[what]);
-    let envelope: Value =
-        serde_json::from_slice(body).map_err(|_| schema_error("the body is not JSON"))?;
-    let data = canonicalize(envelope)
-        .get("Data")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| schema_error("Data is required"))?;
-    let plain = session
-        .sek
-        .decrypt_b64(&data)
-        .map_err(|_| schema_error("Data could not be decrypted with the session key"))?;
-    let value: Value =
-        serde_json::from_slice(&plain).map_err(|_| schema_error("decrypted Data is not JSON"))?;
-    Ok(canonicalize(value))
-}
-
-/// An e-invoice as stored.
-pub(crate) struct Stored {
-    pub(crate) irn: String,
-    pub(crate) gstin: String,
-    pub(crate) ack_no: i64,
-    pub(crate) ack_dt: String,
-    pub(crate) signed_invoice: String,
-    pub(crate) signed_qr_code: String,
-    pub(crate) status: String,
-    pub(crate) cancel_date: Option<String>,
-    pub(crate) created_at: i64,
-}
-
-type StoredRow = (
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-);
-
-fn stored(row: StoredRow) -> Stored {
-    Stored {
-        irn: row.0,
-        gstin: row.1,
-        ack_no: row.2,
-        ack_dt: row.3,
-        signed_invoice: row.4,
-        signed_qr_code: row.5,
-        status: row.6,
-        cancel_date: row.7,
-        created_at: row.8,
-    }
-}
-
-const SELECT_STORED: &str = "SELECT irn, gstin, ack_no, ack_dt, signed_invoice, signed_qr_code, status, cancel_date, created_at FROM einvoices";
 
 /// The answer's fields for an e-invoice and its active e-way bill, if any.
 fn einvoice_data(s: &Stored, ewb: Option<&EwbRow>) -> Value {
@@ -284,33 +207,6 @@ async fn check_parties(sandbox: &Sandbox, seller: &str, buyer: &str) -> Result<(
         return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]));
     }
     Ok(())
-}
-async fn find_by_doc(
-    sandbox: &Sandbox,
-    gstin: &str,
-    fy: &str,
-    doc_type: &str,
-    doc_key: &str,
-) -> Result<Option<Stored>, IrpFailure> {
-    let row: Option<StoredRow> = sqlx::query_as(&format!("{SELECT_STORED} WHERE gstin = $1 AND financial_year = $2 AND doc_type = $3 AND doc_key = $4"))
-        .bind(gstin)
-        .bind(fy)
-        .bind(doc_type)
-        .bind(doc_key)
-        .fetch_optional(&sandbox.pool)
-        .await?;
-    Ok(row.map(stored))
-}
-
-pub(crate) async fn find_by_irn(
-    sandbox: &Sandbox,
-    irn: &str,
-) -> Result<Option<Stored>, IrpFailure> {
-    let row: Option<StoredRow> = sqlx::query_as(&format!("{SELECT_STORED} WHERE irn = $1"))
-        .bind(irn.to_ascii_lowercase())
-        .fetch_optional(&sandbox.pool)
-        .await?;
-    Ok(row.map(stored))
 }
 
 /// `GET /eicore/v1.03/Invoice/irn/{irn}`: 2148 when unknown, 2143 for another GSTIN's IRN,

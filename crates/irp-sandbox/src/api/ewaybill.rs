@@ -14,9 +14,10 @@ use irp_protocol::errors::{self, NicCode};
 use irp_protocol::ewb::{self, CancelEwb, CancelledEwb};
 use serde_json::{json, Value};
 
-use super::einvoice::{decrypt_body, find_by_irn, respond, Stored};
+use super::stored::{find_by_irn, Stored};
 use super::{
-    apply_faults, encrypted_success, header, verify_session, verify_session_without_user, Peer,
+    apply_faults, decrypt_body, encrypted_success, header, respond, verify_session,
+    verify_session_without_user, Peer,
 };
 use crate::clock::{ist, nic_datetime, parse_nic_datetime};
 use crate::error::IrpFailure;

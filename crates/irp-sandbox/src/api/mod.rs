@@ -4,13 +4,19 @@ pub mod auth;
 pub mod einvoice;
 pub mod ewaybill;
 pub mod master;
+pub mod stored;
 
 use std::net::SocketAddr;
 
+use axum::body::Body;
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use irp_protocol::crypto::AesKey;
 use irp_protocol::envelope::Envelope;
 use irp_protocol::errors;
+use irp_protocol::keys::canonicalize;
+use serde_json::Value;
 
 use crate::config::Profile;
 use crate::counters::FaultKind;
@@ -252,4 +258,41 @@ pub fn counted(sandbox: &Sandbox, failure: IrpFailure) -> IrpFailure {
         }
     }
     failure
+}
+
+/// Answers a call: the envelope, or (after a committed `drop_after_commit` fault) a dropped
+/// connection, or the counted failure.
+pub fn respond(sandbox: &Sandbox, result: Result<(Envelope, bool), IrpFailure>) -> Response {
+    match result {
+        Ok((envelope, false)) => Json(envelope).into_response(),
+        Ok((_, true)) => {
+            // The work is committed; the client gets no answer (a dropped connection).
+            let failing = futures_util::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
+                    "connection dropped by fault injection",
+                ))
+            });
+            Response::new(Body::from_stream(failing))
+        }
+        Err(failure) => counted(sandbox, failure).into_response(),
+    }
+}
+
+/// The decrypted, canonical JSON of a request's `Data`.
+pub fn decrypt_body(session: &Session, body: &[u8]) -> Result<Value, IrpFailure> {
+    let schema_error = |what: &str| IrpFailure::code(errors::SCHEMA, &[what]);
+    let envelope: Value =
+        serde_json::from_slice(body).map_err(|_| schema_error("the body is not JSON"))?;
+    let data = canonicalize(envelope)
+        .get("Data")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| schema_error("Data is required"))?;
+    let plain = session
+        .sek
+        .decrypt_b64(&data)
+        .map_err(|_| schema_error("Data could not be decrypted with the session key"))?;
+    let value: Value =
+        serde_json::from_slice(&plain).map_err(|_| schema_error("decrypted Data is not JSON"))?;
+    Ok(canonicalize(value))
 }

@@ -1,0 +1,76 @@
+//! E-invoices as the sandbox stores them, found by IRN or by document, for the e-invoice and
+//! e-way bill endpoints.
+
+use crate::error::IrpFailure;
+use crate::state::Sandbox;
+
+/// An e-invoice as stored.
+pub(crate) struct Stored {
+    pub(crate) irn: String,
+    pub(crate) gstin: String,
+    pub(crate) ack_no: i64,
+    pub(crate) ack_dt: String,
+    pub(crate) signed_invoice: String,
+    pub(crate) signed_qr_code: String,
+    pub(crate) status: String,
+    pub(crate) cancel_date: Option<String>,
+    pub(crate) created_at: i64,
+}
+
+pub(crate) type StoredRow = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+);
+
+pub(crate) fn stored(row: StoredRow) -> Stored {
+    Stored {
+        irn: row.0,
+        gstin: row.1,
+        ack_no: row.2,
+        ack_dt: row.3,
+        signed_invoice: row.4,
+        signed_qr_code: row.5,
+        status: row.6,
+        cancel_date: row.7,
+        created_at: row.8,
+    }
+}
+
+pub(crate) const SELECT_STORED: &str = "SELECT irn, gstin, ack_no, ack_dt, signed_invoice, signed_qr_code, status, cancel_date, created_at FROM einvoices";
+
+/// The e-invoice of a document of a GSTIN in a financial year.
+pub(crate) async fn find_by_doc(
+    sandbox: &Sandbox,
+    gstin: &str,
+    fy: &str,
+    doc_type: &str,
+    doc_key: &str,
+) -> Result<Option<Stored>, IrpFailure> {
+    let row: Option<StoredRow> = sqlx::query_as(&format!("{SELECT_STORED} WHERE gstin = $1 AND financial_year = $2 AND doc_type = $3 AND doc_key = $4"))
+        .bind(gstin)
+        .bind(fy)
+        .bind(doc_type)
+        .bind(doc_key)
+        .fetch_optional(&sandbox.pool)
+        .await?;
+    Ok(row.map(stored))
+}
+
+/// The e-invoice of an IRN.
+pub(crate) async fn find_by_irn(
+    sandbox: &Sandbox,
+    irn: &str,
+) -> Result<Option<Stored>, IrpFailure> {
+    let row: Option<StoredRow> = sqlx::query_as(&format!("{SELECT_STORED} WHERE irn = $1"))
+        .bind(irn.to_ascii_lowercase())
+        .fetch_optional(&sandbox.pool)
+        .await?;
+    Ok(row.map(stored))
+}
