@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 pub use endpoint::{Access, Endpoint, CLEARTAX_PREFIX};
 use error::ApiError;
-use routes::{download, einvoice, govt, health, nic_credentials, owners, tokens};
+use routes::{download, einvoice, ewaybill, govt, health, nic_credentials, owners, tokens};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -41,6 +41,9 @@ fn cleartax_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(einvoice::cancel))
         .routes(routes!(einvoice::get))
         .routes(routes!(download::download))
+        .routes(routes!(ewaybill::generate))
+        .routes(routes!(ewaybill::cancel))
+        .routes(routes!(ewaybill::govt_generate))
         .routes(routes!(govt::generate))
         .routes(routes!(govt::cancel))
         .routes(routes!(govt::get))

@@ -11,29 +11,16 @@ use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::irp_call::{credentials, with_session, CallFailure, Credentials};
+use super::irp_call::{credentials, irp, irp_ascii, with_session, CallFailure, Credentials};
 pub use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::reconcile::{adopt_existing, fetch_by_document, text, verified_invoice};
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::OwnerId;
 use crate::irp::IrpContext;
 use crate::state::AppState;
-use crate::storage::{EinvoiceRecord, EinvoiceStatus};
+use crate::storage::{EinvoiceRecord, EinvoiceStatus, EwbFields};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-fn irp(state: &AppState) -> Result<&IrpContext, ServiceError> {
-    state
-        .irp
-        .as_deref()
-        .ok_or_else(|| ServiceError::Unavailable {
-            error: FieldError::general(
-                "irp_not_configured",
-                "the gateway has no IRP connection configured",
-            ),
-            retry_after_secs: 60,
-        })
-}
 
 /// Fails fast (503) while the circuit breaker is open.
 pub fn check_breaker(state: &AppState) -> Result<(), ServiceError> {
@@ -114,6 +101,19 @@ async fn record(
         retain_until: retain.then(|| now + i64::from(state.settings.retention_days) * DAY_MS),
         created_at: now,
         cancelled_at: None,
+        ewb_no: None,
+        ewb_dt: None,
+        ewb_valid_till: None,
+        ewb_cancelled_at: None,
+    };
+    let record = match EwbFields::from_answer(data) {
+        Some(ewb) => EinvoiceRecord {
+            ewb_no: Some(ewb.ewb_no),
+            ewb_dt: Some(ewb.ewb_dt),
+            ewb_valid_till: ewb.ewb_valid_till,
+            ..record
+        },
+        None => record,
     };
     if let Err(e) = state.store.record_einvoice(&record).await {
         tracing::error!(irn = %record.irn, error = %e, "could not record an e-invoice");
@@ -211,14 +211,14 @@ pub async fn generate(
         Err(outcome) => return outcome,
     };
     match generate_at_irp(state, irp, &creds, &doc).await {
-        Ok(data) => match verified_invoice(irp, &data) {
+        Ok((data, info)) => match verified_invoice(irp, &data) {
             Ok(registered) => {
                 record(state, actor, owner_id, &seller, &doc, &data).await;
                 Outcome {
                     document_status: DocumentStatus::IrnGenerated,
                     data: Some(Box::new(data)),
                     errors: Vec::new(),
-                    info: Vec::new(),
+                    info,
                     document: Some(Box::new(registered)),
                 }
             }
@@ -228,24 +228,34 @@ pub async fn generate(
     }
 }
 
+/// The IRP's data and info entries (`EWBPPD`/`EWBERR` when the document carried `EwbDtls`).
 async fn generate_at_irp(
     state: &AppState,
     irp: &IrpContext,
     creds: &Credentials,
     doc: &Value,
-) -> Result<Value, Outcome> {
+) -> Result<(Value, Vec<Value>), Outcome> {
     let result = with_session(
         state,
         irp,
         creds,
         DocumentStatus::NotCreated,
         |session| async move {
-            match irp.client.generate(&session, doc).await {
-                Ok(data) => Ok(Ok(data)),
+            match irp.client.generate_with_info(&session, doc).await {
+                Ok(answer) => Ok(Ok((
+                    answer.data,
+                    answer
+                        .info
+                        .into_iter()
+                        .filter_map(|i| serde_json::to_value(i).ok())
+                        .collect(),
+                ))),
                 // A duplicate: the existing IRN is ours if it is the same document.
                 Err(e) if e.has_code("2150") => {
                     Ok(match fetch_by_document(irp, &session, doc).await {
-                        Ok(Some(existing)) => adopt_existing(irp, doc, existing),
+                        Ok(Some(existing)) => {
+                            adopt_existing(irp, doc, existing).map(|data| (data, Vec::new()))
+                        }
                         Ok(None) => Err(Outcome::failed(
                             DocumentStatus::NotCreated,
                             OutcomeError::govt(&e),
@@ -260,7 +270,9 @@ async fn generate_at_irp(
                 Err(IrpError::NoAnswer(reason)) => {
                     tracing::warn!(%reason, "no answer to generate; reconciling by document");
                     match fetch_by_document(irp, &session, doc).await {
-                        Ok(Some(existing)) => Ok(adopt_existing(irp, doc, existing)),
+                        Ok(Some(existing)) => {
+                            Ok(adopt_existing(irp, doc, existing).map(|data| (data, Vec::new())))
+                        }
                         _ => Err(IrpError::NoAnswer(reason)),
                     }
                 }
@@ -376,14 +388,15 @@ pub async fn cancel(
                 .await;
             Outcome::failed(DocumentStatus::IrnCancelled, OutcomeError::govt(&e))
         }
+        // An active e-way bill: the error names it, and how to cancel it.
+        Err(CallFailure::Refused(e)) if e.has_code("2230") => Outcome::failed(
+            before,
+            super::ewaybill::naming_the_active_bill(state, actor, irn_at_irp, &e).await,
+        ),
         Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => {
             Outcome::failed(before, OutcomeError::govt(&e))
         }
     }
-}
-
-fn irp_ascii(irn: &str) -> String {
-    irn.trim().to_ascii_lowercase()
 }
 
 /// The state an IRP answer gives: `CNL` is cancelled, anything else active.
@@ -411,7 +424,9 @@ pub async fn get(
         .flatten();
     let from_retention = |retained: &Option<EinvoiceRecord>| {
         retained.as_ref().filter(|r| r.signed_invoice.is_some() && r.retain_until.is_some_and(|u| u > state.now())).map(|r| {
-            json!({"AckNo": r.ack_no, "AckDt": r.ack_dt, "Irn": r.irn, "SignedInvoice": r.signed_invoice, "SignedQRCode": r.signed_qr_code, "Status": r.status.as_str()})
+            let ewb = r.active_ewb();
+            json!({"AckNo": r.ack_no, "AckDt": r.ack_dt, "Irn": r.irn, "SignedInvoice": r.signed_invoice, "SignedQRCode": r.signed_qr_code, "Status": r.status.as_str(),
+                "EwbNo": ewb.as_ref().map(|e| e.ewb_no), "EwbDt": ewb.as_ref().map(|e| &e.ewb_dt), "EwbValidTill": ewb.as_ref().and_then(|e| e.ewb_valid_till.as_ref())})
         })
     };
     let found = |data: Value, registered: Option<Value>| Outcome {

@@ -244,3 +244,22 @@ where
         }
     }
 }
+
+/// The IRP context, or the error that says none is configured.
+pub(super) fn irp(state: &AppState) -> Result<&IrpContext, ServiceError> {
+    state
+        .irp
+        .as_deref()
+        .ok_or_else(|| ServiceError::Unavailable {
+            error: FieldError::general(
+                "irp_not_configured",
+                "the gateway has no IRP connection configured",
+            ),
+            retry_after_secs: 60,
+        })
+}
+
+/// An IRN as the IRP takes it: trimmed, lower case.
+pub(super) fn irp_ascii(irn: &str) -> String {
+    irn.trim().to_ascii_lowercase()
+}

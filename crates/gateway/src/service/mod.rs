@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bulk;
 pub mod credentials;
 pub mod einvoice;
+pub mod ewaybill;
 pub mod irp_call;
 pub mod outcome;
 pub mod owner_cache;

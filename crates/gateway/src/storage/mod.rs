@@ -198,6 +198,27 @@ pub trait DocumentStore: Send + Sync {
         irn: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError>;
+    /// Records the e-way bill of an e-invoice of the account (replacing a cancelled one);
+    /// false when the account has no such e-invoice.
+    async fn record_ewaybill(
+        &self,
+        account_id: AccountId,
+        irn: &str,
+        ewb: &EwbFields,
+    ) -> Result<bool, StoreError>;
+    /// The account's e-invoice whose e-way bill has this number.
+    async fn einvoice_by_ewb(
+        &self,
+        account_id: AccountId,
+        ewb_no: i64,
+    ) -> Result<Option<EinvoiceRecord>, StoreError>;
+    /// Marks an e-way bill of the account cancelled.
+    async fn mark_ewaybill_cancelled(
+        &self,
+        account_id: AccountId,
+        ewb_no: i64,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Everything the gateway keeps, behind one object-safe trait.

@@ -456,6 +456,57 @@ pub struct EinvoiceRecord {
     pub created_at: Timestamp,
     /// When cancelled.
     pub cancelled_at: Option<Timestamp>,
+    /// The e-way bill's number, once one was raised.
+    pub ewb_no: Option<i64>,
+    /// When the e-way bill was generated, NIC format.
+    pub ewb_dt: Option<String>,
+    /// Until when it is valid (none for Part A only), NIC format.
+    pub ewb_valid_till: Option<String>,
+    /// When the e-way bill was cancelled.
+    pub ewb_cancelled_at: Option<Timestamp>,
+}
+
+impl EinvoiceRecord {
+    /// The e-way bill, while it is active.
+    pub fn active_ewb(&self) -> Option<EwbFields> {
+        match (self.ewb_no, &self.ewb_dt, self.ewb_cancelled_at) {
+            (Some(ewb_no), Some(ewb_dt), None) => Some(EwbFields {
+                ewb_no,
+                ewb_dt: ewb_dt.clone(),
+                ewb_valid_till: self.ewb_valid_till.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// An e-way bill as the IRP answered it: `EwbNo`, `EwbDt`, `EwbValidTill`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EwbFields {
+    /// 12-digit number.
+    pub ewb_no: i64,
+    /// When generated, NIC format.
+    pub ewb_dt: String,
+    /// Valid until (none for Part A only).
+    pub ewb_valid_till: Option<String>,
+}
+
+impl EwbFields {
+    /// The fields of an IRP answer (`EwbNo`… of generate IRN, get by IRN or generate EWB), when
+    /// it carries an e-way bill.
+    pub fn from_answer(data: &serde_json::Value) -> Option<Self> {
+        Some(EwbFields {
+            ewb_no: data.get("EwbNo").and_then(serde_json::Value::as_i64)?,
+            ewb_dt: data
+                .get("EwbDt")
+                .and_then(serde_json::Value::as_str)?
+                .to_string(),
+            ewb_valid_till: data
+                .get("EwbValidTill")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
+        })
+    }
 }
 
 /// A console login; only the SHA-256 of the cookie value is kept.

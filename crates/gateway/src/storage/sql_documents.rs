@@ -7,12 +7,13 @@ use uuid::Uuid;
 
 use super::sql::{Dialect, SqlStore};
 use super::{
-    AccountId, DocumentStore, EinvoiceRecord, EinvoiceStatus, OwnerId, StoreError, Timestamp,
+    AccountId, DocumentStore, EinvoiceRecord, EinvoiceStatus, EwbFields, OwnerId, StoreError,
+    Timestamp,
 };
 
 const SELECT_EINVOICE: &str = "SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, \
     doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, \
-    created_at, cancelled_at FROM einvoices";
+    created_at, cancelled_at, ewb_no, ewb_dt, ewb_valid_till, ewb_cancelled_at FROM einvoices";
 
 #[async_trait]
 impl<DB: Dialect> DocumentStore for SqlStore<DB>
@@ -30,10 +31,12 @@ where
     for<'r> EinvoiceRecord: FromRow<'r, DB::Row>,
 {
     async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+        sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at, ewb_no, ewb_dt, ewb_valid_till) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
             ON CONFLICT (irn) DO UPDATE SET status = excluded.status, signed_invoice = COALESCE(excluded.signed_invoice, einvoices.signed_invoice), \
-            signed_qr_code = COALESCE(excluded.signed_qr_code, einvoices.signed_qr_code), retain_until = COALESCE(excluded.retain_until, einvoices.retain_until)")
+            signed_qr_code = COALESCE(excluded.signed_qr_code, einvoices.signed_qr_code), retain_until = COALESCE(excluded.retain_until, einvoices.retain_until), \
+            ewb_no = COALESCE(excluded.ewb_no, einvoices.ewb_no), ewb_dt = COALESCE(excluded.ewb_dt, einvoices.ewb_dt), \
+            ewb_valid_till = COALESCE(excluded.ewb_valid_till, einvoices.ewb_valid_till)")
             .bind(&record.irn)
             .bind(record.account_id)
             .bind(record.owner_id)
@@ -50,6 +53,9 @@ where
             .bind(record.retain_until.map(Timestamp::millis))
             .bind(record.created_at)
             .bind(record.cancelled_at.map(Timestamp::millis))
+            .bind(record.ewb_no)
+            .bind(&record.ewb_dt)
+            .bind(&record.ewb_valid_till)
             .execute(&self.writer)
             .await?;
         Ok(())
@@ -121,6 +127,53 @@ where
             .bind(at)
             .bind(irn)
             .bind(account_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn record_ewaybill(
+        &self,
+        account_id: AccountId,
+        irn: &str,
+        ewb: &EwbFields,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE einvoices SET ewb_no = $1, ewb_dt = $2, ewb_valid_till = $3, ewb_cancelled_at = NULL WHERE irn = $4 AND account_id = $5")
+            .bind(ewb.ewb_no)
+            .bind(&ewb.ewb_dt)
+            .bind(&ewb.ewb_valid_till)
+            .bind(irn)
+            .bind(account_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn einvoice_by_ewb(
+        &self,
+        account_id: AccountId,
+        ewb_no: i64,
+    ) -> Result<Option<EinvoiceRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_EINVOICE} WHERE account_id = $1 AND ewb_no = $2"
+        ))
+        .bind(account_id)
+        .bind(ewb_no)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(EinvoiceRecord::from_row).transpose()?)
+    }
+
+    async fn mark_ewaybill_cancelled(
+        &self,
+        account_id: AccountId,
+        ewb_no: i64,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE einvoices SET ewb_cancelled_at = $1 WHERE account_id = $2 AND ewb_no = $3 AND ewb_cancelled_at IS NULL")
+            .bind(at)
+            .bind(account_id)
+            .bind(ewb_no)
             .execute(&self.writer)
             .await?;
         Ok(DB::rows_affected(&done) == 1)

@@ -44,6 +44,13 @@ fn body_for(path: &str) -> Option<Value> {
             json!({"email": "a@matrix.test", "password": "a long password 1", "label": "matrix"}),
         ),
         "/v2/owners" => Some(json!({"kind": "GSTIN", "gstin": GSTIN_MH})),
+        "/v2/eInvoice/ewaybill" => Some(
+            json!([{"Irn": IRN, "Distance": 10, "TransId": "29AAFCD5862R1ZX", "TransName": "Matrix"}]),
+        ),
+        "/v2/eInvoice/ewaybill/cancel" => Some(
+            json!({"ewbNo": 381000000001_i64, "cancelRsnCode": "OTHERS", "cancelRmrk": "matrix"}),
+        ),
+        "/v1/govt/api/einvewb/ewaybill" => Some(json!({"Irn": IRN, "Distance": 10})),
         _ => None,
     }
 }

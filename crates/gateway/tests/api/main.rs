@@ -10,6 +10,7 @@ mod conformance;
 mod console;
 mod download;
 mod einvoice;
+mod ewaybill;
 mod hardening;
 mod helpers;
 mod isolation;

@@ -241,17 +241,11 @@ struct Echo {
     transaction_metadata: Option<Value>,
 }
 
-pub(super) fn govt_response(outcome: &Outcome) -> Value {
-    let field = |k: &str| {
-        outcome
-            .data
-            .as_ref()
-            .and_then(|d| d.get(k))
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let errors: Vec<Value> = outcome
-        .errors
+/// Errors as `ErrorDetails` entries: `error_code` (ClearTax's number for the platform's own
+/// errors where its catalogue has one), `error_message`, `error_source`, and the gateway's
+/// `gateway_error_code` and `error_detail` where they apply.
+pub(super) fn error_details(errors: &[crate::service::outcome::OutcomeError]) -> Vec<Value> {
+    errors
         .iter()
         .map(|e| {
             // The platform's own codes: ClearTax's number where its catalogue has one, and
@@ -271,7 +265,19 @@ pub(super) fn govt_response(outcome: &Outcome) -> Value {
             }
             error
         })
-        .collect();
+        .collect()
+}
+
+pub(super) fn govt_response(outcome: &Outcome) -> Value {
+    let field = |k: &str| {
+        outcome
+            .data
+            .as_ref()
+            .and_then(|d| d.get(k))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let errors = error_details(&outcome.errors);
     // `Success` agrees with the errors: "Y" only without any.
     let success = outcome.errors.is_empty()
         && (outcome.data.is_some()

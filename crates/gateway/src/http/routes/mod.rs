@@ -2,6 +2,7 @@
 
 pub mod download;
 pub mod einvoice;
+pub mod ewaybill;
 pub mod govt;
 pub mod health;
 pub mod nic_credentials;
