@@ -37,6 +37,15 @@ fn parse_cursor(text: &str) -> Option<(Timestamp, String)> {
     irp_protocol::irn::is_irn(irn).then(|| (Timestamp(at), irn.to_string()))
 }
 
+/// The e-way bill column: its number while active, "cancelled" after, a dash without one.
+fn ewb_label(row: &crate::storage::EinvoiceRecord) -> String {
+    match (row.ewb_no, row.ewb_cancelled_at) {
+        (Some(no), None) => no.to_string(),
+        (Some(no), Some(_)) => format!("{no} (cancelled)"),
+        (None, _) => "—".to_string(),
+    }
+}
+
 fn status_label(status: EinvoiceStatus) -> &'static str {
     match status {
         EinvoiceStatus::Active => "Active",
@@ -116,6 +125,7 @@ pub async fn list(
                         th scope="col" { "Ack no" }
                         th scope="col" { "Ack date" }
                         th scope="col" { "Status" }
+                        th scope="col" { "E-way bill" }
                         th scope="col" { "Registered" }
                     } }
                     tbody {
@@ -127,6 +137,7 @@ pub async fn list(
                                 td { (row.ack_no) }
                                 td { (row.ack_dt) }
                                 td.status { (status_label(row.status)) }
+                                td.ewb { (ewb_label(row)) }
                                 td { (human_time(row.created_at)) }
                             }
                         }
@@ -209,6 +220,18 @@ pub async fn show(
                     dt { "Ack no" } dd { (record.ack_no) }
                     dt { "Ack date" } dd { (record.ack_dt) }
                     dt { "Status" } dd.status { (status_label(record.status)) }
+                    @if let Some(ewb_no) = record.ewb_no {
+                        dt { "E-way bill" }
+                        dd #ewb {
+                            (ewb_no)
+                            @if record.ewb_cancelled_at.is_some() {
+                                " (cancelled)"
+                            } @else {
+                                " · generated " (record.ewb_dt.as_deref().unwrap_or(""))
+                                @if let Some(till) = &record.ewb_valid_till { " · valid till " (till) } @else { " · Part A only" }
+                            }
+                        }
+                    }
                     @if let Ok(einvoice) = &registered {
                         @let document = &einvoice.document;
                         dt { "Seller" } dd { (field(document, "SellerDtls", "LglNm")) " · " span.mono { (field(document, "SellerDtls", "Gstin")) } }

@@ -234,6 +234,21 @@ async fn console_and_portal_in_a_real_browser() {
     let signed_qr = generated[0]["govt_response"]["SignedQRCode"]
         .as_str()
         .unwrap();
+    let raised: Value = app
+        .client
+        .post(app.url("/einv/v2/eInvoice/ewaybill"))
+        .header("X-Cleartax-Auth-Token", &token)
+        .header("gstin", "29AAFCD5862R000")
+        .json(&serde_json::json!([{"Irn": irn, "Distance": 0, "TransMode": "1", "VehNo": "KA01AB1234"}]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ewb_no = raised[0]["govt_response"]["EwbNo"]
+        .as_i64()
+        .expect("an e-way bill");
     browser.goto(&gstin_page).await;
     browser.click_and_wait("a[href$='/einvoices']").await;
     browser.assert_labelled().await;
@@ -243,11 +258,23 @@ async fn console_and_portal_in_a_real_browser() {
         .text()
         .await;
     assert!(row.contains("WEB/0001") && row.contains("Active"), "{row}");
+    let ewb_cell = browser
+        .find(&format!("tr[data-irn='{irn}'] td.ewb"))
+        .await
+        .text()
+        .await;
+    assert_eq!(ewb_cell, ewb_no.to_string());
     browser.screenshot("08-einvoices").await;
     browser
         .click_and_wait(&format!("tr[data-irn='{irn}'] a"))
         .await;
     assert_eq!(browser.find("#irn").await.text().await, irn);
+    assert!(browser
+        .find("#ewb")
+        .await
+        .text()
+        .await
+        .starts_with(&ewb_no.to_string()));
     browser.find("figure#qr svg").await;
     let pdf_link = browser
         .find("#download-pdf")

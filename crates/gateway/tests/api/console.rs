@@ -547,6 +547,26 @@ async fn einvoice_list(db: Db) {
         .await;
     assert_eq!(unknown.status, 404);
 
+    // An e-way bill raised for one of them shows in its row and on its page.
+    let raised = w
+        .app
+        .send(
+            w.app
+                .client
+                .post(w.app.url("/v2/eInvoice/ewaybill"))
+                .header("gstin", s)
+                .json(&serde_json::json!([{"Irn": irns[1], "Distance": 50, "TransMode": "1", "VehNo": "KA01AB1234"}])),
+        )
+        .await;
+    let ewb_no = raised.body[0]["govt_response"]["EwbNo"].as_i64().unwrap();
+    let list = console.get(&format!("{base}/einvoices")).await;
+    let row_start = list
+        .body
+        .find(&format!("data-irn=\"{}\"", irns[1]))
+        .unwrap();
+    let row = &list.body[row_start..row_start + list.body[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains(&ewb_no.to_string()), "{row}");
+
     // Each row links to the e-invoice: its facts, the QR code as SVG, and the PDF.
     let detail_path = format!("{base}/einvoices/{}", irns[1]);
     assert!(list.body.contains(&format!("href=\"{detail_path}\"")));
@@ -554,6 +574,11 @@ async fn einvoice_list(db: Db) {
     assert_eq!(detail.status, 200, "{}", detail.body);
     assert!(detail.body.contains("LIST/2") && detail.body.contains("Seller Pvt Ltd"));
     assert!(detail.body.contains("<svg"), "{}", detail.body);
+    assert!(
+        detail.body.contains(&format!("{ewb_no} · generated")),
+        "{}",
+        detail.body
+    );
     assert!(detail.body.contains(&format!("href=\"{detail_path}/pdf\"")));
     let pdf = console.get(&format!("{detail_path}/pdf")).await;
     assert_eq!(pdf.status, 200);
