@@ -51,6 +51,7 @@ pub use state::Sandbox;
         portal::api_users::send_otp,
         portal::api_users::create,
         portal::api_users::list,
+        portal::ewaybills::list,
         portal::api_users::password_otp,
         portal::api_users::change_password,
         portal::api_users::freeze,
@@ -83,7 +84,7 @@ async fn signing_certificate(State(sandbox): State<Sandbox>) -> impl IntoRespons
 /// `/sandbox/` test controls.
 pub fn router(sandbox: Sandbox) -> Router {
     use api::{auth, einvoice, ewaybill, master};
-    use portal::{api_users, clients, taxpayers};
+    use portal::{api_users, clients, ewaybills as portal_ewaybills, taxpayers};
     let mut router = Router::new()
         .route("/eivital/v1.04/auth", post(auth::auth_v104))
         .route("/eivital/v1.03/auth", post(auth::auth_v103))
@@ -126,6 +127,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/portal/register/verify-otp", post(taxpayers::verify_otp))
         .route("/portal/register/create-user", post(taxpayers::create_user))
         .route("/portal/login", post(taxpayers::login))
+        .route("/portal/ewaybills", get(portal_ewaybills::list))
         .route("/portal/sub-users", post(taxpayers::create_sub_user))
         .route("/portal/api-users/send-otp", post(api_users::send_otp))
         .route(

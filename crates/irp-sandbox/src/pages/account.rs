@@ -122,6 +122,7 @@ pub(super) fn menu(user: &PortalUser) -> Markup {
             a href="/portal/ui/home" { "Dashboard" }
             a href="/portal/ui/api-registration" { "API Registration" }
             a href="/portal/ui/users" { "User Management" }
+            a href="/portal/ui/ewaybills" { "E-way bills" }
             form.inline method="post" action="/portal/ui/logout" { button.link type="submit" { "Logout" } }
         }
     }

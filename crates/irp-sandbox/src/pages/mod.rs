@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod api_users;
+pub mod ewaybills;
 pub mod layout;
 pub mod registration;
 
@@ -62,6 +63,7 @@ pub fn router() -> Router<Sandbox> {
         .route("/portal/ui/api-users/send-otp", post(api_users::api_user_otp))
         .route("/portal/ui/api-users", post(api_users::create_api_user))
         .route("/portal/ui/users", get(api_users::users))
+        .route("/portal/ui/ewaybills", get(ewaybills::ewaybills))
         .route("/portal/ui/users/{username}/freeze", post(api_users::freeze))
         .route(
             "/portal/ui/users/{username}/unfreeze",

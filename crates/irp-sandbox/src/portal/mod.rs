@@ -4,6 +4,7 @@
 
 pub mod api_users;
 pub mod clients;
+pub mod ewaybills;
 pub mod otp;
 pub mod taxpayers;
 

@@ -135,6 +135,41 @@ async fn ewaybill_story_from_irn_to_cancellation() {
     let inactive = irp.generate_ewb(&session, &request).await.unwrap_err();
     assert_eq!(inactive.codes(), ["2302"]);
 
+    // The taxpayer sees its bills on the portal: the JSON list and the page.
+    let listed: Value = w
+        .portal
+        .http
+        .get(format!("{}/portal/ewaybills", w.base))
+        .bearer_auth(&w.taxpayer_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["ewaybills"][0]["ewb_no"],
+        json!(bill.ewb_no),
+        "{listed}"
+    );
+    assert_eq!(listed["ewaybills"][0]["status"], "CNL");
+    let page = w
+        .portal
+        .http
+        .get(format!("{}/portal/ui/ewaybills", w.base))
+        .header("cookie", format!("irp_portal={}", w.taxpayer_token))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("data-ewb=\"{}\"", bill.ewb_no)),
+        "{page}"
+    );
+    assert!(page.contains("Cancelled"));
+
     let c = counters(&w).await;
     assert_eq!(c["ewbs_generated"], 1, "{c}");
     assert_eq!(c["ewb_cancellations"], 1, "{c}");

@@ -28,7 +28,7 @@ pub(crate) struct World {
     pub(crate) portal: Portal,
     pub(crate) gsp: NicClient,
     pub(crate) sandbox: irp_sandbox::Sandbox,
-    taxpayer_token: String,
+    pub(crate) taxpayer_token: String,
 }
 
 pub(crate) async fn world(profile: Profile) -> World {
