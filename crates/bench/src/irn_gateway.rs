@@ -16,17 +16,19 @@ use serde_json::{json, Value};
 use crate::irn_direct::{onboard, sample_invoice, start_sandbox};
 use crate::stats::RunStats;
 
-const GSTIN: &str = "02AMBPG7773M002";
+pub(crate) const GSTIN: &str = "02AMBPG7773M002";
 
-struct Gateway {
-    base: String,
-    token: String,
-    owner: String,
-    http: reqwest::Client,
+/// A gateway started in this process, with a token and a verified owner of [`GSTIN`].
+pub(crate) struct Gateway {
+    pub(crate) base: String,
+    pub(crate) token: String,
+    pub(crate) owner: String,
+    pub(crate) http: reqwest::Client,
     _dir: tempfile::TempDir,
 }
 
-async fn start_gateway(
+/// Starts a gateway in sandbox mode against the IRP at `irp_base`, with verified credentials.
+pub(crate) async fn start_gateway(
     irp_base: &str,
     client_id: &str,
     client_secret: &str,
@@ -113,7 +115,8 @@ async fn start_gateway(
     })
 }
 
-async fn through_gateway(
+/// Generates IRNs through the gateway.
+pub(crate) async fn through_gateway(
     gw: Arc<Gateway>,
     concurrency: usize,
     duration: Option<Duration>,
@@ -174,7 +177,8 @@ async fn through_gateway(
     total
 }
 
-async fn auth_calls(irp_base: &str) -> u64 {
+/// The IRP's auth calls so far, from its metrics.
+pub(crate) async fn auth_calls(irp_base: &str) -> u64 {
     let text = match reqwest::get(format!("{irp_base}/metrics")).await {
         Ok(r) => r.text().await.unwrap_or_default(),
         Err(_) => String::new(),

@@ -6,6 +6,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod auth_single_flight;
+mod ewb_gateway;
 mod irn_direct;
 mod irn_gateway;
 mod scale;
@@ -27,6 +28,9 @@ enum Scenario {
     IrnDirect,
     /// The same IRNs direct and through the gateway: added latency, throughput, auth calls.
     IrnGateway,
+    /// E-way bills by IRN direct and through the gateway: added latency, throughput, and the
+    /// bills raised against those answered.
+    EwbGateway,
     /// Concurrent generate calls over cold and expired sessions: IRP auth calls per GSTIN.
     AuthSingleFlight,
     /// Up to --credentials stored credentials over --scale-owners owners: p99, memory, size,
@@ -228,6 +232,14 @@ async fn main() -> anyhow::Result<()> {
                 sequential,
                 args.concurrency.max(1),
                 duration,
+                args.json,
+            )
+            .await;
+        }
+        Scenario::EwbGateway => {
+            return ewb_gateway::run(
+                args.requests.unwrap_or(500) as usize,
+                args.concurrency.max(1),
                 args.json,
             )
             .await;
