@@ -48,6 +48,11 @@ fn goods(doc_no: &str) -> Value {
     doc
 }
 
+fn road_request(irn: &str) -> Value {
+    json!({"Irn": irn, "Distance": 850, "TransMode": "1", "TransId": "29AAFCD5862R1ZX",
+        "TransName": "Fast Movers", "VehNo": "HP01AB1234", "VehType": "R"})
+}
+
 async fn counters(w: &World) -> Value {
     reqwest::get(format!("{}/sandbox/counters", w.base))
         .await
@@ -66,8 +71,7 @@ async fn ewaybill_story_from_irn_to_cancellation() {
     assert!(generated["EwbNo"].is_null());
 
     // An e-way bill by IRN, by road: 12 digits, valid by NIC's rule (one day per 200 km).
-    let request = json!({"Irn": irn, "Distance": 850, "TransMode": "1", "TransId": "29AAFCD5862R1ZX",
-        "TransName": "Fast Movers", "VehNo": "HP01AB1234", "VehType": "R"});
+    let request = road_request(&irn);
     let (bill, info) = irp.generate_ewb(&session, &request).await.unwrap();
     assert_eq!(bill.ewb_no.to_string().len(), 12);
     assert!(info.is_empty(), "the distance was given");
@@ -85,6 +89,17 @@ async fn ewaybill_story_from_irn_to_cancellation() {
     let einvoice = irp.get_by_irn(&session, &irn).await.unwrap();
     assert_eq!(einvoice["EwbNo"], json!(bill.ewb_no));
     assert_eq!(einvoice["EwbValidTill"], json!(bill.ewb_valid_till));
+    let doc = goods("EWB/0001");
+    let by_doc = irp
+        .get_by_document(
+            &session,
+            "INV",
+            "EWB/0001",
+            doc["DocDtls"]["Dt"].as_str().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_doc["EwbNo"], json!(bill.ewb_no));
     let fetched = irp.get_ewb_by_irn(&session, &irn).await.unwrap();
     assert_eq!(fetched["EwbNo"], json!(bill.ewb_no));
     assert_eq!(fetched["Status"], "ACT");
@@ -170,8 +185,46 @@ async fn ewaybill_story_from_irn_to_cancellation() {
     );
     assert!(page.contains("Cancelled"));
 
+    // A bill can be cancelled within 24 hours of its generation only: 315 after.
+    let irn = irp.generate(&session, &goods("EWB/0002")).await.unwrap()["Irn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (late, _) = irp
+        .generate_ewb(&session, &road_request(&irn))
+        .await
+        .unwrap();
+    let moved = reqwest::Client::new()
+        .post(format!("{}/sandbox/clock", w.base))
+        .json(&json!({"advance_secs": 25 * 3600}))
+        .send()
+        .await
+        .unwrap();
+    assert!(moved.status().is_success());
+    let session = irp
+        .authenticate(
+            HP_GSTIN,
+            "hpapiuser1",
+            &SecretString::from("Api@12345".to_string()),
+            true,
+        )
+        .await
+        .unwrap();
+    let too_late = irp
+        .cancel_ewb(
+            &session,
+            &CancelEwb {
+                ewb_no: late.ewb_no,
+                cancel_rsn_code: 4,
+                cancel_rmrk: "Others".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(too_late.codes(), ["315"]);
+
     let c = counters(&w).await;
-    assert_eq!(c["ewbs_generated"], 1, "{c}");
+    assert_eq!(c["ewbs_generated"], 2, "{c}");
     assert_eq!(c["ewb_cancellations"], 1, "{c}");
 }
 
