@@ -31,10 +31,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.split(';').next())
             .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
         if !is_json {
+            let xml = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.to_ascii_lowercase().contains("xml"));
+            let message = if xml {
+                "XML bodies are not supported: send the same document as JSON with the header Content-Type: application/json"
+            } else {
+                "send the body as JSON with the header Content-Type: application/json"
+            };
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "send the body as JSON with the header Content-Type: application/json",
+                message,
                 Some("Content-Type"),
             ));
         }

@@ -640,6 +640,38 @@ async fn branch_header(db: Db) {
 }
 on_both_backends!(branch_header_names_a_branch, branch_header);
 
+/// Bullet 11: an XML body is answered 415, naming JSON (the README says so), and nothing
+/// reaches the IRP.
+async fn xml_is_refused(db: Db) {
+    let Some(w) = world(db, 5_000).await else {
+        return;
+    };
+    let before = w.counters().await["irns_generated"].clone();
+    let xml = w
+        .app
+        .send(
+            w.app
+                .client
+                .put(w.app.url("/einv/v2/eInvoice/generate"))
+                .header("gstin", SELLERS[0].0)
+                .header("content-type", "application/xml")
+                .header("accept", "application/xml")
+                .body("<transactions><transaction><Version>1.1</Version></transaction></transactions>"),
+        )
+        .await;
+    assert_eq!(xml.status, 415, "{:?}", xml.body);
+    assert_eq!(xml.error_codes(), ["unsupported_media_type"]);
+    let message = xml.body["errorDetails"][0]["error_message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains("XML") && message.contains("application/json"),
+        "{message}"
+    );
+    assert_eq!(w.counters().await["irns_generated"], before);
+}
+on_both_backends!(xml_bodies_are_answered_415_naming_json, xml_is_refused);
+
 /// Bullet 7 (in part): a `gstin` header that disagrees with the body is refused, naming both.
 async fn gstin_header_must_agree(db: Db) {
     let Some(app) =
