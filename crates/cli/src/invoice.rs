@@ -22,6 +22,10 @@ pub struct IrnArgs {
     /// Document date, dd/mm/yyyy.
     #[arg(long)]
     pub date: String,
+    /// When the IRN was (or will be) generated, dd/mm/yyyy; default today (IST). Numbers of
+    /// documents generated before 1 June 2025 were hashed as sent, later ones upper-cased.
+    #[arg(long = "generated-on")]
+    pub generated_on: Option<String>,
 }
 
 /// `einvoice validate`
@@ -42,7 +46,23 @@ fn today() -> time::Date {
 
 /// Prints the IRN.
 pub fn irn(args: &IrnArgs) -> ExitCode {
-    match compute_irn(&args.gstin, &args.doc_type, &args.no, &args.date, today()) {
+    let generated_on = match args.generated_on.as_deref() {
+        None => today(),
+        Some(text) => match irp_protocol::irn::parse_doc_date(text) {
+            Ok(date) => date,
+            Err(e) => {
+                eprintln!("error: --generated-on: {e} (dd/mm/yyyy)");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match compute_irn(
+        &args.gstin,
+        &args.doc_type,
+        &args.no,
+        &args.date,
+        generated_on,
+    ) {
         Ok(irn) => {
             println!("{irn}");
             ExitCode::SUCCESS

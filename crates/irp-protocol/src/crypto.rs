@@ -262,9 +262,28 @@ pub struct AuthPayload {
     /// Base64 of 32 random bytes.
     #[serde(rename = "AppKey")]
     pub app_key: SecretString,
-    /// Ask for a new token (honoured only in the last 10 minutes of the old one).
-    #[serde(rename = "ForceRefreshAccessToken")]
+    /// Ask for a new token (honoured only in the last 10 minutes of the old one). Absent,
+    /// `false` or `"false"` (as some clients send it) all mean no.
+    #[serde(
+        rename = "ForceRefreshAccessToken",
+        default,
+        deserialize_with = "lenient_flag"
+    )]
     pub force_refresh: bool,
+}
+
+/// A flag sent as a boolean, a string (`"true"`, `"false"`, any case) or null.
+fn lenient_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    Ok(flag_of(&value))
+}
+
+fn flag_of(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    }
 }
 
 impl std::fmt::Debug for AuthPayload {
@@ -335,10 +354,7 @@ pub fn open_auth_v103(
     let password =
         SecretString::from(String::from_utf8(password.to_vec()).map_err(|_| CryptoError::Payload)?);
     let app_key = AesKey::from_slice(&key.decrypt_b64(field("AppKey")?)?)?;
-    let force = data
-        .get("ForceRefreshAccessToken")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    let force = data.get("ForceRefreshAccessToken").is_some_and(flag_of);
     Ok((user, password, app_key, force))
 }
 

@@ -73,6 +73,29 @@ async fn encryption_key(State(sandbox): State<Sandbox>) -> impl IntoResponse {
     )
 }
 
+/// `GET /healthz`: the process answers.
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the state database answers (503 otherwise), so that the sandbox can run as a
+/// service in an ERP team's compose file.
+async fn readyz(State(sandbox): State<Sandbox>) -> impl IntoResponse {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&sandbox.pool)
+        .await
+    {
+        Ok(_) => (
+            axum::http::StatusCode::OK,
+            Json(serde_json::json!({"status": "ready"})),
+        ),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "database unavailable"})),
+        ),
+    }
+}
+
 async fn signing_certificate(State(sandbox): State<Sandbox>) -> impl IntoResponse {
     (
         [("content-type", "application/x-pem-file")],
@@ -153,6 +176,8 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/portal/api-users/{username}/block", post(api_users::block))
         .route("/portal/outbox", get(portal::outbox))
         .route("/metrics", get(controls::metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(pages::router());
     if sandbox.config.test_controls {
         router = router

@@ -2,8 +2,6 @@
 //! session (AuthToken + Sek) per (client, GSTIN, user). Re-auth within validity returns the
 //! same token; a forced refresh is honoured only in its last 10 minutes.
 
-use std::net::SocketAddr;
-
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -38,6 +36,9 @@ pub async fn auth_v104(
     body: axum::body::Bytes,
 ) -> Response {
     let result = async {
+        // NIC checks the client before it opens the body.
+        apply_faults(&sandbox, "auth").await?;
+        let client_id = verify_client(&sandbox, &headers, peer).await?;
         let data = body_field(&body, "Data")?;
         let Value::String(data) = data else {
             return Err(IrpFailure::code(errors::AUTH_FAILED, &[]));
@@ -55,7 +56,7 @@ pub async fn auth_v104(
             force_refresh: payload.force_refresh,
             gstin: Some(gstin.to_ascii_uppercase()),
         };
-        authenticate(&sandbox, &headers, peer, request).await
+        authenticate(&sandbox, client_id, request).await
     }
     .await;
     respond(&sandbox, result)
@@ -69,6 +70,8 @@ pub async fn auth_v103(
     body: axum::body::Bytes,
 ) -> Response {
     let result = async {
+        apply_faults(&sandbox, "auth").await?;
+        let client_id = verify_client(&sandbox, &headers, peer).await?;
         let data = body_field(&body, "Data")?;
         let (user_name, password, app_key, force_refresh) =
             open_auth_v103(&sandbox.keys.encryption, &data)
@@ -80,7 +83,7 @@ pub async fn auth_v103(
             force_refresh,
             gstin: header(&headers, &["gstin"]).map(|g| g.to_ascii_uppercase()),
         };
-        authenticate(&sandbox, &headers, peer, request).await
+        authenticate(&sandbox, client_id, request).await
     }
     .await;
     respond(&sandbox, result)
@@ -102,14 +105,12 @@ fn body_field(body: &[u8], field: &str) -> Result<Value, IrpFailure> {
         .ok_or(IrpFailure::code(errors::AUTH_FAILED, &[]))
 }
 
+/// Authenticates an API user for a client already checked.
 async fn authenticate(
     sandbox: &Sandbox,
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
+    client_id: String,
     request: AuthRequest,
 ) -> Result<Envelope, IrpFailure> {
-    apply_faults(sandbox, "auth").await?;
-    let client_id = verify_client(sandbox, headers, peer).await?;
     let user: Option<(String, String, String, String, String)> =
         sqlx::query_as("SELECT username, gstin, client_id, password_hash, status FROM api_users WHERE username = $1")
             .bind(&request.user_name)

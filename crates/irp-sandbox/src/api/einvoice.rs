@@ -1,7 +1,7 @@
 //! E-invoices: generate (`POST /eicore/v1.03/Invoice`), get by IRN, get by document, cancel.
 //! Payloads travel AES-256-ECB-encrypted under the session key.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
@@ -11,7 +11,7 @@ use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Map, Value};
 
 use super::ewaybill::{ewb_fields, ewb_of, raise, EwbRow, NotRaised};
-use super::stored::{find_by_doc, find_by_irn, Stored};
+use super::stored::{find_by_doc, find_by_irn, readable_by, Stored};
 use super::{apply_faults, decrypt_body, encrypted_success, header, respond, verify_session, Peer};
 use crate::clock::{nic_datetime, parse_nic_datetime};
 use crate::config::Profile;
@@ -223,8 +223,9 @@ pub async fn get_by_irn(
         let found = find_by_irn(&sandbox, &irn)
             .await?
             .ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
-        let owner = header(&headers, &["sup_gstin"]).unwrap_or_else(|| session.gstin.clone());
-        if found.gstin != owner {
+        // Another supplier's IRN is readable only by the e-commerce operator that reported it.
+        let supplier = header(&headers, &["sup_gstin"]).map(|g| g.to_ascii_uppercase());
+        if supplier.is_some_and(|s| s != found.gstin) || !readable_by(&found, &session.gstin) {
             return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
         }
         if sandbox.clock.now_ms() - found.created_at > sandbox.config.irn_retrieval_hours * HOUR_MS
@@ -241,35 +242,38 @@ pub async fn get_by_irn(
     respond(&sandbox, result)
 }
 
-/// Query of get-by-document (also accepted as headers).
-#[derive(serde::Deserialize)]
-pub struct DocQuery {
-    doctype: Option<String>,
-    docnum: Option<String>,
-    docdate: Option<String>,
-}
-
-/// `GET /eicore/v1.03/Invoice/irnbydocdetails?doctype=&docnum=&docdate=`: 2154 when unknown.
+/// `GET /eicore/v1.03/Invoice/irnbydocdetails?doctype=&docnum=&docdate=` (names in any case,
+/// or as headers): 2154 when unknown.
 pub async fn get_by_doc(
     State(sandbox): State<Sandbox>,
     Peer(peer): Peer,
     headers: HeaderMap,
-    Query(query): Query<DocQuery>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let result = async {
         let session = verify_session(&sandbox, &headers, peer).await?;
         let drop = apply_faults(&sandbox, "get").await?;
-        let pick =
-            |q: Option<String>, h: &str| q.or_else(|| header(&headers, &[h])).unwrap_or_default();
-        let doc_type = pick(query.doctype, "doctype").to_ascii_uppercase();
-        let doc_no = pick(query.docnum, "docnum");
-        let doc_date = pick(query.docdate, "docdate");
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+        let pick = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.clone())
+                .or_else(|| header(&headers, &[name]))
+                .unwrap_or_default()
+        };
+        let doc_type = pick("doctype").to_ascii_uppercase();
+        let doc_no = pick("docnum");
+        let doc_date = pick("docdate");
         if doc_type.is_empty() || doc_no.is_empty() || doc_date.is_empty() {
             return Err(IrpFailure::code(errors::INCOMPLETE, &[]));
         }
         let date = parse_doc_date(&doc_date)
             .map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?;
-        let owner = header(&headers, &["sup_gstin"]).unwrap_or_else(|| session.gstin.clone());
+        let owner = header(&headers, &["sup_gstin"])
+            .map(|g| g.to_ascii_uppercase())
+            .unwrap_or_else(|| session.gstin.clone());
         let found = find_by_doc(
             &sandbox,
             &owner,
@@ -281,6 +285,8 @@ pub async fn get_by_doc(
         .filter(|s| {
             sandbox.clock.now_ms() - s.created_at <= sandbox.config.doc_retrieval_hours * HOUR_MS
         })
+        // Another supplier's documents are not even found, except by its e-commerce operator.
+        .filter(|s| readable_by(s, &session.gstin))
         .ok_or(IrpFailure::code(errors::IRN_NOT_FOUND, &[]))?;
         let ewb = ewb_of(&sandbox, &found.irn).await?;
         Ok((
@@ -308,7 +314,7 @@ pub async fn cancel(
         let irn = text("Irn");
         let reason = text("CnlRsn");
         let remark = text("CnlRem");
-        if irn.len() != 64 {
+        if !irp_protocol::irn::is_irn(&irn) {
             return Err(IrpFailure::code(errors::INVALID_IRN, &[]));
         }
         if !matches!(reason.as_str(), "1" | "2" | "3" | "4") {
@@ -317,7 +323,9 @@ pub async fn cancel(
         if remark.chars().count() > 100 {
             return Err(IrpFailure::code(errors::SCHEMA, &["CnlRem has at most 100 characters"]));
         }
-        let found = find_by_irn(&sandbox, &irn).await?.ok_or(IrpFailure::code(errors::INVALID_IRN, &[]))?;
+        // A well-formed IRN the IRP does not hold: 2148, as NIC describes it (2145 is for
+        // malformed ones).
+        let found = find_by_irn(&sandbox, &irn).await?.ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
         if found.gstin != session.gstin {
             return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
         }

@@ -14,7 +14,7 @@ use irp_protocol::errors::{self, NicCode};
 use irp_protocol::ewb::{self, CancelEwb, CancelledEwb};
 use serde_json::{json, Value};
 
-use super::stored::{find_by_irn, Stored};
+use super::stored::{find_by_irn, readable_by, Stored};
 use super::{
     apply_faults, decrypt_body, encrypted_success, header, respond, verify_session,
     verify_session_without_user, Peer,
@@ -310,8 +310,9 @@ pub async fn get_by_irn(
         let einvoice = find_by_irn(&sandbox, &irn)
             .await?
             .ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
-        let owner = header(&headers, &["sup_gstin"]).unwrap_or_else(|| session.gstin.clone());
-        if einvoice.gstin != owner {
+        let supplier = header(&headers, &["sup_gstin"]).map(|g| g.to_ascii_uppercase());
+        if supplier.is_some_and(|s| s != einvoice.gstin) || !readable_by(&einvoice, &session.gstin)
+        {
             return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
         }
         let row = ewb_of(&sandbox, &einvoice.irn)

@@ -74,3 +74,23 @@ pub(crate) async fn find_by_irn(
         .await?;
     Ok(row.map(stored))
 }
+
+/// Whether a session's GSTIN may read a stored e-invoice: its supplier's, or the e-commerce
+/// operator's that reported the supply for that supplier (`TranDtls.EcmGstin` of the signed
+/// invoice). A `sup_gstin` header alone grants nothing.
+pub(crate) fn readable_by(stored: &Stored, session_gstin: &str) -> bool {
+    if stored.gstin == session_gstin {
+        return true;
+    }
+    irp_protocol::jwt::decode(&stored.signed_invoice)
+        .ok()
+        .and_then(|signed| {
+            signed
+                .data
+                .get("TranDtls")
+                .and_then(|t| t.get("EcmGstin"))
+                .and_then(serde_json::Value::as_str)
+                .map(|ecm| ecm.eq_ignore_ascii_case(session_gstin))
+        })
+        .unwrap_or(false)
+}

@@ -13,6 +13,7 @@ mod client;
 mod ewaybill;
 mod pages;
 mod portal;
+mod recovery;
 mod story;
 
 use std::net::SocketAddr;
