@@ -96,9 +96,16 @@ pub async fn generate(
             let details = violations.into_iter().map(|v| ErrorDetail { error_code: v.code.to_string(), error_message: v.message }).collect();
             return Err(IrpFailure::Nic(Box::new(Envelope::failure(details, None))));
         }
-        let Value::Object(doc) = invoice else {
+        let Value::Object(mut doc) = invoice else {
             return Err(IrpFailure::code(errors::SCHEMA, &["the document must be an object"]));
         };
+        // NIC signs the document type in upper case (a request with "inv" is hashed and signed
+        // as "INV", and the QR code's DocTyp too).
+        if let Some(Value::Object(doc_dtls)) = doc.get_mut("DocDtls") {
+            if let Some(Value::String(typ)) = doc_dtls.get_mut("Typ") {
+                *typ = typ.to_ascii_uppercase();
+            }
+        }
         let ewb_part = doc.get("EwbDtls").filter(|v| v.is_object()).cloned();
         let text = |a: &str, b: &str| doc.get(a).and_then(|v| v.get(b)).and_then(Value::as_str).unwrap_or("").to_string();
         let seller = text("SellerDtls", "Gstin").to_ascii_uppercase();

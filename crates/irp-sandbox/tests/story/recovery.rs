@@ -2,7 +2,8 @@
 //! recover"): `sup_gstin` grants nothing to an API user of another GSTIN; cancelling an unknown
 //! well-formed IRN is 2148 (2145 stays for malformed ones); an absent or `"false"`
 //! `ForceRefreshAccessToken` is accepted; the client is checked before the body is opened;
-//! get-by-document's query names are read in any case; and `/healthz`, `/readyz`.
+//! get-by-document's query names are read in any case; `/healthz`, `/readyz`; and the document
+//! type signed in upper case.
 
 use base64::Engine;
 use irp_protocol::crypto::AesKey;
@@ -215,4 +216,21 @@ async fn get_by_document_reads_query_names_in_any_case_and_health_answers() {
     assert_eq!(health.status(), 200);
     let ready = reqwest::get(format!("{}/readyz", w.base)).await.unwrap();
     assert_eq!(ready.status(), 200);
+}
+
+/// NIC signs the document type in upper case: a request with `inv` is hashed and signed as
+/// `INV`, in the signed invoice and in the QR code's `DocTyp` (issue "What NIC signs").
+#[tokio::test]
+async fn a_lower_case_document_type_is_signed_upper_case() {
+    let w = world(Profile::Sandbox).await;
+    let hp = hp_session(&w).await;
+    let mut doc = invoice("TYP/0001");
+    doc["DocDtls"]["Typ"] = json!("inv");
+    let generated = w.gsp.generate(&hp, &doc).await;
+    assert!(generated.envelope.is_success(), "{:?}", generated.envelope);
+    let signed =
+        irp_protocol::jwt::decode(generated.data["SignedInvoice"].as_str().unwrap()).unwrap();
+    assert_eq!(signed.data["DocDtls"]["Typ"], "INV");
+    let qr = irp_protocol::jwt::decode(generated.data["SignedQRCode"].as_str().unwrap()).unwrap();
+    assert_eq!(qr.data["DocTyp"], "INV");
 }
