@@ -19,9 +19,16 @@ pub struct SandboxArgs {
     /// `sandbox` (NIC's sandbox) or `production` (NIC's production behaviour).
     #[arg(long, default_value = "sandbox")]
     pub profile: String,
-    /// SQLite file for the state (default: in memory).
+    /// Directory for the state (taxpayers, users, e-invoices and the keys clients cache):
+    /// `<dir>/irp-sandbox.db`, kept across restarts.
+    #[arg(long, default_value = "./data/irp-sandbox")]
+    pub data_dir: PathBuf,
+    /// SQLite file for the state (overrides --data-dir).
     #[arg(long)]
     pub db: Option<PathBuf>,
+    /// Keep the state in memory only: new keys and an empty portal on every start.
+    #[arg(long, conflicts_with = "db")]
+    pub ephemeral: bool,
     /// Expose /sandbox/ clock, faults and counters.
     #[arg(long)]
     pub test_controls: bool,
@@ -38,9 +45,21 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     gateway::telemetry::init(gateway::config::LogFormat::Text);
     let profile = Profile::parse(&args.profile)
         .ok_or_else(|| anyhow!("--profile must be sandbox or production"))?;
+    let db_path = if args.ephemeral {
+        None
+    } else {
+        match args.db {
+            Some(db) => Some(db),
+            None => {
+                std::fs::create_dir_all(&args.data_dir)
+                    .map_err(|e| anyhow!("--data-dir {}: {e}", args.data_dir.display()))?;
+                Some(args.data_dir.join("irp-sandbox.db"))
+            }
+        }
+    };
     let config = SandboxConfig {
         profile,
-        db_path: args.db,
+        db_path,
         test_controls: args.test_controls,
         taxpayers: args.taxpayers,
         seed: args.seed,

@@ -185,28 +185,59 @@ fn irn_and_validate_work_offline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_command_serves_the_irp_and_stops_on_sigterm() {
-    let mut child = einvoice()
-        .args(["sandbox", "--port", "0", "--taxpayers", "3"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
-    let pem = reqwest::get(format!("{base}/keys/encryption-public-key.pem"))
-        .await
-        .unwrap()
-        .text()
+    let data = tempfile::tempdir().unwrap();
+    let start = |data_dir: &std::path::Path| {
+        let mut child = einvoice()
+            .args(["sandbox", "--port", "0", "--taxpayers", "3", "--data-dir"])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        (child, stdout)
+    };
+    let base_of = |stdout: std::process::ChildStdout| async move {
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+            line
+        })
         .await
         .unwrap();
+        let base = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+        base
+    };
+    let keys = |base: String| async move {
+        let pem = reqwest::get(format!("{base}/keys/encryption-public-key.pem"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let certificate = reqwest::get(format!("{base}/keys/signing-certificate.pem"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        (pem, certificate)
+    };
+    // The keys clients cache survive a restart: the state lives in the data directory.
+    let (mut first, stdout) = start(data.path());
+    let first_keys = keys(base_of(stdout).await).await;
+    process::terminate(&first);
+    assert!(first.wait().unwrap().success());
+    assert!(data.path().join("irp-sandbox.db").exists());
+    let (mut child, stdout) = start(data.path());
+    let base = base_of(stdout).await;
+    let (pem, _) = keys(base.clone()).await;
+    assert_eq!(
+        keys(base.clone()).await,
+        first_keys,
+        "new keys after a restart"
+    );
     assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"));
     let gsps = reqwest::get(format!("{base}/portal/gsps")).await.unwrap();
     assert_eq!(gsps.status(), 200);
