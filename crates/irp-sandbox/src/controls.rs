@@ -45,7 +45,8 @@ pub async fn show_clock(State(sandbox): State<Sandbox>) -> impl IntoResponse {
 pub struct FaultRequest {
     /// `latency`, `nic_error`, `http_status`, `drop_after_commit`, `invalidate_sessions`,
     /// `block_gstin`, `unblock_gstin`, `set_status` (with `gstin` and `status`: ACT, CNL, INA,
-    /// SUS) or `clear`.
+    /// SUS), `mark_stale` (the IRP's master shows `status` until a sync GSTIN call restores the
+    /// common portal's) or `clear`.
     pub kind: String,
     /// Operation targeted (default `any`).
     pub operation: Option<String>,
@@ -114,6 +115,32 @@ pub async fn inject_fault(
                 Ok(_) => (
                     StatusCode::OK,
                     Json(json!({"gstin": gstin, "status": state.status, "blocked": state.blocked})),
+                ),
+                Err(e) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"error": e.to_string()})),
+                ),
+            };
+        }
+        "mark_stale" => {
+            let gstin = body.gstin.clone().unwrap_or_default().to_ascii_uppercase();
+            let stale = match body.status.as_ref().and_then(|s| s.as_str()) {
+                Some(s @ ("ACT" | "CNL" | "INA" | "SUS")) => s.to_string(),
+                _ => {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        Json(json!({"error": "status must be ACT, CNL, INA or SUS"})),
+                    )
+                }
+            };
+            return match sandbox.mark_stale(&gstin, &stale).await {
+                Ok(true) => (
+                    StatusCode::OK,
+                    Json(json!({"gstin": gstin, "stale_status": stale})),
+                ),
+                Ok(false) => (
+                    StatusCode::NOT_FOUND,
+                    Json(json!({"error": "no such GSTIN"})),
                 ),
                 Err(e) => (
                     StatusCode::INTERNAL_SERVER_ERROR,

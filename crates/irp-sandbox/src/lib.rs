@@ -131,11 +131,11 @@ pub fn router(sandbox: Sandbox) -> Router {
         )
         .route(
             "/eivital/v1.03/Master/syncgstin/{gstin}",
-            get(master::gstin_details),
+            get(master::sync_gstin),
         )
         .route(
             "/eivital/v1.04/Master/syncgstin/{gstin}",
-            get(master::gstin_details),
+            get(master::sync_gstin),
         )
         .route("/keys/encryption-public-key.pem", get(encryption_key))
         .route("/keys/signing-certificate.pem", get(signing_certificate))

@@ -251,6 +251,44 @@ impl Inner {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Makes the IRP's master hold a stale status for a taxpayer (`stale`) while the common
+    /// portal keeps its current one, until a sync GSTIN call. False when the GSTIN is unknown.
+    pub async fn mark_stale(&self, gstin: &str, stale: &str) -> Result<bool, sqlx::Error> {
+        let Some(mut state) = self.taxpayer(gstin) else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE taxpayers SET portal_status = COALESCE(portal_status, status) WHERE gstin = $1",
+        )
+        .bind(gstin)
+        .execute(&self.pool)
+        .await?;
+        state.status = stale.to_string();
+        self.set_taxpayer(gstin, state).await
+    }
+
+    /// Refreshes a taxpayer from the common portal (sync GSTIN): a stale status is replaced by
+    /// the portal's. False when the GSTIN is unknown.
+    pub async fn sync_taxpayer(&self, gstin: &str) -> Result<bool, sqlx::Error> {
+        let Some(mut state) = self.taxpayer(gstin) else {
+            return Ok(false);
+        };
+        let portal: Option<Option<String>> =
+            sqlx::query_scalar("SELECT portal_status FROM taxpayers WHERE gstin = $1")
+                .bind(gstin)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(Some(fresh)) = portal {
+            sqlx::query("UPDATE taxpayers SET portal_status = NULL WHERE gstin = $1")
+                .bind(gstin)
+                .execute(&self.pool)
+                .await?;
+            state.status = fresh;
+            self.set_taxpayer(gstin, state).await?;
+        }
+        Ok(true)
+    }
+
     /// Adds a freshly inserted taxpayer to the in-memory master.
     pub fn remember_taxpayer(&self, gstin: &str) {
         if let Ok(mut taxpayers) = self.taxpayers.write() {

@@ -1,5 +1,6 @@
 //! `GET /eivital/v1.03/Master/gstin/{gstin}` and `/Master/syncgstin/{gstin}`: taxpayer master
-//! details (3001 when unknown).
+//! details (3001 when unknown). Get answers what the IRP's master holds, which may be stale;
+//! sync first refreshes it from the common portal.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -25,16 +26,39 @@ type TaxpayerRow = (
     String,
 );
 
-/// Taxpayer details, as NIC shapes them.
+/// Taxpayer details as the IRP's master holds them, as NIC shapes them.
 pub async fn gstin_details(
     State(sandbox): State<Sandbox>,
-    Peer(peer): Peer,
+    peer: Peer,
     headers: HeaderMap,
     Path(gstin): Path<String>,
+) -> Response {
+    details(sandbox, peer, headers, gstin, false).await
+}
+
+/// Taxpayer details refreshed from the common portal first (a stale status is replaced).
+pub async fn sync_gstin(
+    State(sandbox): State<Sandbox>,
+    peer: Peer,
+    headers: HeaderMap,
+    Path(gstin): Path<String>,
+) -> Response {
+    details(sandbox, peer, headers, gstin, true).await
+}
+
+async fn details(
+    sandbox: Sandbox,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    gstin: String,
+    sync: bool,
 ) -> Response {
     let result = async {
         let session = verify_session(&sandbox, &headers, peer).await?;
         apply_faults(&sandbox, "gstin").await?;
+        if sync {
+            sandbox.sync_taxpayer(&gstin.to_ascii_uppercase()).await?;
+        }
         let row: Option<TaxpayerRow> = sqlx::query_as(
             "SELECT gstin, trade_name, legal_name, address, location, state_code, pin, status, blocked, registered_on FROM taxpayers WHERE gstin = $1",
         )

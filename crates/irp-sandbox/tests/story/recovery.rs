@@ -3,7 +3,7 @@
 //! well-formed IRN is 2148 (2145 stays for malformed ones); an absent or `"false"`
 //! `ForceRefreshAccessToken` is accepted; the client is checked before the body is opened;
 //! get-by-document's query names are read in any case; `/healthz`, `/readyz`; and the document
-//! type signed in upper case.
+//! type signed in upper case; a stale master status that only sync GSTIN refreshes.
 
 use base64::Engine;
 use irp_protocol::crypto::AesKey;
@@ -233,4 +233,39 @@ async fn a_lower_case_document_type_is_signed_upper_case() {
     assert_eq!(signed.data["DocDtls"]["Typ"], "INV");
     let qr = irp_protocol::jwt::decode(generated.data["SignedQRCode"].as_str().unwrap()).unwrap();
     assert_eq!(qr.data["DocTyp"], "INV");
+}
+
+/// The master can hold a stale status that only a sync refreshes: india-compliance's
+/// 3029 → sync GSTIN → retry path. Get-GSTIN shows the stale status; sync shows and keeps
+/// the common portal's.
+#[tokio::test]
+async fn a_stale_status_is_refreshed_only_by_sync() {
+    let w = world(Profile::Sandbox).await;
+    let hp = hp_session(&w).await;
+    let marked = reqwest::Client::new()
+        .post(format!("{}/sandbox/faults", w.base))
+        .json(&json!({"kind": "mark_stale", "gstin": HP_GSTIN, "status": "SUS"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(marked.status(), 200);
+    let refused = w.gsp.generate(&hp, &invoice("SYNC/0001")).await;
+    assert_eq!(refused.codes(), ["3029"]);
+    let get = w
+        .gsp
+        .get(&format!("/eivital/v1.03/Master/gstin/{HP_GSTIN}"), &hp)
+        .await;
+    assert_eq!(get.data["Status"], "SUS", "get does not refresh");
+    let synced = w
+        .gsp
+        .get(&format!("/eivital/v1.04/Master/syncgstin/{HP_GSTIN}"), &hp)
+        .await;
+    assert_eq!(synced.data["Status"], "ACT");
+    let get = w
+        .gsp
+        .get(&format!("/eivital/v1.03/Master/gstin/{HP_GSTIN}"), &hp)
+        .await;
+    assert_eq!(get.data["Status"], "ACT", "the sync is kept");
+    let retried = w.gsp.generate(&hp, &invoice("SYNC/0001")).await;
+    assert!(retried.envelope.is_success(), "{:?}", retried.envelope);
 }
