@@ -113,9 +113,9 @@ pub fn well_known() -> Vec<SeedTaxpayer> {
         ),
         t(
             "29AAACP7879D1Z0",
-            "Karnataka Test Ltd",
-            "Bengaluru",
-            560003,
+            "TALLY SOLUTIONS PVT LTD",
+            "HONGASANDRA",
+            560068,
             "9000000009",
             "ka2@sandbox.test",
         ),
@@ -240,9 +240,24 @@ pub async fn seed(pool: &SqlitePool, count: usize, seed: u64) -> Result<(), Sand
         .execute(&mut *tx)
         .await?;
     }
+    // Master data that public clients' tests assert against NIC's sandbox (Mittal-Analytics'
+    // gst_irn: 29AAACP7879D1Z0 is TALLY SOLUTIONS PVT LTD, AddrBnm "AMR TECH PARK II B",
+    // AddrLoc "HONGASANDRA", DtReg 2017-07-01).
+    for (gstin, building, registered_on) in KNOWN_MASTER {
+        sqlx::query("UPDATE taxpayers SET building = $1, registered_on = $2 WHERE gstin = $3")
+            .bind(building)
+            .bind(registered_on)
+            .bind(gstin)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
+
+/// NIC sandbox master values beyond the seed's defaults: GSTIN, building, registration date.
+const KNOWN_MASTER: [(&str, &str, &str); 1] =
+    [("29AAACP7879D1Z0", "AMR TECH PARK II B", "2017-07-01")];
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,7 @@ type TaxpayerRow = (
     String,
     bool,
     String,
+    Option<String>,
 );
 
 /// Taxpayer details as the IRP's master holds them, as NIC shapes them.
@@ -60,17 +61,17 @@ async fn details(
             sandbox.sync_taxpayer(&gstin.to_ascii_uppercase()).await?;
         }
         let row: Option<TaxpayerRow> = sqlx::query_as(
-            "SELECT gstin, trade_name, legal_name, address, location, state_code, pin, status, blocked, registered_on FROM taxpayers WHERE gstin = $1",
+            "SELECT gstin, trade_name, legal_name, address, location, state_code, pin, status, blocked, registered_on, building FROM taxpayers WHERE gstin = $1",
         )
         .bind(gstin.to_ascii_uppercase())
         .fetch_optional(&sandbox.pool)
         .await?;
-        let (gstin, trade, legal, address, location, state, pin, status, blocked, registered) = row.ok_or(IrpFailure::code(errors::DATA_NOT_AVAILABLE, &[]))?;
+        let (gstin, trade, legal, address, location, state, pin, status, blocked, registered, building) = row.ok_or(IrpFailure::code(errors::DATA_NOT_AVAILABLE, &[]))?;
         let data = json!({
             "Gstin": gstin,
             "TradeName": trade,
             "LegalName": legal,
-            "AddrBnm": null,
+            "AddrBnm": building,
             "AddrBno": null,
             "AddrFlno": null,
             "AddrSt": address,

@@ -3,7 +3,8 @@
 //! well-formed IRN is 2148 (2145 stays for malformed ones); an absent or `"false"`
 //! `ForceRefreshAccessToken` is accepted; the client is checked before the body is opened;
 //! get-by-document's query names are read in any case; `/healthz`, `/readyz`; and the document
-//! type signed in upper case; a stale master status that only sync GSTIN refreshes.
+//! type signed in upper case; a stale master status that only sync GSTIN refreshes; master
+//! data that public clients assert.
 
 use base64::Engine;
 use irp_protocol::crypto::AesKey;
@@ -268,4 +269,22 @@ async fn a_stale_status_is_refreshed_only_by_sync() {
     assert_eq!(get.data["Status"], "ACT", "the sync is kept");
     let retried = w.gsp.generate(&hp, &invoice("SYNC/0001")).await;
     assert!(retried.envelope.is_success(), "{:?}", retried.envelope);
+}
+
+/// The master answers what public clients' tests assert against NIC's sandbox
+/// (Mittal-Analytics' gst_irn: 29AAACP7879D1Z0).
+#[tokio::test]
+async fn the_master_holds_the_values_public_clients_assert() {
+    let w = world(Profile::Sandbox).await;
+    let hp = hp_session(&w).await;
+    let tally = w
+        .gsp
+        .get("/eivital/v1.03/Master/gstin/29AAACP7879D1Z0", &hp)
+        .await;
+    assert!(tally.envelope.is_success(), "{:?}", tally.envelope);
+    assert_eq!(tally.data["LegalName"], "TALLY SOLUTIONS PVT LTD");
+    assert_eq!(tally.data["AddrBnm"], "AMR TECH PARK II B");
+    assert_eq!(tally.data["AddrLoc"], "HONGASANDRA");
+    assert_eq!(tally.data["DtReg"], "2017-07-01");
+    assert_eq!(tally.data["Status"], "ACT");
 }
