@@ -188,16 +188,10 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
         }
     }
 
-    // References: INV must not carry a preceding document (2210).
-    if let Some(refs) = c.object(root, "RefDtls", "RefDtls", false) {
-        let has_preceding = refs
-            .get("PrecDocDtls")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
-        if has_preceding && doc_typ == "INV" {
-            c.push(errors::PRECEDING_DOC_ON_INVOICE, &[], "RefDtls.PrecDocDtls");
-        }
-    }
+    // References: NIC signed an INV that carried preceding documents (its 2020 sample,
+    // `nic-sample-sandbox-2020-doc007.json`), so 2210 is not raised for an invoice; the
+    // block's shape is still checked.
+    c.object(root, "RefDtls", "RefDtls", false);
 
     // Inter- or intra-state: exports and SEZ are inter-state; otherwise seller state vs POS.
     let inter_state = match (seller_state, pos) {
