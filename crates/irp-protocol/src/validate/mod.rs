@@ -82,11 +82,9 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
     }
 
     // DocDtls
-    let mut doc_typ = String::new();
     if let Some(doc) = c.object(root, "DocDtls", "DocDtls", true) {
         if let Some(typ) = c.string(doc, "Typ", "DocDtls.Typ", true, 3, 3) {
-            doc_typ = typ.to_ascii_uppercase();
-            if !DOC_TYPES.contains(&doc_typ.as_str()) {
+            if !DOC_TYPES.contains(&typ.to_ascii_uppercase().as_str()) {
                 c.schema("DocDtls.Typ", "must be INV, CRN or DBN");
             }
         }
