@@ -11,7 +11,7 @@ use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Map, Value};
 
 use super::ewaybill::{ewb_fields, ewb_of, raise, EwbRow, NotRaised};
-use super::stored::{find_by_doc, find_by_irn, readable_by, Stored};
+use super::stored::{find_by_doc, find_by_irn, readable_by, readable_by_irn, Stored};
 use super::{apply_faults, decrypt_body, encrypted_success, header, respond, verify_session, Peer};
 use crate::clock::{nic_datetime, parse_nic_datetime};
 use crate::config::Profile;
@@ -227,14 +227,7 @@ pub async fn get_by_irn(
     let result = async {
         let session = verify_session(&sandbox, &headers, peer).await?;
         let drop = apply_faults(&sandbox, "get").await?;
-        let found = find_by_irn(&sandbox, &irn)
-            .await?
-            .ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
-        // Another supplier's IRN is readable only by the e-commerce operator that reported it.
-        let supplier = header(&headers, &["sup_gstin"]).map(|g| g.to_ascii_uppercase());
-        if supplier.is_some_and(|s| s != found.gstin) || !readable_by(&found, &session.gstin) {
-            return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
-        }
+        let found = readable_by_irn(&sandbox, &headers, &session.gstin, &irn).await?;
         if sandbox.clock.now_ms() - found.created_at > sandbox.config.irn_retrieval_hours * HOUR_MS
         {
             return Err(IrpFailure::code(errors::OLD_IRN, &[]));

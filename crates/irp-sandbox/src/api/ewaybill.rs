@@ -14,9 +14,9 @@ use irp_protocol::errors::{self, NicCode};
 use irp_protocol::ewb::{self, CancelEwb, CancelledEwb};
 use serde_json::{json, Value};
 
-use super::stored::{find_by_irn, readable_by, Stored};
+use super::stored::{find_by_irn, readable_by_irn, Stored};
 use super::{
-    apply_faults, decrypt_body, encrypted_success, header, respond, verify_session,
+    apply_faults, decrypt_body, encrypted_success, respond, verify_session,
     verify_session_without_user, Peer,
 };
 use crate::clock::{ist, nic_datetime, parse_nic_datetime};
@@ -307,14 +307,7 @@ pub async fn get_by_irn(
     let result = async {
         let session = verify_session(&sandbox, &headers, peer).await?;
         let drop = apply_faults(&sandbox, "ewb_get").await?;
-        let einvoice = find_by_irn(&sandbox, &irn)
-            .await?
-            .ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
-        let supplier = header(&headers, &["sup_gstin"]).map(|g| g.to_ascii_uppercase());
-        if supplier.is_some_and(|s| s != einvoice.gstin) || !readable_by(&einvoice, &session.gstin)
-        {
-            return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
-        }
+        let einvoice = readable_by_irn(&sandbox, &headers, &session.gstin, &irn).await?;
         let row = ewb_of(&sandbox, &einvoice.irn)
             .await?
             .ok_or(IrpFailure::code(errors::DATA_NOT_AVAILABLE, &[]))?;

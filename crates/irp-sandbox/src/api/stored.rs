@@ -1,6 +1,10 @@
 //! E-invoices as the sandbox stores them, found by IRN or by document, for the e-invoice and
 //! e-way bill endpoints.
 
+use axum::http::HeaderMap;
+use irp_protocol::errors;
+
+use super::header;
 use crate::error::IrpFailure;
 use crate::state::Sandbox;
 
@@ -93,4 +97,23 @@ pub(crate) fn readable_by(stored: &Stored, session_gstin: &str) -> bool {
                 .map(|ecm| ecm.eq_ignore_ascii_case(session_gstin))
         })
         .unwrap_or(false)
+}
+
+/// The e-invoice of an IRN as a session may read it (get by IRN, get e-way bill by IRN):
+/// 2148 when the IRP does not hold it; 2143 when it is another supplier's and the session is
+/// not the e-commerce operator that reported it, or when `sup_gstin` names another supplier.
+pub(crate) async fn readable_by_irn(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    session_gstin: &str,
+    irn: &str,
+) -> Result<Stored, IrpFailure> {
+    let found = find_by_irn(sandbox, irn)
+        .await?
+        .ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
+    let supplier = header(headers, &["sup_gstin"]).map(|g| g.to_ascii_uppercase());
+    if supplier.is_some_and(|s| s != found.gstin) || !readable_by(&found, session_gstin) {
+        return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
+    }
+    Ok(found)
 }
