@@ -14,6 +14,7 @@ use super::layout::{error_page, human_time, page, respond, Section};
 use super::session::ConsoleSession;
 use crate::clock::Timestamp;
 use crate::ids::OwnerId;
+use crate::render::printed::{field, money};
 use crate::render::{self, qr};
 use crate::service::{registered, ServiceError};
 use crate::state::AppState;
@@ -155,6 +156,19 @@ pub async fn list(
     )
 }
 
+/// The GSTIN of an owner of the session's account and its record of an IRN, or the page that
+/// says there is none.
+async fn einvoice_of(
+    state: &AppState,
+    session: &ConsoleSession,
+    owner_id: OwnerId,
+    irn: &str,
+) -> Result<(String, crate::storage::EinvoiceRecord), Response> {
+    let (_, gstin) = gstin_of(state, session, owner_id).await?;
+    let record = record_of(state, session, owner_id, irn).await?;
+    Ok((gstin, record))
+}
+
 /// The account's record of an IRN under this owner, or the page that says there is none.
 async fn record_of(
     state: &AppState,
@@ -183,14 +197,6 @@ async fn record_of(
     }
 }
 
-fn field(document: &serde_json::Value, block: &str, key: &str) -> String {
-    match document.get(block).and_then(|b| b.get(key)) {
-        Some(serde_json::Value::String(text)) => text.clone(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
 /// `GET /console/settings/business/gstins/{owner_id}/einvoices/{irn}`: one e-invoice, with
 /// its QR code and a PDF download when the signed invoice can be had.
 pub async fn show(
@@ -198,12 +204,8 @@ pub async fn show(
     session: ConsoleSession,
     Path((owner_id, irn)): Path<(OwnerId, String)>,
 ) -> Response {
-    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+    let (gstin, record) = match einvoice_of(&state, &session, owner_id, &irn).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    let record = match record_of(&state, &session, owner_id, &irn).await {
-        Ok(record) => record,
         Err(response) => return response,
     };
     let registered =
@@ -236,7 +238,7 @@ pub async fn show(
                         @let document = &einvoice.document;
                         dt { "Seller" } dd { (field(document, "SellerDtls", "LglNm")) " · " span.mono { (field(document, "SellerDtls", "Gstin")) } }
                         dt { "Buyer" } dd { (field(document, "BuyerDtls", "LglNm")) " · " span.mono { (field(document, "BuyerDtls", "Gstin")) } }
-                        dt { "Total invoice value (₹)" } dd #total { (render::printed::money(document.get("ValDtls").and_then(|v| v.get("TotInvVal")))) }
+                        dt { "Total invoice value (₹)" } dd #total { (money(document.get("ValDtls").and_then(|v| v.get("TotInvVal")))) }
                     }
                 }
                 @match &registered {
@@ -275,12 +277,8 @@ pub async fn pdf(
     session: ConsoleSession,
     Path((owner_id, irn)): Path<(OwnerId, String)>,
 ) -> Response {
-    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+    let (gstin, record) = match einvoice_of(&state, &session, owner_id, &irn).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    let record = match record_of(&state, &session, owner_id, &irn).await {
-        Ok(record) => record,
         Err(response) => return response,
     };
     let einvoice = match registered::registered(

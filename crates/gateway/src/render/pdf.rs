@@ -8,7 +8,7 @@ use printpdf::{
 };
 use serde_json::Value;
 
-use super::printed::{money, PrintedEinvoice, RenderError};
+use super::printed::{field, money, shown, PrintedEinvoice, RenderError};
 use super::qr::QrMatrix;
 
 const REGULAR_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-einvoice.ttf");
@@ -125,19 +125,6 @@ impl Page<'_> {
         }
         self.colour(0.0, 0.0, 0.0);
         self.rectangles(rectangles);
-    }
-}
-
-/// A field of a block of the document, as text ("" when absent).
-fn field(document: &Value, block: &str, key: &str) -> String {
-    shown(document.get(block).and_then(|b| b.get(key)))
-}
-
-fn shown(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
     }
 }
 

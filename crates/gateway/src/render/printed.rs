@@ -19,6 +19,20 @@ pub struct PrintedEinvoice<'a> {
     pub document: &'a Value,
 }
 
+/// A value as printed: a string as it is, a number in its JSON form, "" otherwise.
+pub fn shown(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A field of a block of the document (`SellerDtls.LglNm`…) as printed.
+pub fn field(document: &Value, block: &str, key: &str) -> String {
+    shown(document.get(block).and_then(|b| b.get(key)))
+}
+
 /// An amount as printed: two decimals ("" when absent).
 pub fn money(value: Option<&Value>) -> String {
     match value {

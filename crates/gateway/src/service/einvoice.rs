@@ -11,7 +11,9 @@ use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::irp_call::{credentials, irp, irp_ascii, with_session, CallFailure, Credentials};
+use super::irp_call::{
+    connect, irp, irp_ascii, not_configured, with_session, CallFailure, Credentials,
+};
 pub use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::reconcile::{adopt_existing, fetch_by_document, text, verified_invoice};
 use super::{Actor, FieldError, ServiceError};
@@ -188,28 +190,11 @@ pub async fn generate(
             document: None,
         };
     }
-    let Ok(irp) = irp(state) else {
-        return Outcome::failed(
-            DocumentStatus::NotCreated,
-            vec![OutcomeError::platform(
-                "IRP_NOT_CONFIGURED",
-                "the gateway has no IRP connection configured",
-            )],
-        );
-    };
-    let creds = match credentials(
-        state,
-        irp,
-        actor,
-        owner_id,
-        &seller,
-        DocumentStatus::NotCreated,
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(outcome) => return outcome,
-    };
+    let (irp, creds) =
+        match connect(state, actor, owner_id, &seller, DocumentStatus::NotCreated).await {
+            Ok(connected) => connected,
+            Err(outcome) => return outcome,
+        };
     match generate_at_irp(state, irp, &creds, &doc).await {
         Ok((data, info)) => match verified_invoice(irp, &data) {
             Ok(registered) => {
@@ -341,17 +326,8 @@ pub async fn cancel(
     remark: &str,
 ) -> Outcome {
     let before = known_state(state, actor, irn).await;
-    let Ok(irp) = irp(state) else {
-        return Outcome::failed(
-            before,
-            vec![OutcomeError::platform(
-                "IRP_NOT_CONFIGURED",
-                "the gateway has no IRP connection configured",
-            )],
-        );
-    };
-    let creds = match credentials(state, irp, actor, owner_id, gstin, before).await {
-        Ok(c) => c,
+    let (irp, creds) = match connect(state, actor, owner_id, gstin, before).await {
+        Ok(connected) => connected,
         Err(outcome) => return outcome,
     };
     let irn_at_irp = irp_ascii(irn);
@@ -444,23 +420,17 @@ pub async fn get(
             .map(|signed| signed.data)
     };
     let missing = DocumentStatus::IrnGenerationFailed;
-    let Ok(irp) = irp(state) else {
+    if state.irp.is_none() {
         return match from_retention(&retained) {
             Some(data) => {
                 let registered = retained_document(&data);
                 found(data, registered)
             }
-            None => Outcome::failed(
-                missing,
-                vec![OutcomeError::platform(
-                    "IRP_NOT_CONFIGURED",
-                    "the gateway has no IRP connection configured",
-                )],
-            ),
+            None => not_configured(missing),
         };
-    };
-    let creds = match credentials(state, irp, actor, owner_id, gstin, missing).await {
-        Ok(c) => c,
+    }
+    let (irp, creds) = match connect(state, actor, owner_id, gstin, missing).await {
+        Ok(connected) => connected,
         Err(outcome) => return outcome,
     };
     let irn_at_irp = irp_ascii(irn);

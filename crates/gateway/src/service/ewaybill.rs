@@ -6,7 +6,7 @@ use irp_client::IrpError;
 use irp_protocol::ewb::CancelEwb;
 use serde_json::{json, Value};
 
-use super::irp_call::{credentials, irp, irp_ascii, with_session, CallFailure};
+use super::irp_call::{connect, irp_ascii, with_session, CallFailure};
 use super::outcome::{DocumentStatus, OutcomeError};
 use super::Actor;
 use crate::ids::OwnerId;
@@ -64,28 +64,11 @@ pub async fn generate(
     request: &Value,
 ) -> EwbOutcome {
     let irn = irp_ascii(request.get("Irn").and_then(Value::as_str).unwrap_or(""));
-    let Ok(irp) = irp(state) else {
-        return EwbOutcome::failed(
-            &irn,
-            vec![OutcomeError::platform(
-                "IRP_NOT_CONFIGURED",
-                "the gateway has no IRP connection configured",
-            )],
-        );
-    };
-    let creds = match credentials(
-        state,
-        irp,
-        actor,
-        owner_id,
-        gstin,
-        DocumentStatus::NotCreated,
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(outcome) => return EwbOutcome::failed(&irn, outcome.errors),
-    };
+    let (irp, creds) =
+        match connect(state, actor, owner_id, gstin, DocumentStatus::NotCreated).await {
+            Ok(connected) => connected,
+            Err(outcome) => return EwbOutcome::failed(&irn, outcome.errors),
+        };
     let mut request = request.clone();
     request["Irn"] = json!(irn);
     let (irn_ref, request_ref) = (irn.as_str(), &request);
@@ -190,25 +173,11 @@ pub async fn cancel(
         cancel_date: None,
         errors,
     };
-    let Ok(irp) = irp(state) else {
-        return failed(vec![OutcomeError::platform(
-            "IRP_NOT_CONFIGURED",
-            "the gateway has no IRP connection configured",
-        )]);
-    };
-    let creds = match credentials(
-        state,
-        irp,
-        actor,
-        owner_id,
-        gstin,
-        DocumentStatus::NotCreated,
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(outcome) => return failed(outcome.errors),
-    };
+    let (irp, creds) =
+        match connect(state, actor, owner_id, gstin, DocumentStatus::NotCreated).await {
+            Ok(connected) => connected,
+            Err(outcome) => return failed(outcome.errors),
+        };
     let result = with_session(
         state,
         irp,

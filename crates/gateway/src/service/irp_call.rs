@@ -162,6 +162,31 @@ pub async fn credentials(
         })
 }
 
+/// The outcome of an operation when the gateway has no IRP connection configured.
+pub fn not_configured(status: DocumentStatus) -> Outcome {
+    Outcome::failed(
+        status,
+        vec![OutcomeError::platform(
+            "IRP_NOT_CONFIGURED",
+            "the gateway has no IRP connection configured",
+        )],
+    )
+}
+
+/// What every IRP operation starts with: the IRP context and the opened credentials of
+/// (owner, GSTIN), or the outcome (with `status`) that says why there are none.
+pub async fn connect<'s>(
+    state: &'s AppState,
+    actor: Actor,
+    owner_id: OwnerId,
+    gstin: &str,
+    status: DocumentStatus,
+) -> Result<(&'s IrpContext, Credentials), Outcome> {
+    let irp = irp(state).map_err(|_| not_configured(status))?;
+    let creds = credentials(state, irp, actor, owner_id, gstin, status).await?;
+    Ok((irp, creds))
+}
+
 /// How a call under the policy ended without a result.
 pub enum CallFailure {
     /// No session: the outcome says why (wrong password, throttled, IRP down…).

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::einvoice::{self, DocumentStatus};
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::OwnerId;
-use crate::render::printed::PrintedEinvoice;
+use crate::render::printed::{shown, PrintedEinvoice};
 use crate::state::AppState;
 
 /// A registered e-invoice, as the IRP signed it.
@@ -41,14 +41,6 @@ impl RegisteredEinvoice {
     }
 }
 
-fn text_of(data: &Value, key: &str) -> String {
-    match data.get(key) {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
 /// The registered e-invoice of an IRN, or why there is none to show.
 pub async fn registered(
     state: &AppState,
@@ -64,12 +56,12 @@ pub async fn registered(
             DocumentStatus::IrnGenerated | DocumentStatus::IrnCancelled
         );
     if let (true, Some(data), Some(document)) = (found, outcome.data, outcome.document) {
-        let signed_qr_code = text_of(&data, "SignedQRCode");
+        let signed_qr_code = shown(data.get("SignedQRCode"));
         if !signed_qr_code.is_empty() {
             return Ok(RegisteredEinvoice {
                 irn: irn.to_ascii_lowercase(),
-                ack_no: text_of(&data, "AckNo"),
-                ack_dt: text_of(&data, "AckDt"),
+                ack_no: shown(data.get("AckNo")),
+                ack_dt: shown(data.get("AckDt")),
                 cancelled: outcome.document_status == DocumentStatus::IrnCancelled,
                 signed_qr_code,
                 document: *document,
