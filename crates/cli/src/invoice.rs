@@ -91,11 +91,14 @@ pub fn validate(args: &ValidateArgs) -> ExitCode {
         }
     };
     let invoice = value.get("invoice").cloned().unwrap_or(value);
+    // The HSN, unit and PIN masters the IRP sandbox checks too.
+    let masters = irp_protocol::masters::Masters::load();
     let violations = validate_invoice(
         &invoice,
         Rules {
             today: today(),
             strict_gstin: !args.sandbox,
+            masters: Some(&masters),
         },
     );
     if violations.is_empty() {

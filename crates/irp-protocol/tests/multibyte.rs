@@ -67,6 +67,7 @@ fn multibyte_text_in_any_field_is_a_violation_not_a_panic() {
                     Rules {
                         today,
                         strict_gstin,
+                        masters: None,
                     },
                 );
                 let is_gstin = path.last() == Some(&Value::String("Gstin".into()));

@@ -46,7 +46,8 @@ pub struct FaultRequest {
     /// `latency`, `nic_error`, `http_status`, `drop_after_commit`, `invalidate_sessions`,
     /// `block_gstin`, `unblock_gstin`, `set_status` (with `gstin` and `status`: ACT, CNL, INA,
     /// SUS), `mark_stale` (the IRP's master shows `status` until a sync GSTIN call restores the
-    /// common portal's) or `clear`.
+    /// common portal's), `set_aato` (with `gstin` and `status`: the turnover in crore rupees, or
+    /// null to unflag it) or `clear`.
     pub kind: String,
     /// Operation targeted (default `any`).
     pub operation: Option<String>,
@@ -90,7 +91,7 @@ pub async fn inject_fault(
                 ),
             };
         }
-        "block_gstin" | "unblock_gstin" | "set_status" => {
+        "block_gstin" | "unblock_gstin" | "set_status" | "set_aato" => {
             let gstin = body.gstin.clone().unwrap_or_default();
             let Some(mut state) = sandbox.taxpayer(&gstin) else {
                 return (
@@ -101,6 +102,20 @@ pub async fn inject_fault(
             match body.kind.as_str() {
                 "block_gstin" => state.blocked = true,
                 "unblock_gstin" => state.blocked = false,
+                "set_aato" => match body.status.as_ref() {
+                    None | Some(serde_json::Value::Null) => state.aato_crore = None,
+                    Some(v) => match v.as_i64().filter(|crore| *crore >= 0) {
+                        Some(crore) => state.aato_crore = Some(crore),
+                        None => {
+                            return (
+                                StatusCode::BAD_REQUEST,
+                                Json(
+                                    json!({"error": "status must be the turnover in crore rupees"}),
+                                ),
+                            )
+                        }
+                    },
+                },
                 _ => match body.status.as_ref().and_then(|s| s.as_str()) {
                     Some(s @ ("ACT" | "CNL" | "INA" | "SUS")) => state.status = s.to_string(),
                     _ => {
@@ -114,7 +129,9 @@ pub async fn inject_fault(
             return match sandbox.set_taxpayer(&gstin, state.clone()).await {
                 Ok(_) => (
                     StatusCode::OK,
-                    Json(json!({"gstin": gstin, "status": state.status, "blocked": state.blocked})),
+                    Json(
+                        json!({"gstin": gstin, "status": state.status, "blocked": state.blocked, "aato_crore": state.aato_crore}),
+                    ),
                 ),
                 Err(e) => (
                     StatusCode::INTERNAL_SERVER_ERROR,

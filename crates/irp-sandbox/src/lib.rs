@@ -12,7 +12,6 @@ pub mod error;
 pub mod json;
 pub mod keys;
 pub mod pages;
-pub mod pincodes;
 pub mod portal;
 pub mod provision;
 pub mod seed;

@@ -56,8 +56,8 @@ pub struct Inner {
     pub faults: Faults,
     /// Counters.
     pub counters: Arc<Counters>,
-    /// The PIN master (states and centroids), for e-way bill distances.
-    pub pins: Arc<crate::pincodes::PinMaster>,
+    /// The masters the validator checks against (HSN, units, PINs), and PIN centroids for e-way bill distances.
+    pub masters: Arc<irp_protocol::masters::Masters>,
     ack_sequence: AtomicU64,
     /// Clients by id.
     pub clients: std::sync::RwLock<std::collections::HashMap<String, CachedClient>>,
@@ -79,7 +79,15 @@ pub struct TaxpayerState {
     pub blocked: bool,
     /// Enabled for e-invoicing.
     pub enabled: bool,
+    /// Aggregate annual turnover in crore rupees, when the master flags it.
+    pub aato_crore: Option<i64>,
 }
+
+/// The turnover (crore rupees) from which documents must be reported within 30 days (2305):
+/// AATO of 10 crore and above since 1 April 2025 (`nic-irp-api.md` §8).
+pub const LATE_REPORTING_AATO_CRORE: i64 = 10;
+/// How many days after its date a document of such a taxpayer may still be reported.
+pub const LATE_REPORTING_DAYS: i64 = 30;
 
 impl Drop for Inner {
     fn drop(&mut self) {
@@ -155,19 +163,21 @@ impl Sandbox {
             .fetch_one(&pool)
             .await?;
         let sequence = last_ack.map(|a| (a % 10_000_000_000) as u64).unwrap_or(0);
-        let rows: Vec<(String, String, bool, bool)> =
-            sqlx::query_as("SELECT gstin, status, blocked, einvoice_enabled FROM taxpayers")
-                .fetch_all(&pool)
-                .await?;
+        let rows: Vec<(String, String, bool, bool, Option<i64>)> = sqlx::query_as(
+            "SELECT gstin, status, blocked, einvoice_enabled, aato_crore FROM taxpayers",
+        )
+        .fetch_all(&pool)
+        .await?;
         let taxpayers = rows
             .into_iter()
-            .map(|(gstin, status, blocked, enabled)| {
+            .map(|(gstin, status, blocked, enabled, aato_crore)| {
                 (
                     gstin,
                     TaxpayerState {
                         status,
                         blocked,
                         enabled,
+                        aato_crore,
                     },
                 )
             })
@@ -181,7 +191,7 @@ impl Sandbox {
             clock: SandboxClock::default(),
             faults: Faults::default(),
             counters,
-            pins: Arc::new(crate::pincodes::PinMaster::load()),
+            masters: Arc::new(irp_protocol::masters::Masters::load()),
             ack_sequence: AtomicU64::new(sequence),
             writer,
             clients: Default::default(),
@@ -236,10 +246,11 @@ impl Inner {
         gstin: &str,
         state: TaxpayerState,
     ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE taxpayers SET status = $1, blocked = $2, einvoice_enabled = $3 WHERE gstin = $4")
+        let done = sqlx::query("UPDATE taxpayers SET status = $1, blocked = $2, einvoice_enabled = $3, aato_crore = $4 WHERE gstin = $5")
             .bind(&state.status)
             .bind(state.blocked)
             .bind(state.enabled)
+            .bind(state.aato_crore)
             .bind(gstin)
             .execute(&self.pool)
             .await?;
@@ -298,6 +309,7 @@ impl Inner {
                     status: "ACT".into(),
                     blocked: false,
                     enabled: true,
+                    aato_crore: None,
                 },
             );
         }

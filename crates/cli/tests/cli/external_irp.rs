@@ -165,7 +165,7 @@ pub fn invoice(seller: &str, doc_no: &str) -> Value {
         "Version": "1.1",
         "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B"},
         "DocDtls": {"Typ": "INV", "No": doc_no, "Dt": "01/11/2026"},
-        "SellerDtls": {"Gstin": seller, "LglNm": "Seller", "Addr1": "Road", "Loc": "City", "Pin": 560001, "Stcd": &seller[..2]},
+        "SellerDtls": {"Gstin": seller, "LglNm": "Seller", "Addr1": "Road", "Loc": "City", "Pin": testkit::invoices::pin_in_state_of(seller), "Stcd": &seller[..2]},
         "BuyerDtls": {"Gstin": "36AAECF1151A1ZC", "LglNm": "Buyer", "Pos": "36", "Addr1": "Road", "Loc": "City", "Pin": 500001, "Stcd": "36"},
         "ItemList": [{"SlNo": "1", "IsServc": "N", "HsnCd": "84713010", "Qty": 1, "Unit": "NOS", "UnitPrice": 100, "TotAmt": 100, "AssAmt": 100, "GstRt": 18, "IgstAmt": 18, "TotItemVal": 118}],
         "ValDtls": {"AssVal": 100, "IgstVal": 18, "TotInvVal": 118}

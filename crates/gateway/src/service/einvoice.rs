@@ -142,6 +142,7 @@ pub async fn generate(
         Rules {
             today,
             strict_gstin: !state.is_sandbox(),
+            masters: None,
         },
     );
     // A dry run is always DOCUMENT_VALIDATION; a refused generate is NOT_CREATED.

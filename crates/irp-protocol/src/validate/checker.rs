@@ -140,7 +140,3 @@ pub(super) fn round2(v: f64) -> f64 {
 pub(super) fn close(a: f64, b: f64, tolerance: f64) -> bool {
     (a - b).abs() <= tolerance + 1e-9
 }
-
-pub(super) fn fmt(v: f64) -> String {
-    format!("{v:.2}")
-}

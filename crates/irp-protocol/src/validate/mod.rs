@@ -1,6 +1,7 @@
-//! The INV-01 v1.1 validator (`nic-irp-api.md` §8): schema checks, arithmetic (±1 rupee
-//! where NIC allows it) and business rules. It reports every problem at once, each with its
-//! NIC code and field path. The gateway uses it to pre-validate; the sandbox to reject.
+//! The INV-01 v1.1 validator (`nic-irp-api.md` §8): schema checks, master data (HSN, unit and
+//! PIN codes), arithmetic within the tolerance NIC states for each rule, and business rules.
+//! It reports every problem at once, each with its NIC code and field path, one error per
+//! fault. The gateway uses it to pre-validate; the sandbox to reject.
 
 use serde_json::{Map, Value};
 use time::Date;
@@ -8,20 +9,36 @@ use time::Date;
 use crate::errors;
 use crate::irn::parse_doc_date;
 use crate::keys::canonicalize;
+use crate::masters::{is_unit_code, Masters};
+use crate::schema::check_blocks;
 
 mod checker;
 
 pub use checker::Violation;
-use checker::{close, fmt, is_gstin_layout, round2, state_of, Checker};
+use checker::{close, is_gstin_layout, round2, state_of, Checker};
 
 /// How to validate.
 #[derive(Debug, Clone, Copy)]
-pub struct Rules {
+pub struct Rules<'a> {
     /// Today, for the future-date rule (2218).
     pub today: Date,
     /// Check GSTIN check characters (production) or only their layout (sandbox).
     pub strict_gstin: bool,
+    /// The HSN and PIN masters to check against (2176, 2178, 3042); without them those codes
+    /// are checked for their layout only. The IRP sandbox checks them; the gateway leaves
+    /// master data to the IRP, whose masters are the ones that count.
+    pub masters: Option<&'a Masters>,
 }
+
+/// How far a computed tax may be from assessable amount x rate (2234, 2235, 2266, 2267): NIC's
+/// error resolutions allow one rupee either way.
+const TAX_TOLERANCE: f64 = 1.0;
+/// How far TotInvVal may be from the sum of its parts (2189): one rupee either way, as NIC's
+/// resolution for 2189 states.
+const TOTAL_TOLERANCE: f64 = 1.0;
+/// How far line arithmetic and the totals of item amounts may be off (2182-2187, 2192-2194):
+/// one rupee, the window NIC's 2189 resolution gives and ERPs round within.
+const SUM_TOLERANCE: f64 = 1.0;
 
 const SUPPLY_TYPES: &[&str] = &["B2B", "SEZWP", "SEZWOP", "EXPWP", "EXPWOP", "DEXP"];
 const DOC_TYPES: &[&str] = &["INV", "CRN", "DBN"];
@@ -41,6 +58,10 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
         c.schema("$", "the document must be a JSON object");
         return c.out;
     };
+    // The optional blocks and the fields the rules below do not read, by the schema table.
+    for breach in check_blocks(root) {
+        c.schema(&breach.path, &breach.problem);
+    }
     c.string(root, "Version", "Version", true, 1, 6);
     if root.contains_key("Irn") {
         c.schema("Irn", "must not be sent");
@@ -49,6 +70,7 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
     // TranDtls
     let mut sup_typ = String::new();
     let mut igst_on_intra = false;
+    let mut reverse_charge = false;
     if let Some(tran) = c.object(root, "TranDtls", "TranDtls", true) {
         if let Some(tax) = c.string(tran, "TaxSch", "TranDtls.TaxSch", true, 3, 10) {
             if !tax.eq_ignore_ascii_case("GST") {
@@ -71,6 +93,8 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
                 }
                 if flag == "IgstOnIntra" {
                     igst_on_intra = v.eq_ignore_ascii_case("Y");
+                } else {
+                    reverse_charge = v.eq_ignore_ascii_case("Y");
                 }
             }
         }
@@ -79,6 +103,10 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
                 c.schema("TranDtls.EcmGstin", "must be a GSTIN");
             }
         }
+    }
+
+    if reverse_charge && !sup_typ.is_empty() && sup_typ != "B2B" {
+        c.push(errors::REVERSE_CHARGE_NOT_B2B, &[], "TranDtls.RegRev");
     }
 
     // DocDtls
@@ -139,6 +167,7 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
                 c.push(errors::SELLER_STATE_MISMATCH, &[], "SellerDtls.Stcd");
             }
         }
+        pin_in_state(&mut c, rules.masters, s, "SellerDtls");
     }
     let mut buyer_gstin = String::new();
     let mut pos = None;
@@ -161,6 +190,7 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
                 c.push(errors::BUYER_STATE_MISMATCH, &[], "BuyerDtls.Stcd");
             }
         }
+        pin_in_state(&mut c, rules.masters, b, "BuyerDtls");
     }
     if !seller_gstin.is_empty() && seller_gstin == buyer_gstin {
         c.push(errors::SAME_GSTIN, &[], "BuyerDtls.Gstin");
@@ -183,13 +213,13 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
                 999999.0,
             );
             c.string(party, "Stcd", &format!("{key}.Stcd"), true, 1, 2);
+            pin_in_state(&mut c, rules.masters, party, key);
         }
     }
 
     // References: NIC signed an INV that carried preceding documents (its 2020 sample,
     // `nic-sample-sandbox-2020-doc007.json`), so 2210 is not raised for an invoice; the
-    // block's shape is still checked.
-    c.object(root, "RefDtls", "RefDtls", false);
+    // block's shape is checked by the schema table.
 
     // Inter- or intra-state: exports and SEZ are inter-state; otherwise seller state vs POS.
     let inter_state = match (seller_state, pos) {
@@ -202,9 +232,13 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
     let sums = items(
         &mut c,
         root,
-        inter_state,
-        igst_on_intra,
-        seller_state == pos,
+        &Supply {
+            inter_state,
+            igst_on_intra,
+            seller_state_is_pos: seller_state == pos,
+            tax_paid: !sup_typ.ends_with("WOP"),
+            masters: rules.masters,
+        },
     );
 
     // Totals
@@ -241,18 +275,13 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
                     "ValDtls.StCesVal",
                 ),
             ] {
-                if !close(given, expected, 1.0) {
+                if !close(given, expected, SUM_TOLERANCE) {
                     c.push(code, &[], path);
                 }
             }
             let expected = s.tot_item_val - discount + oth + rnd;
-            if !close(tot, expected, 1.0) {
-                let detail = format!(
-                    "{} given, {} expected (sum of TotItemVal - Discount + OthChrg + RndOffAmt)",
-                    fmt(tot),
-                    fmt(expected)
-                );
-                c.push(errors::TOT_INV_VAL, &[&detail], "ValDtls.TotInvVal");
+            if !close(tot, expected, TOTAL_TOLERANCE) {
+                c.push(errors::TOT_INV_VAL, &[], "ValDtls.TotInvVal");
             }
             if discount > 0.0 && discount >= s.tot_item_val + oth {
                 c.push(errors::DISCOUNT_TOO_BIG, &[], "ValDtls.Discount");
@@ -260,6 +289,38 @@ pub fn validate_canonical(invoice: &Value, rules: Rules) -> Vec<Violation> {
         }
     }
     c.out
+}
+
+/// A PIN must be in a known sorting district (3042) and lie in the block's state (2178). Foreign addresses (state 96,
+/// PIN 999999) and states the master has no PIN for are not checked.
+fn pin_in_state(
+    c: &mut Checker,
+    masters: Option<&Masters>,
+    party: &Map<String, Value>,
+    path: &str,
+) {
+    let Some(masters) = masters else {
+        return;
+    };
+    let Some(pin) = party.get("Pin").and_then(Value::as_u64) else {
+        return;
+    };
+    let Some(state) = party.get("Stcd").and_then(Value::as_str).and_then(state_of) else {
+        return;
+    };
+    if state == 96 || state == 97 || !(100_000..=999_998).contains(&pin) {
+        return;
+    }
+    let pin_text = pin.to_string();
+    match masters.pins.state_of(pin as u32) {
+        None => c.push(errors::INVALID_PIN, &[&pin_text], format!("{path}.Pin")),
+        Some(pin_state) if pin_state != state => c.push(
+            errors::PIN_STATE_MISMATCH,
+            &[&pin_text, &format!("{state:02}")],
+            format!("{path}.Pin"),
+        ),
+        Some(_) => {}
+    }
 }
 
 fn check_gstin(c: &mut Checker, gstin: &str, path: &str, strict: bool) {
@@ -317,13 +378,18 @@ struct Sums {
     tot_item_val: f64,
 }
 
-fn items(
-    c: &mut Checker,
-    root: &Map<String, Value>,
+/// What the item rules need to know about the supply as a whole.
+struct Supply<'a> {
     inter_state: bool,
     igst_on_intra: bool,
     seller_state_is_pos: bool,
-) -> Option<Sums> {
+    /// False for exports and SEZ supplies without payment of tax (`*WOP`), whose lines carry a
+    /// rate but no tax.
+    tax_paid: bool,
+    masters: Option<&'a Masters>,
+}
+
+fn items(c: &mut Checker, root: &Map<String, Value>, supply: &Supply) -> Option<Sums> {
     let list = match root.get("ItemList") {
         Some(Value::Array(list)) => list,
         None | Some(Value::Null) => {
@@ -358,23 +424,36 @@ fn items(
         if !sl.is_empty() && !serials.insert(sl.clone()) {
             c.push(errors::DUPLICATE_SLNO, &[&sl], format!("{path}.SlNo"));
         }
+        let mut goods = false;
         if let Some(s) = c.string(item, "IsServc", &format!("{path}.IsServc"), true, 1, 1) {
             if !matches!(s, "Y" | "N" | "y" | "n") {
                 c.schema(&format!("{path}.IsServc"), "must be Y or N");
             }
+            goods = s.eq_ignore_ascii_case("N");
         }
         if let Some(hsn) = c.string(item, "HsnCd", &format!("{path}.HsnCd"), true, 4, 8) {
             let ok = matches!(hsn.len(), 4 | 6 | 8)
                 && hsn.bytes().all(|b| b.is_ascii_digit())
-                && hsn.bytes().any(|b| b != b'0');
+                && hsn.bytes().any(|b| b != b'0')
+                && supply.masters.is_none_or(|m| m.hsn.contains(hsn));
             if !ok {
                 c.push(errors::INVALID_HSN, &[hsn], format!("{path}.HsnCd"));
             }
+        }
+        match c.string(item, "Unit", &format!("{path}.Unit"), false, 3, 8) {
+            Some(unit) if (3..=8).contains(&unit.len()) && !is_unit_code(unit) => {
+                c.push(errors::INVALID_UNIT, &[unit], format!("{path}.Unit"));
+            }
+            None if goods => c.push(errors::GOODS_UNIT_REQUIRED, &[&sl], format!("{path}.Unit")),
+            _ => {}
         }
         let num = |c: &mut Checker, key: &str, required: bool, max: f64| {
             c.number(item, key, &format!("{path}.{key}"), required, 0.0, max)
         };
         let qty = num(c, "Qty", false, 9_999_999_999.999);
+        if goods && matches!(item.get("Qty"), None | Some(Value::Null)) {
+            c.push(errors::GOODS_QTY_REQUIRED, &[&sl], format!("{path}.Qty"));
+        }
         let unit_price = num(c, "UnitPrice", true, 999_999_999_999.999).unwrap_or(0.0);
         let tot_amt = num(c, "TotAmt", true, amount_max).unwrap_or(0.0);
         let discount = num(c, "Discount", false, amount_max).unwrap_or(0.0);
@@ -383,10 +462,10 @@ fn items(
         let igst = num(c, "IgstAmt", false, amount_max).unwrap_or(0.0);
         let cgst = num(c, "CgstAmt", false, amount_max).unwrap_or(0.0);
         let sgst = num(c, "SgstAmt", false, amount_max).unwrap_or(0.0);
-        num(c, "CesRt", false, 999.999);
+        let ces_rt = num(c, "CesRt", false, 999.999).unwrap_or(0.0);
         let ces = num(c, "CesAmt", false, amount_max).unwrap_or(0.0);
         let ces_non = num(c, "CesNonAdvlAmt", false, amount_max).unwrap_or(0.0);
-        num(c, "StateCesRt", false, 999.999);
+        let st_ces_rt = num(c, "StateCesRt", false, 999.999).unwrap_or(0.0);
         let st_ces = num(c, "StateCesAmt", false, amount_max).unwrap_or(0.0);
         let st_ces_non = num(c, "StateCesNonAdvlAmt", false, amount_max).unwrap_or(0.0);
         let oth = num(c, "OthChrg", false, amount_max).unwrap_or(0.0);
@@ -398,25 +477,65 @@ fn items(
         };
 
         if let Some(q) = qty {
-            if !close(tot_amt, round2(q * unit_price), 1.0) {
+            if !close(tot_amt, round2(q * unit_price), SUM_TOLERANCE) {
                 c.push(errors::TOT_AMT, &[&slno], format!("{path}.TotAmt"));
             }
         }
-        if !close(ass_amt, tot_amt - discount, 1.0) {
-            c.push(errors::ASS_AMT, &[&slno], format!("{path}.AssAmt"));
+        if !close(ass_amt, tot_amt - discount, SUM_TOLERANCE) {
+            let hsn = item.get("HsnCd").and_then(Value::as_str).unwrap_or("");
+            c.push(errors::ASS_AMT, &[hsn, &slno], format!("{path}.AssAmt"));
         }
         let expected_total =
             ass_amt + igst + cgst + sgst + ces + ces_non + st_ces + st_ces_non + oth;
-        if !close(tot_item, expected_total, 1.0) {
+        if !close(tot_item, expected_total, SUM_TOLERANCE) {
             c.push(errors::TOT_ITEM_VAL, &[&slno], format!("{path}.TotItemVal"));
         }
-        if !GST_RATES.iter().any(|r| close(*r, gst_rt, 0.0001)) {
+        // Tax amounts against assessable amount x rate, for supplies that pay tax.
+        let rate_known = GST_RATES.iter().any(|r| close(*r, gst_rt, 0.0001));
+        if supply.tax_paid && rate_known {
+            let expected = |rate: f64| round2(ass_amt * rate / 100.0);
+            if igst > 0.0 && !close(igst, expected(gst_rt), TAX_TOLERANCE) {
+                c.push(
+                    errors::IGST_RATE_MISMATCH,
+                    &[&slno],
+                    format!("{path}.IgstAmt"),
+                );
+            }
+            if cgst > 0.0 && !close(cgst, expected(gst_rt / 2.0), TAX_TOLERANCE) {
+                c.push(
+                    errors::CGST_SGST_RATE_MISMATCH,
+                    &[&slno],
+                    format!("{path}.CgstAmt"),
+                );
+            }
+            if ces > 0.0 && !close(ces, expected(ces_rt), TAX_TOLERANCE) {
+                c.push(
+                    errors::CESS_RATE_MISMATCH,
+                    &[&slno],
+                    format!("{path}.CesAmt"),
+                );
+            }
+            if st_ces > 0.0 && !close(st_ces, expected(st_ces_rt), TAX_TOLERANCE) {
+                c.push(
+                    errors::STATE_CESS_RATE_MISMATCH,
+                    &[&slno],
+                    format!("{path}.StateCesAmt"),
+                );
+            }
+        }
+        if !rate_known {
             c.push(
                 errors::INVALID_GST_RATE,
                 &[&slno, &gst_rt.to_string()],
                 format!("{path}.GstRt"),
             );
         }
+        let Supply {
+            inter_state,
+            igst_on_intra,
+            seller_state_is_pos,
+            ..
+        } = *supply;
         if inter_state && (cgst > 0.0 || sgst > 0.0) {
             c.push(errors::CGST_SGST_ON_INTER, &[], format!("{path}.CgstAmt"));
         }

@@ -7,6 +7,7 @@ use axum::response::Response;
 use irp_protocol::envelope::{Envelope, ErrorDetail, InfoDetail};
 use irp_protocol::errors;
 use irp_protocol::irn::{compute_irn, financial_year, parse_doc_date};
+use irp_protocol::signed::{normalised, signed_invoice_data};
 use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Map, Value};
 
@@ -16,7 +17,7 @@ use super::{apply_faults, decrypt_body, encrypted_success, header, respond, veri
 use crate::clock::{nic_datetime, parse_nic_datetime};
 use crate::config::Profile;
 use crate::error::IrpFailure;
-use crate::state::Sandbox;
+use crate::state::{Sandbox, LATE_REPORTING_AATO_CRORE, LATE_REPORTING_DAYS};
 use crate::writer::NewEinvoice;
 
 const HOUR_MS: i64 = 3600 * 1000;
@@ -90,22 +91,18 @@ pub async fn generate(
         let invoice = decrypt_body(&session, &body)?;
         let now = sandbox.clock.now_ms();
         let today = crate::clock::ist(now).date();
-        let rules = Rules { today, strict_gstin: sandbox.config.profile == Profile::Production };
+        let rules = Rules { today, strict_gstin: sandbox.config.profile == Profile::Production, masters: Some(&sandbox.masters) };
         let violations = validate_canonical(&invoice, rules);
         if !violations.is_empty() {
             let details = violations.into_iter().map(|v| ErrorDetail { error_code: v.code.to_string(), error_message: v.message }).collect();
             return Err(IrpFailure::Nic(Box::new(Envelope::failure(details, None))));
         }
-        let Value::Object(mut doc) = invoice else {
+        let Value::Object(request) = invoice else {
             return Err(IrpFailure::code(errors::SCHEMA, &["the document must be an object"]));
         };
-        // NIC signs the document type in upper case (a request with "inv" is hashed and signed
-        // as "INV", and the QR code's DocTyp too).
-        if let Some(Value::Object(doc_dtls)) = doc.get_mut("DocDtls") {
-            if let Some(Value::String(typ)) = doc_dtls.get_mut("Typ") {
-                *typ = typ.to_ascii_uppercase();
-            }
-        }
+        // What NIC hashes and signs: schema order, no nulls or unknown keys, the document type
+        // in upper case (a request with "inv" is signed as "INV", and the QR code's DocTyp too).
+        let doc = normalised(&request);
         let ewb_part = doc.get("EwbDtls").filter(|v| v.is_object()).cloned();
         let text = |a: &str, b: &str| doc.get(a).and_then(|v| v.get(b)).and_then(Value::as_str).unwrap_or("").to_string();
         let seller = text("SellerDtls", "Gstin").to_ascii_uppercase();
@@ -113,47 +110,21 @@ pub async fn generate(
             return Err(IrpFailure::code(errors::TOKEN_GSTIN_MISMATCH, &[]));
         }
         let buyer = text("BuyerDtls", "Gstin").to_ascii_uppercase();
-        check_parties(&sandbox, &seller, &buyer).await?;
         let doc_type = text("DocDtls", "Typ").to_ascii_uppercase();
         let doc_no = text("DocDtls", "No");
         let doc_date = text("DocDtls", "Dt");
+        let parsed_date = parse_doc_date(&doc_date).map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?;
+        check_parties(&sandbox, &seller, &buyer, parsed_date, today).await?;
         let irn = compute_irn(&seller, &doc_type, &doc_no, &doc_date, today).map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?;
-        let fy = financial_year(parse_doc_date(&doc_date).map_err(|_| IrpFailure::code(errors::BAD_DATE_FORMAT, &[]))?);
+        let fy = financial_year(parsed_date);
         let doc_key = doc_no.to_ascii_uppercase();
 
         let ack_no = sandbox.next_ack_no(crate::clock::ist(now).year());
         let ack_dt = nic_datetime(now);
-        let mut signed = Map::new();
-        signed.insert("AckNo".into(), json!(ack_no));
-        signed.insert("AckDt".into(), json!(ack_dt));
-        signed.insert("Irn".into(), json!(irn));
         let iss = sandbox.config.profile.issuer();
         let qr = qr_data(&doc, &irn, &ack_dt);
-        for (key, value) in doc {
-            match (key.as_str(), value) {
-                ("ItemList", Value::Array(items)) => {
-                    // NIC adds "ItemNo": 0 at the head of every item.
-                    let items = items
-                        .into_iter()
-                        .map(|item| match item {
-                            Value::Object(fields) => {
-                                let mut with_no = Map::with_capacity(fields.len() + 1);
-                                with_no.insert("ItemNo".into(), json!(0));
-                                with_no.extend(fields);
-                                Value::Object(with_no)
-                            }
-                            other => other,
-                        })
-                        .collect();
-                    signed.insert(key, Value::Array(items));
-                }
-                (_, Value::Null) => {}
-                (_, value) => {
-                    signed.insert(key, value);
-                }
-            }
-        }
-        let signed_invoice = sandbox.keys.signer.sign(&Value::Object(signed), iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
+        let signed = signed_invoice_data(doc, ack_no, &ack_dt, &irn);
+        let signed_invoice = sandbox.keys.signer.sign(&signed, iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
         let signed_qr_code = sandbox.keys.signer.sign(&qr, iss).map_err(|_| IrpFailure::code(errors::SIGN_FAILED, &[]))?;
 
         let row = NewEinvoice {
@@ -202,16 +173,43 @@ pub async fn generate(
 
 /// The seller must be in the master, active and not blocked (3028, 3029); a buyer in the
 /// master must be active (3029). Buyers absent from the sandbox's master are accepted.
-async fn check_parties(sandbox: &Sandbox, seller: &str, buyer: &str) -> Result<(), IrpFailure> {
-    match sandbox.taxpayer(seller) {
+/// The parties against the IRP's GSTIN master (3028 not present, 3029 not active: the codes
+/// india-compliance answers with a sync GSTIN and a retry), and the 30-day reporting rule
+/// (2305) for a seller whose turnover the master flags at 10 crore or more.
+async fn check_parties(
+    sandbox: &Sandbox,
+    seller: &str,
+    buyer: &str,
+    doc_date: time::Date,
+    today: time::Date,
+) -> Result<(), IrpFailure> {
+    let seller_state = match sandbox.taxpayer(seller) {
         None => return Err(IrpFailure::code(errors::GSTIN_NOT_PRESENT, &[seller])),
         Some(t) if t.status != "ACT" || t.blocked => {
             return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]))
         }
-        Some(_) => {}
+        Some(t) => t,
+    };
+    if buyer != seller && buyer != "URP" {
+        match sandbox.taxpayer(buyer) {
+            None => return Err(IrpFailure::code(errors::GSTIN_NOT_PRESENT, &[buyer])),
+            Some(t) if t.status != "ACT" => {
+                return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]))
+            }
+            Some(_) => {}
+        }
     }
-    if buyer != seller && sandbox.taxpayer(buyer).is_some_and(|t| t.status != "ACT") {
-        return Err(IrpFailure::code(errors::GSTIN_INACTIVE, &[]));
+    let large = seller_state
+        .aato_crore
+        .is_some_and(|crore| crore >= LATE_REPORTING_AATO_CRORE);
+    if large && (today - doc_date).whole_days() > LATE_REPORTING_DAYS {
+        let shown = format!(
+            "{:02}/{:02}/{}",
+            doc_date.day(),
+            u8::from(doc_date.month()),
+            doc_date.year()
+        );
+        return Err(IrpFailure::code(errors::LATE_REPORTING, &[&shown]));
     }
     Ok(())
 }

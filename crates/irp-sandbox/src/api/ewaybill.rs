@@ -160,7 +160,7 @@ pub(crate) async fn raise(
         .or_else(|| pin_of(document.get("ShipDtls").and_then(|d| d.get("Pin"))))
         .or_else(|| pin_of(document.get("BuyerDtls").and_then(|d| d.get("Pin"))));
     let computed = match (from_pin, to_pin) {
-        (Some(from), Some(to)) => sandbox.pins.distance_km(from, to),
+        (Some(from), Some(to)) => sandbox.masters.pins.distance_km(from, to),
         _ => None,
     };
     let mut info = None;

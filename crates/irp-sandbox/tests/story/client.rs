@@ -156,7 +156,13 @@ impl NicClient {
     }
 
     pub async fn post_encrypted(&self, path: &str, session: &Session, body: &Value) -> Answer {
-        let data = session.sek.encrypt_b64(body.to_string().as_bytes());
+        self.post_encrypted_text(path, session, &body.to_string())
+            .await
+    }
+
+    /// Sends a JSON text exactly as a client wrote it (its spacing, indentation and key order).
+    pub async fn post_encrypted_text(&self, path: &str, session: &Session, body: &str) -> Answer {
+        let data = session.sek.encrypt_b64(body.as_bytes());
         let request = self
             .headers(self.http.post(format!("{}{path}", self.base)), session)
             .json(&json!({"Data": data}));

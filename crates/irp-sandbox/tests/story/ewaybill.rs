@@ -270,7 +270,7 @@ async fn ewb_details_inside_generate() {
         .trim_end_matches("KM")
         .parse()
         .unwrap();
-    let expected = w.sandbox.pins.distance_km(171001, 500055).unwrap();
+    let expected = w.sandbox.masters.pins.distance_km(171001, 500055).unwrap();
     assert_eq!(km, expected);
     assert!((1800..2400).contains(&km), "{km}");
     assert!(answer.data["EwbNo"].is_number());

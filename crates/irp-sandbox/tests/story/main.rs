@@ -10,7 +10,9 @@
 )]
 
 mod client;
+mod clients;
 mod ewaybill;
+mod fidelity;
 mod pages;
 mod portal;
 mod recovery;
