@@ -32,6 +32,7 @@ async fn world(gstins: usize) -> anyhow::Result<World> {
     let sandbox = testkit::irp::sandbox_with_controls().await;
     let (client_id, secret) = sandbox
         .provision_demo(
+            "einvoice",
             irp_sandbox::seed::DEMO_GSP_PAN,
             SELLERS[0].0,
             "apiuser0",

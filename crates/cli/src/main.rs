@@ -11,6 +11,7 @@ mod import;
 mod invoice;
 mod options;
 mod sandbox;
+mod sandbox_user;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,11 @@ enum Command {
     Validate(invoice::ValidateArgs),
     /// Run the offline IRP sandbox (NIC's e-invoice system, simulated).
     Sandbox(sandbox::SandboxArgs),
+    /// One-click sandbox credentials through a running sandbox-mode gateway.
+    SandboxUser {
+        #[command(subcommand)]
+        command: sandbox_user::SandboxUserCommand,
+    },
     /// Bulk operations on NIC credentials.
     Credentials {
         #[command(subcommand)]
@@ -115,6 +121,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Keys { command } => admin::keys(command).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Credentials { command } => import::run(command).await,
+        Command::SandboxUser { command } => sandbox_user::run(command).await,
         Command::Gstin { .. } | Command::Irn(_) | Command::Validate(_) => Ok(()),
     }
 }

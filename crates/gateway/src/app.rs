@@ -119,7 +119,10 @@ pub async fn connect_irp(state: &AppState) -> Result<Option<crate::irp::IrpConte
         (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, timeouts, sessions)?),
         #[cfg(feature = "embedded-sandbox")]
         (None, Mode::Sandbox) => {
-            Some(crate::irp::IrpContext::embedded_sandbox(timeouts, sessions).await?)
+            Some(
+                crate::irp::IrpContext::embedded_sandbox(&settings.gsp_name, timeouts, sessions)
+                    .await?,
+            )
         }
         #[cfg(not(feature = "embedded-sandbox"))]
         (None, Mode::Sandbox) => {

@@ -1,6 +1,11 @@
 //! An async client for NIC's IRP API, built on `irp-protocol`: auth (v1.04), generate, get by
 //! IRN, get by document, cancel, GSTIN details, and e-way bills by IRN (generate, get, and the
-//! e-way bill system's cancel). Errors carry NIC's codes.
+//! e-way bill system's cancel). Errors carry NIC's codes. [`IrpClient::sandbox_portal`] drives
+//! an IRP sandbox's portal API as the same GSP.
+
+mod portal;
+
+pub use portal::{PortalError, SandboxPortal};
 
 use std::time::Duration;
 

@@ -93,8 +93,10 @@ codes! {
     PASSWORD_RULES = "3003", "Password should contain at least one upper case, one lower case, one number and one special character";
     SUB_USER_LIMIT = "3007", "You have exceeded the limit of creating sub-users";
     SUB_USER_SUFFIX = "3010", "Sub-user suffix should be at most 4 characters";
+    API_USER_FROZEN = "3025", "The API user is frozen; unfreeze it in User Management on the e-invoice portal";
     GSTIN_NOT_PRESENT = "3028", "GSTIN - {0} is not present in invoice registration portal";
     GSTIN_INACTIVE = "3029", "GSTIN is not active (cancelled or suspended); sync it from the common portal";
+    API_USER_BLOCKED = "3034", "The API user is blocked";
     INVALID_PIN = "3042", "Invalid PIN code {0}";
     CLIENT_NOT_WHITELISTED = "3059", "Client id for this PAN is not generated, or the request is not from a whitelisted IP";
     EWB_ALREADY_GENERATED = "4002", "EwayBill is already generated for this IRN";

@@ -199,6 +199,16 @@ fn master_data_rules_give_nics_codes_one_per_fault() {
             ("2140", "ExpDtls.CntCode"),
         ),
         (
+            "a unit too short (one schema error, not also 2239)",
+            Box::new(|i| i["ItemList"][0]["Unit"] = json!("AB")),
+            ("2140", "ItemList[0].Unit"),
+        ),
+        (
+            "a seller GSTIN too short (one schema error, not also its layout)",
+            Box::new(|i| i["SellerDtls"]["Gstin"] = json!("01AMBPG7773M00")),
+            ("2140", "SellerDtls.Gstin"),
+        ),
+        (
             "a batch without its name",
             Box::new(|i| i["ItemList"][0]["BchDtls"] = json!({"ExpDt": "01/01/2030"})),
             ("2140", "ItemList[0].BchDtls.Nm"),

@@ -1,5 +1,6 @@
-//! Test controls (only with `--test-controls`): a settable clock, injected faults, and
-//! counters of auth calls, IRNs and errors (also at `/metrics`).
+//! Test controls (only with `--test-controls`): a settable clock, injected faults, counters of
+//! auth calls, IRNs and errors (also at `/metrics`), and API users for known taxpayers in one
+//! call.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -194,4 +195,33 @@ pub async fn metrics(State(sandbox): State<Sandbox>) -> impl IntoResponse {
         [("content-type", "text/plain; version=0.0.4")],
         sandbox.counters.prometheus(),
     )
+}
+
+/// `POST /sandbox/api-users`: what a registered taxpayer does on the portal (registration with
+/// OTP, API Registration, Create API User through this GSP), in one call for a GSP's test
+/// tooling: an API user of `gstin` mapped to the calling client. The GSTIN must be in the
+/// master and the client's credentials must be right; NIC's rules for usernames and passwords
+/// hold as on the portal.
+pub async fn provision_api_user(
+    State(sandbox): State<Sandbox>,
+    crate::json::PortalJson(body): crate::json::PortalJson<crate::portal::clients::ClientApiUser>,
+) -> Result<axum::Json<serde_json::Value>, crate::error::PortalError> {
+    crate::portal::clients::client_of(&sandbox, &body.client_id, &body.client_secret).await?;
+    let gstin = body.gstin.to_ascii_uppercase();
+    if sandbox.taxpayer(&gstin).is_none() {
+        return Err(crate::error::PortalError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_gstin",
+            format!("{gstin} is not in the sandbox's GSTIN master"),
+        ));
+    }
+    crate::portal::api_users::insert_api_user(
+        &sandbox,
+        &gstin,
+        &body.client_id,
+        &body.username,
+        &body.password,
+    )
+    .await
+    .map(Json)
 }

@@ -185,6 +185,7 @@ pub fn router(sandbox: Sandbox) -> Router {
                 get(controls::show_clock).post(controls::move_clock),
             )
             .route("/sandbox/faults", post(controls::inject_fault))
+            .route("/sandbox/api-users", post(controls::provision_api_user))
             .route("/sandbox/counters", get(controls::counters));
     }
     router.with_state(sandbox)

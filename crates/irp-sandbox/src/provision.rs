@@ -6,11 +6,12 @@ use crate::error::SandboxError;
 use crate::state::{hash_secret, random_alnum, Sandbox};
 
 impl Sandbox {
-    /// Provisions, without OTPs, a GSP client for `gsp_pan` and an API user for `gstin` mapped
-    /// to it: what an embedding application (the gateway in sandbox mode) needs to start
+    /// Provisions, without OTPs, a GSP client named `gsp_name` (as the portal's "Through GSP"
+    /// list shows it) for `gsp_pan` and an API user for `gstin` mapped to it: what an embedding application (the gateway in sandbox mode) needs to start
     /// talking to the IRP at once. Returns (client_id, client_secret).
     pub async fn provision_demo(
         &self,
+        gsp_name: &str,
         gsp_pan: &str,
         gstin: &str,
         username: &str,
@@ -22,10 +23,11 @@ impl Sandbox {
             random_alnum(10).to_ascii_uppercase()
         );
         let client_secret = random_alnum(20);
-        sqlx::query("INSERT INTO clients (client_id, secret_hash, kind, pan, name, mobile, email, created_at) VALUES ($1, $2, 'GSP', $3, 'Embedded gateway', '9000000100', 'gsp@sandbox.test', $4)")
+        sqlx::query("INSERT INTO clients (client_id, secret_hash, kind, pan, name, mobile, email, created_at) VALUES ($1, $2, 'GSP', $3, $4, '9000000100', 'gsp@sandbox.test', $5)")
             .bind(&client_id)
             .bind(hash_secret(&client_secret))
             .bind(gsp_pan)
+            .bind(gsp_name)
             .bind(self.clock.now_ms())
             .execute(&self.pool)
             .await?;

@@ -138,6 +138,16 @@ pub struct SettingsLayer {
     /// Seconds to wait for an IRP answer (default 30).
     #[arg(long, env = "EINVOICE_IRP_REQUEST_TIMEOUT_SECS")]
     pub irp_request_timeout_secs: Option<u64>,
+    /// Our name as taxpayers see it in the e-invoice portal's "Through GSP" list (default
+    /// einvoice).
+    #[arg(long, env = "EINVOICE_GSP_NAME")]
+    pub gsp_name: Option<String>,
+    /// The e-invoice sandbox portal where taxpayers create test API users (default NIC's).
+    #[arg(long, env = "EINVOICE_PORTAL_URL_SANDBOX")]
+    pub portal_url_sandbox: Option<String>,
+    /// The production e-invoice portal where taxpayers create API users (default NIC's).
+    #[arg(long, env = "EINVOICE_PORTAL_URL_PRODUCTION")]
+    pub portal_url_production: Option<String>,
 }
 
 impl SettingsLayer {
@@ -268,6 +278,24 @@ pub struct Settings {
     pub irp_connect_timeout: Duration,
     /// How long to wait for an IRP answer.
     pub irp_request_timeout: Duration,
+    /// Our name in the portal's "Through GSP" list.
+    pub gsp_name: String,
+    /// The e-invoice portals where taxpayers create API users.
+    pub portals: PortalUrls,
+}
+
+/// NIC's e-invoice sandbox portal (API user creation for testing).
+pub const NIC_SANDBOX_PORTAL: &str = "https://einv-apisandbox.nic.in";
+/// NIC's production e-invoice portal (API Registration, Create API User).
+pub const NIC_PRODUCTION_PORTAL: &str = "https://einvoice1.gst.gov.in";
+
+/// Where taxpayers create their NIC API users.
+#[derive(Debug, Clone)]
+pub struct PortalUrls {
+    /// The sandbox portal.
+    pub sandbox: String,
+    /// The production portal.
+    pub production: String,
 }
 
 impl Settings {
@@ -314,7 +342,23 @@ impl Settings {
                 "request timeout must be at least 1 second".into(),
             ));
         }
+        let gsp_name = layer.gsp_name.unwrap_or_else(|| "einvoice".to_string());
+        if gsp_name.trim().is_empty() || gsp_name.chars().count() > 100 {
+            return Err(ConfigError::Invalid(
+                "gsp_name must be 1 to 100 characters".into(),
+            ));
+        }
+        let portals = PortalUrls {
+            sandbox: portal_url(layer.portal_url_sandbox, NIC_SANDBOX_PORTAL, "portal_url_sandbox")?,
+            production: portal_url(
+                layer.portal_url_production,
+                NIC_PRODUCTION_PORTAL,
+                "portal_url_production",
+            )?,
+        };
         Ok(Settings {
+            gsp_name,
+            portals,
             mode,
             listen: layer
                 .listen
@@ -368,6 +412,18 @@ impl Settings {
             )?,
         })
     }
+}
+
+/// A portal URL: http(s), without a trailing slash.
+fn portal_url(value: Option<String>, default: &str, name: &str) -> Result<String, ConfigError> {
+    let url = value.unwrap_or_else(|| default.to_string());
+    let url = url.trim().trim_end_matches('/').to_string();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+        return Err(ConfigError::Invalid(format!(
+            "{name} must be an http(s) URL, not {url:?}"
+        )));
+    }
+    Ok(url)
 }
 
 /// An address (`10.0.0.5`) or a CIDR range (`10.0.0.0/8`).

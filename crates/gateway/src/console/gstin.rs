@@ -198,6 +198,7 @@ async fn gstin_page(
                                         @match event.action {
                                             AuditAction::CredentialsStored => { "Saved username " span.mono { (event.username.as_deref().unwrap_or("")) } @if let Some(v) = event.version { ", version " (v) } }
                                             AuditAction::CredentialsDeleted => { "Deleted the credentials" }
+                                            AuditAction::CredentialsRefused => { "The IRP refused a new password for " span.mono { (event.username.as_deref().unwrap_or("")) } "; the saved credentials stay in use" }
                                             other => { (other.as_str()) }
                                         }
                                     }

@@ -172,6 +172,7 @@ pub fn status_label(status: Option<VerificationStatus>) -> &'static str {
         Some(VerificationStatus::UnknownUser) => "Unknown API user",
         Some(VerificationStatus::NotMappedToGsp) => "Not mapped to our GSP",
         Some(VerificationStatus::GstinNotEnabled) => "GSTIN not enabled",
+        Some(VerificationStatus::UserFrozen) => "API user frozen",
         Some(VerificationStatus::Blocked) => "Blocked",
         Some(VerificationStatus::IrpUnavailable) => "IRP unavailable",
         Some(VerificationStatus::Unverified) => "Unverified",

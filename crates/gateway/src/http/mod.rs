@@ -27,7 +27,9 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 pub use endpoint::{Access, Endpoint, CLEARTAX_PREFIX};
 use error::ApiError;
-use routes::{download, einvoice, ewaybill, govt, health, nic_credentials, owners, tokens};
+use routes::{
+    download, einvoice, ewaybill, govt, health, nic_credentials, onboarding, owners, tokens,
+};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -69,7 +71,9 @@ fn groups() -> [(Access, OpenApiRouter<AppState>); 3] {
                     nic_credentials::get_nic_credentials,
                     nic_credentials::delete_nic_credentials
                 ))
-                .routes(routes!(owners::create_owner, owners::list_owners)),
+                .routes(routes!(owners::create_owner, owners::list_owners))
+                .routes(routes!(onboarding::gsp))
+                .routes(routes!(onboarding::create_sandbox_api_user)),
         ),
         (
             Access::Token,

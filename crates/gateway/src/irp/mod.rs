@@ -115,18 +115,27 @@ impl IrpContext {
     }
 
     /// Starts an IRP sandbox in this process on 127.0.0.1 (a free port), provisions the
-    /// gateway as a GSP client and the demo taxpayer's API user, and connects to it.
+    /// gateway as a GSP client named `gsp_name` and the demo taxpayer's API user, and connects
+    /// to it.
     #[cfg(feature = "embedded-sandbox")]
     pub async fn embedded_sandbox(
+        gsp_name: &str,
         timeouts: IrpTimeouts,
         sessions: SessionManager,
     ) -> Result<Self, IrpSetupError> {
         let err = |e: &dyn std::fmt::Display| IrpSetupError::Sandbox(e.to_string());
-        let sandbox = irp_sandbox::Sandbox::open(irp_sandbox::SandboxConfig::default())
+        // Test controls on: one-click sandbox API users for taxpayers the sandbox knows
+        // (`POST /v2/sandbox/api-users`). The sandbox listens on loopback only.
+        let config = irp_sandbox::SandboxConfig {
+            test_controls: true,
+            ..irp_sandbox::SandboxConfig::default()
+        };
+        let sandbox = irp_sandbox::Sandbox::open(config)
             .await
             .map_err(|e| err(&e))?;
         let (client_id, client_secret) = sandbox
             .provision_demo(
+                gsp_name,
                 irp_sandbox::seed::DEMO_GSP_PAN,
                 DEMO_GSTIN,
                 DEMO_USERNAME,

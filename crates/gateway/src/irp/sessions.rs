@@ -48,7 +48,7 @@ pub enum SessionError {
 /// Whether an auth failure says something about the credentials (and so counts against the
 /// account's budget for the GSTIN), rather than about the IRP's health.
 fn is_credential_failure(error: &IrpError) -> bool {
-    ["1014", "1017", "1018", "1019"]
+    ["1014", "1017", "1018", "1019", "3025", "3033", "3034", "3035", "3036"]
         .iter()
         .any(|code| error.has_code(code))
 }
@@ -199,6 +199,31 @@ impl SessionManager {
         }
         let _ = self.store.release_auth_lease(key, &self.holder).await;
         result.map_err(SessionError::Irp)
+    }
+
+    /// One auth call with credentials that are not stored (a new password checked before it
+    /// replaces the stored one): it counts against the account's budget of failed logins for
+    /// the GSTIN like any other, and the session it opens is not kept.
+    pub async fn try_credentials(
+        &self,
+        client: &IrpClient,
+        gstin: &str,
+        username: &str,
+        password: &SecretString,
+        account_id: AccountId,
+    ) -> Result<(), SessionError> {
+        let now = self.now();
+        let budget = budget_key(account_id, gstin);
+        if let Some(retry_after_secs) = self.auth_failures.check(&budget, now) {
+            return Err(SessionError::Throttled { retry_after_secs });
+        }
+        let result = client.authenticate(gstin, username, password, false).await;
+        match &result {
+            Ok(_) => self.auth_failures.record_success(&budget),
+            Err(e) if is_credential_failure(e) => self.auth_failures.record_failure(&budget, now),
+            Err(_) => {}
+        }
+        result.map(|_| ()).map_err(SessionError::Irp)
     }
 
     /// Ends the session that the IRP refused (1005) for one key. When concurrent requests all

@@ -202,6 +202,33 @@ async fn owner_for_store(
         .ok_or_else(owner_not_found)
 }
 
+/// Checks that the owner (found, or made on first use in sandbox mode) may hold credentials
+/// for the GSTIN: a store's checks before anything is written or sent to the IRP.
+pub async fn owner_may_store(
+    state: &AppState,
+    actor: Actor,
+    owner_id: OwnerId,
+    gstin: &Gstin,
+) -> Result<(), ServiceError> {
+    let owner = owner_for_store(state, actor, owner_id, gstin).await?;
+    if owns_gstin(&owner, gstin) {
+        return Ok(());
+    }
+    Err(ServiceError::Forbidden(FieldError::new(
+        "gstin_not_owned",
+        format!(
+            "GSTIN {gstin} does not belong to this owner ({} {})",
+            owner.kind().as_str(),
+            owner
+                .gstin()
+                .map(|g| g.as_str())
+                .or(owner.pan())
+                .unwrap_or("")
+        ),
+        "gstin",
+    )))
+}
+
 /// Stores or overrides the credentials of an owner and GSTIN; returns the new version.
 pub async fn store(
     state: &AppState,
@@ -213,22 +240,7 @@ pub async fn store(
     // Nothing from the body before validation: a mistyped field may hold a password.
     tracing::trace!(%owner_id, "store NIC credentials requested");
     let gstin = validate(state, &request)?;
-    let owner = owner_for_store(state, actor, owner_id, &gstin).await?;
-    if !owns_gstin(&owner, &gstin) {
-        return Err(ServiceError::Forbidden(FieldError::new(
-            "gstin_not_owned",
-            format!(
-                "GSTIN {gstin} does not belong to this owner ({} {})",
-                owner.kind().as_str(),
-                owner
-                    .gstin()
-                    .map(|g| g.as_str())
-                    .or(owner.pan())
-                    .unwrap_or("")
-            ),
-            "gstin",
-        )));
-    }
+    owner_may_store(state, actor, owner_id, &gstin).await?;
     let now = state.now();
     let vault = state.vault.clone();
     let password = request.password;
@@ -274,7 +286,8 @@ pub async fn store(
     Ok(version)
 }
 
-fn parse_gstin_param(state: &AppState, gstin: &str) -> Result<Gstin, ServiceError> {
+/// A GSTIN from a request, checked as this mode checks GSTINs (400 `invalid_gstin`).
+pub fn parse_gstin_param(state: &AppState, gstin: &str) -> Result<Gstin, ServiceError> {
     Gstin::parse(gstin, state.gstin_strictness()).map_err(|e| {
         ServiceError::BadRequest(FieldError::new(
             "invalid_gstin",

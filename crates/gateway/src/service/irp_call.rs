@@ -12,6 +12,7 @@ use irp_client::{IrpError, Session};
 use rand::Rng;
 
 use super::credentials::load;
+use super::onboarding::{identity, next_step, GspIdentity};
 use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::{AccountId, OwnerId};
@@ -21,43 +22,38 @@ use crate::state::AppState;
 use crate::storage::{CredentialRecord, IrpSessionKey, VerificationStatus};
 use crate::vault::{CredentialSlot, VaultError};
 
-/// Maps what the IRP said to a status and advice.
-pub fn classify(error: &IrpError) -> (VerificationStatus, String) {
+/// Maps what the IRP said to a status and the next step for it (see [`onboarding::next_step`]).
+/// Evidence for the split (`nic-irp-api.md` §9, §11): 1014 is "Inactive User" (GSTIN not
+/// enabled or not active); 3025 and 3033–3036 are the frozen, suspended and cancelled account
+/// codes. Which of them NIC sends for a frozen user (3025) and a blocked one (3033–3036) is
+/// UNVERIFIED; the IRP sandbox answers so.
+pub fn classify(error: &IrpError, gsp: &GspIdentity) -> (VerificationStatus, String) {
     let codes = error.codes();
     let has = |c: &str| codes.contains(&c);
-    if has("1019") {
-        (VerificationStatus::WrongPassword, "the IRP says the password is wrong (1019); update it here with the current NIC API password".into())
+    let status = if has("1019") {
+        VerificationStatus::WrongPassword
     } else if has("1017") {
-        (VerificationStatus::UnknownUser, "the IRP does not know this API username for the GSTIN (1017); check the username, or create an API user on the e-invoice portal".into())
+        VerificationStatus::UnknownUser
     } else if has("1018") {
-        (VerificationStatus::NotMappedToGsp, "this API user was created for another GSP (1018); create one for us on the e-invoice portal (API Registration, Create API User, Through GSP)".into())
+        VerificationStatus::NotMappedToGsp
+    } else if has("3025") {
+        VerificationStatus::UserFrozen
+    } else if ["3033", "3034", "3035", "3036"].iter().any(|c| has(c)) {
+        VerificationStatus::Blocked
     } else if has("1014") {
-        (VerificationStatus::GstinNotEnabled, "the GSTIN is not enabled for e-invoicing, or this API user is frozen or blocked (1014); check on the e-invoice portal".into())
-    } else if ["3025", "3033", "3034", "3035", "3036"]
-        .iter()
-        .any(|c| has(c))
-    {
-        (
-            VerificationStatus::Blocked,
-            format!(
-                "the IRP has blocked this account ({}); contact the e-invoice helpdesk",
-                codes.join(", ")
-            ),
-        )
+        VerificationStatus::GstinNotEnabled
     } else if let IrpError::Nic { .. } = error {
-        (
+        return (
             VerificationStatus::IrpUnavailable,
             format!(
                 "the IRP refused the check ({}); try again later",
                 codes.join(", ")
             ),
-        )
+        );
     } else {
-        (
-            VerificationStatus::IrpUnavailable,
-            "the IRP did not answer; the credentials will be checked again later".into(),
-        )
-    }
+        VerificationStatus::IrpUnavailable
+    };
+    (status, next_step(status, gsp))
 }
 
 /// Attempts for transient failures.
@@ -216,7 +212,7 @@ pub async fn session(
             if is_transient(&e) {
                 irp.breaker.failure(state.now());
             }
-            let (verdict, advice) = classify(&e);
+            let (verdict, advice) = classify(&e, &identity(state));
             let mut errors = OutcomeError::govt(&e);
             errors.push(OutcomeError::platform(verdict.as_str(), advice));
             Outcome::failed(status, errors)

@@ -7,11 +7,13 @@ pub mod credentials;
 pub mod einvoice;
 pub mod ewaybill;
 pub mod irp_call;
+pub mod onboarding;
 pub mod outcome;
 pub mod owner_cache;
 pub mod owners;
 mod reconcile;
 pub mod registered;
+pub mod sandbox_users;
 pub mod text;
 pub mod verify;
 

@@ -1,15 +1,17 @@
 //! Verified credentials: authenticating at the IRP with stored credentials and recording what
 //! it said as a status a person can act on. A live session counts as verified, so checking
-//! never spends an auth call needlessly.
+//! never spends an auth call needlessly. A new pair can also be checked before it replaces the
+//! stored one (`verify=before`), since a password change is when credentials break.
 
-use super::credentials::load;
+use super::credentials::{self, load, StoreRequest};
 use super::irp_call::{open_credentials, throttled};
-use super::{Actor, ServiceError};
+use super::onboarding::identity;
+use super::{Actor, FieldError, ServiceError};
 use crate::clock::Timestamp;
 use crate::ids::OwnerId;
 use crate::irp::sessions::SessionError;
 use crate::state::AppState;
-use crate::storage::VerificationStatus;
+use crate::storage::{AuditAction, AuditEvent, VerificationStatus};
 
 /// The outcome of a check.
 #[derive(Debug, Clone)]
@@ -17,7 +19,7 @@ pub struct Verification {
     /// The GSTIN.
     pub gstin: String,
     /// `VERIFIED`, `WRONG_PASSWORD`, `UNKNOWN_USER`, `NOT_MAPPED_TO_GSP`, `GSTIN_NOT_ENABLED`,
-    /// `BLOCKED` or `IRP_UNAVAILABLE`.
+    /// `USER_FROZEN`, `BLOCKED` or `IRP_UNAVAILABLE`.
     pub status: VerificationStatus,
     /// What to do, in plain words (none when verified).
     pub last_error: Option<String>,
@@ -49,7 +51,7 @@ pub async fn verify(
                     return Err(throttled(retry_after_secs));
                 }
                 Err(SessionError::Irp(e)) => {
-                    let (status, advice) = classify(&e);
+                    let (status, advice) = classify(&e, &identity(state));
                     tracing::info!(gstin = %record.gstin, status = status.as_str(), "credential check failed");
                     (status, Some(advice))
                 }
@@ -72,6 +74,110 @@ pub async fn verify(
         status,
         last_error,
         verified_at: now,
+    })
+}
+
+/// What a store checked at the IRP first did.
+#[derive(Debug)]
+pub enum CheckedStore {
+    /// The IRP accepted the new pair: it is stored (this version) and verified.
+    Replaced {
+        /// The new version.
+        version: i64,
+        /// The check.
+        verification: Verification,
+    },
+    /// The IRP refused the new pair (or could not be asked): the stored pair stays in use.
+    Kept {
+        /// The check.
+        verification: Verification,
+    },
+}
+
+/// Checks a new pair at the IRP and stores it only if the IRP accepts it; either way the change
+/// history records the outcome. The owner's right to the GSTIN is checked before the IRP is
+/// asked, and the attempt counts against the account's budget of failed logins.
+pub async fn store_if_accepted(
+    state: &AppState,
+    actor: Actor,
+    owner_id: OwnerId,
+    request: StoreRequest,
+    request_id: Option<String>,
+) -> Result<CheckedStore, ServiceError> {
+    let gstin = credentials::validate(state, &request)?;
+    credentials::owner_may_store(state, actor, owner_id, &gstin).await?;
+    let Some(irp) = &state.irp else {
+        return Err(ServiceError::Unavailable {
+            error: FieldError::general(
+                "irp_not_configured",
+                "the gateway has no IRP connection configured, so the new credentials cannot be checked first",
+            ),
+            retry_after_secs: 60,
+        });
+    };
+    let now = state.now();
+    let checked = irp
+        .sessions
+        .try_credentials(
+            &irp.client,
+            gstin.as_str(),
+            &request.username,
+            &request.password,
+            actor.account_id,
+        )
+        .await;
+    let refused = match checked {
+        Ok(()) => None,
+        Err(SessionError::Throttled { retry_after_secs }) => {
+            return Err(throttled(retry_after_secs))
+        }
+        Err(SessionError::Irp(e)) => Some(classify(&e, &identity(state))),
+    };
+    if let Some((status, advice)) = refused {
+        tracing::info!(gstin = %gstin, status = status.as_str(), "new credentials refused; the stored ones stay");
+        state
+            .store
+            .record_audit(&AuditEvent {
+                account_id: actor.account_id,
+                actor_token_id: actor.token_id,
+                action: AuditAction::CredentialsRefused,
+                owner_id: Some(owner_id),
+                gstin: Some(gstin.clone()),
+                username: Some(request.username.clone()),
+                version: None,
+                request_id,
+                at: now,
+            })
+            .await?;
+        return Ok(CheckedStore::Kept {
+            verification: Verification {
+                gstin: gstin.to_string(),
+                status,
+                last_error: Some(advice),
+                verified_at: now,
+            },
+        });
+    }
+    let version = credentials::store(state, actor, owner_id, request, request_id).await?;
+    state
+        .store
+        .set_verification(
+            owner_id,
+            gstin.as_str(),
+            version,
+            VerificationStatus::Verified,
+            None,
+            now,
+        )
+        .await?;
+    Ok(CheckedStore::Replaced {
+        version,
+        verification: Verification {
+            gstin: gstin.to_string(),
+            status: VerificationStatus::Verified,
+            last_error: None,
+            verified_at: now,
+        },
     })
 }
 

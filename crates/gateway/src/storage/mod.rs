@@ -305,6 +305,9 @@ pub trait Store: SessionStore + DocumentStore + Send + Sync + 'static {
         gstin: &str,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
+    /// Records an audit event on its own (a change that wrote nothing else, e.g. a new password
+    /// the IRP refused before it replaced the stored one).
+    async fn record_audit(&self, audit: &AuditEvent) -> Result<(), StoreError>;
     /// Records the outcome of checking credentials at the IRP, unless they were replaced
     /// since (`version` no longer current); returns whether it was recorded.
     async fn set_verification(

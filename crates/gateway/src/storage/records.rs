@@ -144,9 +144,11 @@ stored_enum!(
         UnknownUser = "UNKNOWN_USER",
         /// 1018: the API user belongs to another GSP.
         NotMappedToGsp = "NOT_MAPPED_TO_GSP",
-        /// 1014: the GSTIN is not enabled, or the user is frozen or blocked.
+        /// 1014 ("Inactive User"): the GSTIN is not enabled for e-invoicing or not active.
         GstinNotEnabled = "GSTIN_NOT_ENABLED",
-        /// 3025, 3033–3036: the IRP blocked the account.
+        /// 3025: the API user is frozen on the portal (until the taxpayer unfreezes it).
+        UserFrozen = "USER_FROZEN",
+        /// 3033–3036: the IRP blocked the API user or the account.
         Blocked = "BLOCKED",
         /// The IRP could not be asked.
         IrpUnavailable = "IRP_UNAVAILABLE",
@@ -160,6 +162,9 @@ stored_enum!(
         CredentialsStored = "nic_credentials.store",
         /// NIC credentials were deleted.
         CredentialsDeleted = "nic_credentials.delete",
+        /// New NIC credentials were checked before replacing the stored ones, and the IRP
+        /// refused them: the stored pair stays in use.
+        CredentialsRefused = "nic_credentials.refused",
         /// The vault's data key was rotated.
         VaultKeyRotated = "vault.rotate",
     }

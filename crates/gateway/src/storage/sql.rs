@@ -424,6 +424,13 @@ where
         Ok(true)
     }
 
+    async fn record_audit(&self, audit: &AuditEvent) -> Result<(), StoreError> {
+        let mut tx = DB::begin_write(&self.writer).await?;
+        audit_insert(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn set_verification(
         &self,
         owner_id: OwnerId,

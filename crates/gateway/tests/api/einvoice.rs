@@ -24,7 +24,7 @@ pub struct World {
 pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
     let sandbox = testkit::irp::sandbox_with_controls().await;
     let (client_id, secret) = sandbox
-        .provision_demo("AAGCE4321K", SELLERS[0].0, "apiuser0", "Api@12345")
+        .provision_demo("einvoice", "AAGCE4321K", SELLERS[0].0, "apiuser0", "Api@12345")
         .await
         .unwrap();
     for (i, (gstin, _)) in SELLERS.iter().enumerate().skip(1) {
@@ -227,7 +227,8 @@ async fn happy_path(db: Db) {
     assert_eq!(dry[0]["govt_response"]["Success"], "Y", "{dry:?}");
     let mut broken = invoice(s, b, "GW/0003", 10.0);
     broken["ValDtls"]["TotInvVal"] = json!(99999.0);
-    broken["ItemList"][0]["HsnCd"] = json!("12");
+    // Laid out well but not a real HSN code: 2176 (a malformed one is a schema error, 2140).
+    broken["ItemList"][0]["HsnCd"] = json!("0000");
     let invalid = w.one(0, broken).await;
     assert_eq!(invalid["document_status"], "NOT_CREATED");
     assert_eq!(invalid["govt_response"]["Success"], "N");

@@ -181,7 +181,7 @@ async fn statuses(db: Db) {
         .unwrap()
         .contains("another GSP"));
 
-    // A frozen API user: 1014.
+    // A frozen API user: 3025.
     portal(
         &irp,
         "/portal/api-users/demouser01/freeze",
@@ -190,10 +190,13 @@ async fn statuses(db: Db) {
     )
     .await;
     let frozen = store(&app, &owner, "demouser01", "Demo@1234", true).await;
-    assert_eq!(frozen["verification"]["status"], "GSTIN_NOT_ENABLED");
+    assert_eq!(frozen["verification"]["status"], "USER_FROZEN");
     let got = app.get_nic_credentials(None, owner, DEMO).await;
-    assert_eq!(got.body["status"], "GSTIN_NOT_ENABLED");
-    assert!(got.body["last_error"].as_str().unwrap().contains("frozen"));
+    assert_eq!(got.body["status"], "USER_FROZEN");
+    assert!(got.body["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("Unfreeze it"));
 }
 on_both_backends!(verification_reports_each_status, statuses);
 
@@ -277,7 +280,7 @@ async fn sessions_survive_a_restart(db: Db) {
         .await
         .unwrap();
     let (client_id, secret) = sandbox
-        .provision_demo("AAGCE4321K", DEMO, "demouser01", "Demo@1234")
+        .provision_demo("einvoice", "AAGCE4321K", DEMO, "demouser01", "Demo@1234")
         .await
         .unwrap();
     let running = testkit::irp::RunningSandbox::serve(sandbox).await;

@@ -69,13 +69,18 @@ impl Checker {
     ) -> Option<&'a str> {
         match obj.get(key) {
             Some(Value::String(s)) => {
+                // A string that breaks the schema is reported once and not read by the rules
+                // after it (one fault, one error).
                 let len = s.chars().count();
                 if len < min || len > max {
                     self.schema(path, &format!("length must be {min} to {max}, is {len}"));
+                    None
                 } else if s.contains('"') || s.contains('\\') {
                     self.schema(path, "must not contain \" or \\");
+                    None
+                } else {
+                    Some(s)
                 }
-                Some(s)
             }
             None | Some(Value::Null) => {
                 if required {

@@ -441,10 +441,12 @@ fn items(c: &mut Checker, root: &Map<String, Value>, supply: &Supply) -> Option<
             }
         }
         match c.string(item, "Unit", &format!("{path}.Unit"), false, 3, 8) {
-            Some(unit) if (3..=8).contains(&unit.len()) && !is_unit_code(unit) => {
+            Some(unit) if !is_unit_code(unit) => {
                 c.push(errors::INVALID_UNIT, &[unit], format!("{path}.Unit"));
             }
-            None if goods => c.push(errors::GOODS_UNIT_REQUIRED, &[&sl], format!("{path}.Unit")),
+            None if goods && matches!(item.get("Unit"), None | Some(Value::Null)) => {
+                c.push(errors::GOODS_UNIT_REQUIRED, &[&sl], format!("{path}.Unit"))
+            }
             _ => {}
         }
         let num = |c: &mut Checker, key: &str, required: bool, max: f64| {

@@ -130,6 +130,14 @@ async fn authenticate(
     if !verify_secret(request.password.expose_secret(), &password_hash) {
         return Err(IrpFailure::code(errors::WRONG_PASSWORD, &[]));
     }
+    // A frozen API user is 3025 and a blocked one 3034 (the frozen/suspended/cancelled
+    // account codes, `nic-irp-api.md` §11; which code NIC sends for which is UNVERIFIED); a
+    // GSTIN not enabled or not active is 1014, "Inactive User".
+    match status.as_str() {
+        "FROZEN" => return Err(IrpFailure::code(errors::API_USER_FROZEN, &[])),
+        "BLOCKED" => return Err(IrpFailure::code(errors::API_USER_BLOCKED, &[])),
+        _ => {}
+    }
     let taxpayer = sandbox.taxpayer(&gstin);
     let enabled = matches!(&taxpayer, Some(t) if t.status == "ACT" && !t.blocked && t.enabled);
     if status != "ACTIVE" || !enabled {

@@ -297,7 +297,7 @@ async fn set_status(
     Ok(Json(json!({"username": username, "status": status})))
 }
 
-/// Freezes an API user (its sessions end; auth answers 1014).
+/// Freezes an API user (its sessions end; auth answers 3025 until it is unfrozen).
 #[utoipa::path(post, path = "/portal/api-users/{username}/freeze", tag = "portal", params(("username" = String, Path)), responses((status = 200, description = "Frozen")))]
 pub async fn freeze(
     State(sandbox): State<Sandbox>,
@@ -317,7 +317,7 @@ pub async fn unfreeze(
     set_status(&sandbox, &headers, &username, "ACTIVE").await
 }
 
-/// Blocks an API user for good.
+/// Blocks an API user for good (auth answers 3034).
 #[utoipa::path(post, path = "/portal/api-users/{username}/block", tag = "portal", params(("username" = String, Path)), responses((status = 200, description = "Blocked")))]
 pub async fn block(
     State(sandbox): State<Sandbox>,

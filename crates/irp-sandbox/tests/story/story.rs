@@ -406,7 +406,7 @@ async fn auth_errors_name_the_fault() {
                 .auth_v104(HP_GSTIN, "hpapiuser1", "Api@12345", false)
                 .await
         ),
-        "1014"
+        "3025"
     );
     assert_eq!(
         w.gsp.generate(&session, &invoice("FROZEN/1")).await.codes(),

@@ -6,5 +6,6 @@ pub mod ewaybill;
 pub mod govt;
 pub mod health;
 pub mod nic_credentials;
+pub mod onboarding;
 pub mod owners;
 pub mod tokens;

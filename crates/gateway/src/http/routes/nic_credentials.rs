@@ -59,7 +59,8 @@ pub struct CredentialView {
     /// RFC 3339 time of the last store.
     pub updated_at: String,
     /// `UNVERIFIED` until checked at the IRP; then `VERIFIED`, `WRONG_PASSWORD`,
-    /// `UNKNOWN_USER`, `NOT_MAPPED_TO_GSP`, `GSTIN_NOT_ENABLED`, `BLOCKED` or `IRP_UNAVAILABLE`.
+    /// `UNKNOWN_USER`, `NOT_MAPPED_TO_GSP`, `GSTIN_NOT_ENABLED`, `USER_FROZEN`, `BLOCKED` or
+    /// `IRP_UNAVAILABLE`.
     #[schema(example = "VERIFIED")]
     pub status: String,
     /// RFC 3339 time of the last check at the IRP.
@@ -92,30 +93,48 @@ impl From<crate::service::verify::Verification> for VerificationView {
     }
 }
 
-/// `?verify=true` on a store.
+/// When a store checks the credentials at the IRP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyWhen {
+    /// Store without checking.
+    False,
+    /// Store, then check and report the status.
+    True,
+    /// Check first; store only if the IRP accepts the new pair, else keep the stored one.
+    Before,
+}
+
+/// `?verify=true|before` on a store.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VerifyFlag {
-    /// Authenticate at the IRP right after storing and report the status.
-    pub verify: Option<bool>,
+    /// `true`: authenticate at the IRP right after storing and report the status. `before`:
+    /// authenticate with the new pair first and replace the stored one only if the IRP accepts
+    /// it (otherwise the answer has `success: false`, the status, and the stored pair stays).
+    pub verify: Option<VerifyWhen>,
 }
 
 /// A store's answer, as ClearTax's: `{"success": true, "errorDetails": null}`, with the
 /// check's result when `verify=true` and warnings when something is unusual.
 #[derive(Serialize, ToSchema)]
 pub struct StoredBody {
-    /// Always true.
+    /// True when stored; false only when `verify=before` kept the stored pair.
     pub success: bool,
-    /// Always null on success (ClearTax's clients read the key).
+    /// Null when stored (ClearTax's clients read the key); with `verify=before`, why the IRP
+    /// refused the new pair.
     #[serde(rename = "errorDetails")]
     #[schema(value_type = Option<Vec<ErrorDetail>>)]
     pub error_details: Option<Vec<ErrorDetail>>,
     /// What was stored but looks unusual (e.g. `unusual_username`), in the error shape.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<ErrorDetail>,
-    /// The IRP's verdict, with `?verify=true`.
+    /// The IRP's verdict, with `?verify=true` or `?verify=before`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<VerificationView>,
+    /// With `?verify=before`: whether the new pair replaced the stored one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<bool>,
 }
 
 /// Which credentials to check.
@@ -185,9 +204,38 @@ pub async fn store_nic_credentials(
             owners::resolve_or_create(&state, actor.0, owner.0.branch.as_deref(), &gstin).await?
         }
     };
+    if flag.verify == Some(VerifyWhen::Before) {
+        return Ok(Json(
+            match verify::store_if_accepted(&state, actor.0, owner_id, request, request_id.0)
+                .await?
+            {
+                verify::CheckedStore::Replaced { verification, .. } => StoredBody {
+                    success: true,
+                    error_details: None,
+                    warnings,
+                    verification: Some(verification.into()),
+                    replaced: Some(true),
+                },
+                verify::CheckedStore::Kept { verification } => StoredBody {
+                    success: false,
+                    error_details: Some(vec![ErrorDetail {
+                        error_code: verification.status.as_str().to_string(),
+                        error_message: format!(
+                            "the IRP did not accept the new credentials, so the stored ones stay in use: {}",
+                            verification.last_error.as_deref().unwrap_or("")
+                        ),
+                        field: Some("password".into()),
+                    }]),
+                    warnings,
+                    verification: Some(verification.into()),
+                    replaced: Some(false),
+                },
+            },
+        ));
+    }
     credentials::store(&state, actor.0, owner_id, request, request_id.0).await?;
     let verification = match flag.verify {
-        Some(true) => Some(
+        Some(VerifyWhen::True) => Some(
             verify::verify(&state, actor.0, owner_id, &gstin)
                 .await?
                 .into(),
@@ -199,6 +247,7 @@ pub async fn store_nic_credentials(
         error_details: None,
         warnings,
         verification,
+        replaced: None,
     }))
 }
 
