@@ -24,12 +24,18 @@
         .then(function (r) { return r.json(); })
         .then(function (answer) {
           if (input.value.trim() !== value) { return; }
-          hint.textContent = answer.valid ? "This GSTIN is valid." : "Not valid: " + answer.reason;
+          hint.textContent = answer.valid
+            ? "This GSTIN is valid: " + answer.state + ", PAN " + answer.pan + "."
+            : "Not valid: " + answer.reason;
           hint.className = "field-hint " + (answer.valid ? "good" : "bad");
         })
         .catch(function () {});
     };
     input.addEventListener("change", check);
     input.addEventListener("blur", check);
+    // As the user types: once all 15 characters are there, the check characters are checked.
+    input.addEventListener("input", function () {
+      if (input.value.trim().length === 15) { check(); }
+    });
   });
 })();

@@ -157,6 +157,7 @@ async fn business_page(
         div.forms {
             form.card method="post" action="/console/settings/business/gstins" novalidate {
                 h2 { "Add a GSTIN" }
+                p.field-hint { "New to this? " a #start-wizard href="/console/settings/business/gstins/new" { "Add a GSTIN step by step" } ": which GSP to choose on the e-invoice portal, how to create the API user, then Save & Verify." }
                 (csrf_field(&session.csrf))
                 (general_errors(gstin_errors, &["gstin", "name", "parent_id"]))
                 label for="new-gstin" { "GSTIN" }
@@ -289,6 +290,10 @@ pub struct GstinCheck {
     pub valid: bool,
     /// Why not, in plain words.
     pub reason: Option<String>,
+    /// The state its first two digits name, when valid.
+    pub state: Option<String>,
+    /// Its PAN, when valid.
+    pub pan: Option<String>,
 }
 
 /// `?value=` of the inline GSTIN check.
@@ -307,13 +312,21 @@ pub async fn check_gstin(
 ) -> Json<GstinCheck> {
     let value = query.value.trim().to_ascii_uppercase();
     match gst_core::Gstin::parse(&value, state.gstin_strictness()) {
-        Ok(_) => Json(GstinCheck {
+        Ok(gstin) => Json(GstinCheck {
             valid: true,
             reason: None,
+            state: value
+                .get(..2)
+                .and_then(|code| code.parse::<u8>().ok())
+                .and_then(gst_core::state_name)
+                .map(|name| format!("{name} ({})", &value[..2])),
+            pan: Some(gstin.pan_part().to_string()),
         }),
         Err(e) => Json(GstinCheck {
             valid: false,
             reason: Some(e.to_string()),
+            state: None,
+            pan: None,
         }),
     }
 }

@@ -33,6 +33,8 @@ pub struct GstinQuery {
     pub saved: Option<String>,
     /// Set after a verification.
     pub verified: Option<String>,
+    /// Set after a password change the IRP accepted.
+    pub password: Option<String>,
 }
 
 async fn actor_name(
@@ -143,7 +145,7 @@ async fn gstin_page(
                 button #save type="submit" { "Save" }
             }
             (csrf_field(&session.csrf))
-            (general_errors(errors, &["username", "password"]))
+            (general_errors(errors, &["username", "password", "new_password"]))
             label for="nic-username" { "NIC API Username" }
             input #nic-username type="text" name="username" value=(username) autocomplete="off" spellcheck="false"
                 maxlength="15" aria-describedby="nic-username-error" aria-invalid=[has_error(errors, "username").then_some("true")];
@@ -158,6 +160,23 @@ async fn gstin_page(
                 }
             }
             (field_errors(errors, "password", "nic-password-error"))
+            @if record.is_none() {
+                p.field-hint { "Not sure what to enter? " a #guided-setup href={ "/console/settings/business/gstins/" (owner_id) "/onboarding" } { "Set it up step by step" } "." }
+            }
+        }
+        @if let Some(r) = &record {
+            form.card #change-password-form method="post" action={ "/console/settings/business/gstins/" (owner_id) "/password" } novalidate {
+                div.form-head {
+                    h2 { "Change password" }
+                    button #change-password type="submit" { "Change password" }
+                }
+                (csrf_field(&session.csrf))
+                p.field-hint { "After changing the password of " span.mono { (r.username) } " on the e-invoice portal, enter the new one here. It is checked at the IRP first: if the IRP does not accept it, the saved credentials stay in use." }
+                label for="new-password" { "New NIC API Password" }
+                input #new-password type="password" name="password" value="" autocomplete="new-password"
+                    aria-describedby="new-password-error" aria-invalid=[has_error(errors, "new_password").then_some("true")];
+                (field_errors(errors, "new_password", "new-password-error"))
+            }
         }
         section.card aria-labelledby="status-heading" {
             div.form-head {
@@ -227,6 +246,8 @@ pub async fn show_gstin(
         Some("Saved.")
     } else if query.verified.is_some() {
         Some("Checked at the IRP.")
+    } else if query.password.is_some() {
+        Some("Password changed: the IRP accepted it.")
     } else {
         None
     };
@@ -317,4 +338,69 @@ pub async fn verify_credentials(
             gstin_page(&state, &session, owner_id, status, None, &errors, None).await
         }
     }
+}
+
+/// The change-password form.
+#[derive(Deserialize)]
+pub struct ChangePasswordForm {
+    /// The new NIC API password (write-only).
+    pub password: Option<SecretString>,
+}
+
+/// `POST /console/settings/business/gstins/{owner_id}/password`: the new password is checked
+/// at the IRP first (`verify=before`) and replaces the saved one only if the IRP accepts it;
+/// the change history records either outcome.
+pub async fn change_password(
+    State(state): State<AppState>,
+    Path(owner_id): Path<OwnerId>,
+    CsrfForm { session, form }: CsrfForm<ChangePasswordForm>,
+) -> Response {
+    let actor = session.actor();
+    let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let username = match state.store.get_credential(owner_id, &gstin).await {
+        Ok(Some(record)) => record.username,
+        Ok(None) => return Redirect::to(&format!("/console/settings/business/gstins/{owner_id}")).into_response(),
+        Err(e) => return failure(e.into()),
+    };
+    let request = StoreRequest {
+        gstin,
+        username,
+        password: form
+            .password
+            .unwrap_or_else(|| SecretString::from(String::new())),
+    };
+    let refused = match verify::store_if_accepted(&state, actor, owner_id, request, None).await {
+        Ok(verify::CheckedStore::Replaced { .. }) => {
+            return Redirect::to(&format!(
+                "/console/settings/business/gstins/{owner_id}?password=changed"
+            ))
+            .into_response()
+        }
+        Ok(verify::CheckedStore::Kept { verification }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![FieldError::new(
+                "credentials_refused",
+                format!(
+                    "The IRP did not accept the new password, so the saved credentials stay in use. {}",
+                    verification.last_error.unwrap_or_default()
+                ),
+                "new_password",
+            )],
+        ),
+        Err(e) => {
+            let (status, errors) = error_parts(e);
+            let errors = errors
+                .into_iter()
+                .map(|e| match e.field.as_deref() {
+                    Some("password") => FieldError { field: Some("new_password".into()), ..e },
+                    _ => e,
+                })
+                .collect();
+            (status, errors)
+        }
+    };
+    gstin_page(&state, &session, owner_id, refused.0, None, &refused.1, None).await
 }

@@ -10,6 +10,7 @@ pub mod gstin;
 pub mod integrations;
 pub mod layout;
 pub mod login;
+pub mod onboarding;
 pub mod overview;
 pub mod session;
 
@@ -101,12 +102,52 @@ fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
             post(business::add_gstin),
         ),
         (
+            page(Method::GET, "/console/settings/business/gstins/new", Session),
+            get(onboarding::start),
+        ),
+        (
+            page(Method::POST, "/console/settings/business/gstins/new", Session),
+            post(onboarding::submit_start),
+        ),
+        (
             page(
                 Method::GET,
                 "/console/settings/business/gstins/{owner_id}",
                 Session,
             ),
             get(gstin::show_gstin),
+        ),
+        (
+            page(
+                Method::GET,
+                "/console/settings/business/gstins/{owner_id}/onboarding",
+                Session,
+            ),
+            get(onboarding::show),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/business/gstins/{owner_id}/onboarding",
+                Session,
+            ),
+            post(onboarding::save_and_verify),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/business/gstins/{owner_id}/sandbox-user",
+                Session,
+            ),
+            post(onboarding::create_sandbox_user),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/business/gstins/{owner_id}/password",
+                Session,
+            ),
+            post(gstin::change_password),
         ),
         (
             page(

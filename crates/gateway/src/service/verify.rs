@@ -1,6 +1,6 @@
 //! Verified credentials: authenticating at the IRP with stored credentials and recording what
-//! it said as a status a person can act on. A live session counts as verified, so checking
-//! never spends an auth call needlessly. A new pair can also be checked before it replaces the
+//! it said as a status a person can act on. A live session is checked with one cheap call
+//! instead of a new login, so checking never spends an auth call needlessly. A new pair can also be checked before it replaces the
 //! stored one (`verify=before`), since a password change is when credentials break.
 
 use super::credentials::{self, load, StoreRequest};
@@ -45,7 +45,19 @@ pub async fn verify(
         ),
         Some(irp) => {
             let creds = open_credentials(state, irp, actor, record.clone()).await?;
-            match creds.session(irp).await {
+            // A live session is asked one cheap question (the GSTIN's own details): if the IRP
+            // ended it (a frozen or blocked user, a changed password), it is dropped and the
+            // row authenticates again, so a change on the portal shows within one verify.
+            let mut checked = creds.session(irp).await;
+            if let Ok(session) = &checked {
+                if let Err(e) = irp.client.gstin_details(session, &record.gstin).await {
+                    if e.has_code("1005") {
+                        irp.sessions.invalidate(&creds.key, session).await;
+                        checked = creds.session(irp).await;
+                    }
+                }
+            }
+            match checked {
                 Ok(_) => (VerificationStatus::Verified, None),
                 Err(SessionError::Throttled { retry_after_secs }) => {
                     return Err(throttled(retry_after_secs));

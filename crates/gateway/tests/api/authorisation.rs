@@ -51,6 +51,7 @@ fn body_for(path: &str) -> Option<Value> {
             json!({"ewbNo": 381000000001_i64, "cancelRsnCode": "OTHERS", "cancelRmrk": "matrix"}),
         ),
         "/v1/govt/api/einvewb/ewaybill" => Some(json!({"Irn": IRN, "Distance": 10})),
+        "/v2/sandbox/api-users" => Some(json!({"gstin": GSTIN_KA})),
         _ => None,
     }
 }
@@ -193,6 +194,11 @@ async fn matrix(db: Db) {
                     for marker in &a_markers {
                         assert!(!text.contains(marker.as_str()), "{what} leaks {marker}");
                     }
+                }
+                (Access::Account, AuthState::Own) if endpoint.path == "/v2/sandbox/api-users" => {
+                    // This matrix runs in production mode, where the one-click is always refused.
+                    assert_eq!(response.status, 403, "{what}");
+                    assert_eq!(response.error_codes(), ["sandbox_only"], "{what}");
                 }
                 (Access::Account | Access::Token, AuthState::Own) => {
                     assert!(![401, 403].contains(&response.status), "{what}");
