@@ -17,7 +17,11 @@ pub enum SandboxUserCommand {
 #[derive(Args)]
 pub struct CreateArgs {
     /// The running gateway.
-    #[arg(long, default_value = "http://127.0.0.1:8080", env = "EINVOICE_GATEWAY_URL")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8080",
+        env = "EINVOICE_GATEWAY_URL"
+    )]
     gateway: String,
     /// An API token (not needed by a sandbox-mode gateway's built-in account).
     #[arg(long, env = "EINVOICE_TOKEN", hide_env_values = true)]
@@ -40,7 +44,10 @@ pub async fn run(command: SandboxUserCommand) -> anyhow::Result<()> {
     if let Some(state_code) = &args.state_code {
         body["state_code"] = json!(state_code);
     }
-    let url = format!("{}/v2/sandbox/api-users", args.gateway.trim_end_matches('/'));
+    let url = format!(
+        "{}/v2/sandbox/api-users",
+        args.gateway.trim_end_matches('/')
+    );
     let mut request = reqwest::Client::new().post(&url).json(&body);
     if let Some(token) = &args.token {
         request = request.bearer_auth(token);

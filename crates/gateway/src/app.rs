@@ -118,12 +118,10 @@ pub async fn connect_irp(state: &AppState) -> Result<Option<crate::irp::IrpConte
     Ok(match (&settings.irp, settings.mode) {
         (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, timeouts, sessions)?),
         #[cfg(feature = "embedded-sandbox")]
-        (None, Mode::Sandbox) => {
-            Some(
-                crate::irp::IrpContext::embedded_sandbox(&settings.gsp_name, timeouts, sessions)
-                    .await?,
-            )
-        }
+        (None, Mode::Sandbox) => Some(
+            crate::irp::IrpContext::embedded_sandbox(&settings.gsp_name, timeouts, sessions)
+                .await?,
+        ),
         #[cfg(not(feature = "embedded-sandbox"))]
         (None, Mode::Sandbox) => {
             drop(sessions);

@@ -60,8 +60,7 @@ impl SandboxPortal<'_> {
         let answer: Option<Value> = response.json().await.ok();
         match (status, answer) {
             (200..=299, Some(value)) => Ok(value),
-            (404 | 405, _) | (_, None) => Err(PortalError::Unsupported(status)),
-            (_, Some(value)) => {
+            (_, Some(value)) if value["error"].is_object() => {
                 // The portal's error shape: {"success": false, "error": {"code", "message"}}.
                 let text = |key: &str| value["error"][key].as_str().unwrap_or("").to_string();
                 Err(PortalError::Refused {
@@ -70,6 +69,7 @@ impl SandboxPortal<'_> {
                     message: text("message"),
                 })
             }
+            _ => Err(PortalError::Unsupported(status)),
         }
     }
 

@@ -349,7 +349,11 @@ impl Settings {
             ));
         }
         let portals = PortalUrls {
-            sandbox: portal_url(layer.portal_url_sandbox, NIC_SANDBOX_PORTAL, "portal_url_sandbox")?,
+            sandbox: portal_url(
+                layer.portal_url_sandbox,
+                NIC_SANDBOX_PORTAL,
+                "portal_url_sandbox",
+            )?,
             production: portal_url(
                 layer.portal_url_production,
                 NIC_PRODUCTION_PORTAL,
@@ -418,7 +422,9 @@ impl Settings {
 fn portal_url(value: Option<String>, default: &str, name: &str) -> Result<String, ConfigError> {
     let url = value.unwrap_or_else(|| default.to_string());
     let url = url.trim().trim_end_matches('/').to_string();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.contains(char::is_whitespace)
+    {
         return Err(ConfigError::Invalid(format!(
             "{name} must be an http(s) URL, not {url:?}"
         )));

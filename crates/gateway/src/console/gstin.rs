@@ -362,7 +362,10 @@ pub async fn change_password(
     };
     let username = match state.store.get_credential(owner_id, &gstin).await {
         Ok(Some(record)) => record.username,
-        Ok(None) => return Redirect::to(&format!("/console/settings/business/gstins/{owner_id}")).into_response(),
+        Ok(None) => {
+            return Redirect::to(&format!("/console/settings/business/gstins/{owner_id}"))
+                .into_response()
+        }
         Err(e) => return failure(e.into()),
     };
     let request = StoreRequest {
@@ -402,5 +405,8 @@ pub async fn change_password(
             (status, errors)
         }
     };
-    gstin_page(&state, &session, owner_id, refused.0, None, &refused.1, None).await
+    gstin_page(
+        &state, &session, owner_id, refused.0, None, &refused.1, None,
+    )
+    .await
 }

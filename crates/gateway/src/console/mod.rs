@@ -102,11 +102,19 @@ fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
             post(business::add_gstin),
         ),
         (
-            page(Method::GET, "/console/settings/business/gstins/new", Session),
+            page(
+                Method::GET,
+                "/console/settings/business/gstins/new",
+                Session,
+            ),
             get(onboarding::start),
         ),
         (
-            page(Method::POST, "/console/settings/business/gstins/new", Session),
+            page(
+                Method::POST,
+                "/console/settings/business/gstins/new",
+                Session,
+            ),
             post(onboarding::submit_start),
         ),
         (

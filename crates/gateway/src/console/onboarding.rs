@@ -79,7 +79,10 @@ fn start_page(session: &ConsoleSession, form: &StartForm, errors: &[FieldError])
 
 /// `GET /console/settings/business/gstins/new`: step 1.
 pub async fn start(session: ConsoleSession) -> Response {
-    respond(StatusCode::OK, start_page(&session, &StartForm::default(), &[]))
+    respond(
+        StatusCode::OK,
+        start_page(&session, &StartForm::default(), &[]),
+    )
 }
 
 /// `POST /console/settings/business/gstins/new`: the account's owner of the GSTIN (made if
@@ -159,10 +162,12 @@ async fn wizard_page(
         .and_then(gst_core::state_name)
         .unwrap_or("unknown state");
     let pan = gstin.get(2..12).unwrap_or("");
-    let outcome = record
-        .as_ref()
-        .filter(|_| show_outcome)
-        .map(|r| (r.verify_status, onboarding::next_step(r.verify_status, &gsp)));
+    let outcome = record.as_ref().filter(|_| show_outcome).map(|r| {
+        (
+            r.verify_status,
+            onboarding::next_step(r.verify_status, &gsp),
+        )
+    });
     let current = if outcome.is_some() { 4 } else { 2 };
     let sandbox = state.settings.mode == Mode::Sandbox;
     let gstin_page = format!("/console/settings/business/gstins/{owner_id}");
@@ -277,7 +282,9 @@ pub async fn save_and_verify(
             .unwrap_or_else(|| SecretString::from(String::new())),
     };
     let result = match credentials::store(&state, actor, owner_id, request, None).await {
-        Ok(_) => verify::verify(&state, actor, owner_id, &gstin).await.map(|_| ()),
+        Ok(_) => verify::verify(&state, actor, owner_id, &gstin)
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     match result {

@@ -197,20 +197,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        if let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(query) {
-            if let Some((name, _)) = pairs
-                .iter()
-                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
-            {
-                return Err(nul_error(Some(name)));
-            }
+        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default();
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(nul_error(Some(name)));
         }
         serde_urlencoded::from_str::<T>(query)
             .map(ApiQuery)
             .map_err(|e| {
                 let message = e.to_string();
+                // A value outside an enum names no key: find the parameter that sent it.
+                let by_value = backticked(&message, "unknown variant `").and_then(|value| {
+                    pairs
+                        .iter()
+                        .find(|(_, v)| *v == value)
+                        .map(|(k, _)| k.clone())
+                });
                 let field = backticked(&message, "missing field `")
-                    .or_else(|| backticked(&message, "unknown field `"));
+                    .or_else(|| backticked(&message, "unknown field `"))
+                    .or(by_value);
                 ApiError::bad_request(
                     "invalid_query",
                     format!("query string: {message}"),

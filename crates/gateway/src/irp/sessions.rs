@@ -48,9 +48,11 @@ pub enum SessionError {
 /// Whether an auth failure says something about the credentials (and so counts against the
 /// account's budget for the GSTIN), rather than about the IRP's health.
 fn is_credential_failure(error: &IrpError) -> bool {
-    ["1014", "1017", "1018", "1019", "3025", "3033", "3034", "3035", "3036"]
-        .iter()
-        .any(|code| error.has_code(code))
+    [
+        "1014", "1017", "1018", "1019", "3025", "3033", "3034", "3035", "3036",
+    ]
+    .iter()
+    .any(|code| error.has_code(code))
 }
 
 fn budget_key(account_id: AccountId, gstin: &str) -> String {

@@ -54,7 +54,10 @@ pub fn identity(state: &AppState) -> GspIdentity {
     };
     GspIdentity {
         gsp_name: settings.gsp_name.clone(),
-        client_id: state.irp.as_ref().map(|irp| irp.client.client_id().to_string()),
+        client_id: state
+            .irp
+            .as_ref()
+            .map(|irp| irp.client.client_id().to_string()),
         environment: if sandbox { "sandbox" } else { "production" }.to_string(),
         portal_url,
         sandbox_portal_url: settings.portals.sandbox.clone(),

@@ -24,7 +24,13 @@ pub struct World {
 pub async fn world(db: Db, breaker_cooldown_ms: i64) -> Option<World> {
     let sandbox = testkit::irp::sandbox_with_controls().await;
     let (client_id, secret) = sandbox
-        .provision_demo("einvoice", "AAGCE4321K", SELLERS[0].0, "apiuser0", "Api@12345")
+        .provision_demo(
+            "einvoice",
+            "AAGCE4321K",
+            SELLERS[0].0,
+            "apiuser0",
+            "Api@12345",
+        )
         .await
         .unwrap();
     for (i, (gstin, _)) in SELLERS.iter().enumerate().skip(1) {

@@ -14,6 +14,7 @@ mod ewaybill;
 mod hardening;
 mod helpers;
 mod isolation;
+mod onboarding;
 mod owners;
 mod redaction;
 mod schema;

@@ -30,7 +30,13 @@ struct World {
 async fn world(db: Db, mode: &'static str) -> Option<World> {
     let sandbox = testkit::irp::sandbox_with_controls().await;
     let (client_id, secret) = sandbox
-        .provision_demo("einvoice", "AAGCE4321K", VICTIM_GSTIN, VICTIM_USER, VICTIM_PASSWORD)
+        .provision_demo(
+            "einvoice",
+            "AAGCE4321K",
+            VICTIM_GSTIN,
+            VICTIM_USER,
+            VICTIM_PASSWORD,
+        )
         .await
         .unwrap();
     let running = testkit::irp::RunningSandbox::serve(sandbox).await;

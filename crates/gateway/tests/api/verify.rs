@@ -92,6 +92,37 @@ async fn last_otp(base: &str, mobile: &str) -> String {
         .to_string()
 }
 
+/// The demo taxpayer registers on the sandbox portal (GSTIN, mobile, OTP) and logs in; the
+/// portal token.
+pub async fn portal_login_demo(irp: &str) -> String {
+    let started = portal(
+        irp,
+        "/portal/register/send-otp",
+        None,
+        json!({"gstin": DEMO, "mobile": "9000000001"}),
+    )
+    .await;
+    let otp = last_otp(irp, "9000000001").await;
+    portal(
+        irp,
+        "/portal/register/verify-otp",
+        None,
+        json!({"request_id": started["request_id"], "otp": otp}),
+    )
+    .await;
+    portal(irp, "/portal/register/create-user", None, json!({"request_id": started["request_id"], "user_id": "demokarna1", "password": "Portal@123"})).await;
+    portal(
+        irp,
+        "/portal/login",
+        None,
+        json!({"user_id": "demokarna1", "password": "Portal@123"}),
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 async fn statuses(db: Db) {
     let Some(app) = TestApp::spawn(db, Options::mode("sandbox")).await else {
         return;
@@ -130,32 +161,7 @@ async fn statuses(db: Db) {
     assert_eq!(unknown["verification"]["status"], "UNKNOWN_USER");
 
     // An API user created for another GSP.
-    let started = portal(
-        &irp,
-        "/portal/register/send-otp",
-        None,
-        json!({"gstin": DEMO, "mobile": "9000000001"}),
-    )
-    .await;
-    let otp = last_otp(&irp, "9000000001").await;
-    portal(
-        &irp,
-        "/portal/register/verify-otp",
-        None,
-        json!({"request_id": started["request_id"], "otp": otp}),
-    )
-    .await;
-    portal(&irp, "/portal/register/create-user", None, json!({"request_id": started["request_id"], "user_id": "demokarna1", "password": "Portal@123"})).await;
-    let token = portal(
-        &irp,
-        "/portal/login",
-        None,
-        json!({"user_id": "demokarna1", "password": "Portal@123"}),
-    )
-    .await["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = portal_login_demo(&irp).await;
     let started = portal(&irp, "/portal/clients/register", None, json!({"kind": "GSP", "pan": "AAHCO8765L", "mobile": "9000000200", "email": "other-gsp@sandbox.test"})).await;
     let otp = last_otp(&irp, "9000000200").await;
     let other = portal(
