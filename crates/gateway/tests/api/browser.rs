@@ -12,10 +12,10 @@ use serde_json::Value;
 use crate::helpers::{Db, Options, TestApp};
 use crate::webdriver::{browser_available, Browser};
 
-const EMAIL: &str = "ops@browser.test";
-const PASSWORD: &str = "a long console password";
+pub(crate) const EMAIL: &str = "ops@browser.test";
+pub(crate) const PASSWORD: &str = "a long console password";
 
-async fn last_otp(sandbox: &str, mobile: &str) -> String {
+pub(crate) async fn last_otp(sandbox: &str, mobile: &str) -> String {
     let outbox: Value = reqwest::get(format!("{sandbox}/portal/outbox?mobile={mobile}"))
         .await
         .unwrap()
@@ -26,13 +26,13 @@ async fn last_otp(sandbox: &str, mobile: &str) -> String {
     message[..6].to_string()
 }
 
-async fn fill(browser: &Browser, css: &str, text: &str) {
+pub(crate) async fn fill(browser: &Browser, css: &str, text: &str) {
     let field = browser.find(css).await;
     field.clear().await;
     field.type_text(text).await;
 }
 
-async fn log_in(browser: &Browser, app: &TestApp) {
+pub(crate) async fn log_in(browser: &Browser, app: &TestApp) {
     browser.goto(&app.url("/console/login")).await;
     browser.assert_labelled().await;
     browser.screenshot("01-login").await;
@@ -336,11 +336,20 @@ async fn console_and_portal_in_a_real_browser() {
     let chosen = browser
         .script(
             "const s = document.getElementById('api-gsp');\
-             const o = Array.from(s.options).find(o => o.text.startsWith('Embedded gateway'));\
+             const o = Array.from(s.options).find(o => o.text.startsWith('einvoice'));\
              s.value = o.value; return o.text;",
         )
         .await;
-    assert!(chosen.as_str().unwrap().starts_with("Embedded gateway"));
+    // Our GSP, by the name and client id that GET /v2/gsp gives.
+    let client_id = app
+        .state
+        .irp
+        .as_ref()
+        .unwrap()
+        .client
+        .client_id()
+        .to_string();
+    assert_eq!(chosen.as_str().unwrap(), format!("einvoice ({client_id})"));
     fill(&browser, "#api-username", "gjapiuser1").await;
     fill(&browser, "#api-password", "GjApi@123").await;
     browser.assert_labelled().await;
@@ -367,13 +376,16 @@ async fn console_and_portal_in_a_real_browser() {
     browser.goto(&format!("{sandbox}/portal/ui/outbox")).await;
     browser.screenshot("13-portal-outbox").await;
 
-    // A frozen API user reads "GSTIN not enabled" in the console, with its advice.
+    // A frozen API user reads "API user frozen" in the console, with its advice.
     browser.goto(&app.url("/console/overview")).await;
     let new_gstin_page = add_gstin(&browser, "24AAFCD5862R005").await;
     save_credentials(&browser, "gjapiuser1", "GjApi@123").await;
     let (badge, advice) = verify_and_read_status(&browser).await;
-    assert_eq!(badge, "GSTIN not enabled");
-    assert!(advice.contains("frozen"), "{advice}");
+    assert_eq!(badge, "API user frozen");
+    assert!(
+        advice.contains("Unfreeze it") && advice.contains("User Management"),
+        "{advice}"
+    );
 
     // Unfrozen on the portal, the same credentials verify.
     browser.goto(&format!("{sandbox}/portal/ui/users")).await;

@@ -5,6 +5,7 @@
 
 mod authorisation;
 mod browser;
+mod browser_onboarding;
 mod cleartax_compat;
 mod conformance;
 mod console;
