@@ -743,3 +743,52 @@ async fn admin_commands_create_users_tokens_and_owners_for_a_production_gateway(
         "migrations applied"
     );
 }
+
+/// The README's quick start: serve with the embedded defaults, `einvoice sandbox-user create`
+/// against it, then one generate with `docs/demo-invoice-one-click.json`.
+#[tokio::test]
+async fn quick_start_one_click_sandbox_user_then_generate() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]).await;
+    let created = tokio::task::spawn_blocking({
+        let gateway = server.url("");
+        move || {
+            einvoice()
+                .args(["sandbox-user", "create", "--gateway", &gateway])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let printed = String::from_utf8_lossy(&created.stdout).to_string();
+    assert!(
+        created.status.success(),
+        "{printed} {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(printed.contains("gstin: 29AAGCE4321K001"), "{printed}");
+    assert!(printed.contains("status: VERIFIED"), "{printed}");
+    assert!(!printed.contains("Sb1@"), "the password was printed");
+    let body = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/demo-invoice-one-click.json"
+    ))
+    .unwrap();
+    let generated: serde_json::Value = reqwest::Client::new()
+        .put(server.url("/v2/eInvoice/generate"))
+        .header("gstin", "29AAGCE4321K001")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        generated[0]["document_status"], "IRN_GENERATED",
+        "{generated}"
+    );
+    server.stop();
+}
