@@ -164,6 +164,16 @@ async fn gstin_page(
                 p.field-hint { "Not sure what to enter? " a #guided-setup href={ "/console/settings/business/gstins/" (owner_id) "/onboarding" } { "Set it up step by step" } "." }
             }
         }
+        @if state.is_sandbox() {
+            form.card #sandbox-user-form method="post" action={ "/console/settings/business/gstins/" (owner_id) "/sandbox-user" } {
+                div.form-head {
+                    h2 { "Sandbox credentials" }
+                    button #sandbox-user.secondary type="submit" { "Create a sandbox API user" }
+                }
+                (csrf_field(&session.csrf))
+                p.field-hint { "Sandbox mode: a new API user for this GSTIN at the IRP sandbox, created through us, saved and verified in one click." }
+            }
+        }
         @if let Some(r) = &record {
             form.card #change-password-form method="post" action={ "/console/settings/business/gstins/" (owner_id) "/password" } novalidate {
                 div.form-head {

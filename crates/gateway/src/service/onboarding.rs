@@ -141,7 +141,7 @@ pub fn next_step(status: VerificationStatus, gsp: &GspIdentity) -> String {
              status at {portal}, and sync the GSTIN there if its registration changed."
         ),
         VerificationStatus::IrpUnavailable => {
-            "The IRP could not be asked; the credentials will be checked again later.".into()
+            "The IRP did not answer; the credentials will be checked again later.".into()
         }
     }
 }
