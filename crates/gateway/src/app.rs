@@ -114,6 +114,7 @@ pub async fn connect_irp(state: &AppState) -> Result<Option<crate::irp::IrpConte
         state.store.clone(),
         state.vault.clone(),
         state.clock.clone(),
+        state.metrics.clone(),
     );
     Ok(match (&settings.irp, settings.mode) {
         (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, timeouts, sessions)?),
@@ -138,6 +139,8 @@ const VAULT_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_se
 /// A gateway bound to its port, ready to serve.
 pub struct Application {
     listener: tokio::net::TcpListener,
+    /// `metrics_listen`'s listener, when set.
+    metrics_listener: Option<tokio::net::TcpListener>,
     state: AppState,
     local_addr: SocketAddr,
 }
@@ -164,11 +167,32 @@ impl Application {
         let local_addr = listener
             .local_addr()
             .map_err(|error| StartError::Bind { addr, error })?;
+        let metrics_listener = match state.settings.metrics_listen {
+            None => None,
+            Some(metrics_addr) => match tokio::net::TcpListener::bind(metrics_addr).await {
+                Ok(listener) => Some(listener),
+                Err(error) => {
+                    state.store.close().await;
+                    return Err(StartError::Bind {
+                        addr: metrics_addr,
+                        error,
+                    });
+                }
+            },
+        };
         Ok(Application {
             listener,
+            metrics_listener,
             state,
             local_addr,
         })
+    }
+
+    /// The address `/metrics` is served on by itself (`metrics_listen`), if set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The address actually bound.
@@ -219,13 +243,25 @@ impl Application {
                 }
             })
         };
-        let router = crate::http::router(self.state);
-        tracing::info!(addr = %self.local_addr, "listening");
         let limits = crate::serve::ConnectionLimits {
             max_connections: settings.max_connections,
             header_read_timeout: settings.header_read_timeout,
         };
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let router = crate::http::routes::metrics::metrics_only(self.state.clone());
+            tokio::spawn(crate::serve::serve(
+                listener,
+                router,
+                limits,
+                std::future::pending::<()>(),
+            ))
+        });
+        let router = crate::http::router(self.state);
+        tracing::info!(addr = %self.local_addr, "listening");
         let result = crate::serve::serve(self.listener, router, limits, shutdown).await;
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         if let Some(checker) = checker {
             checker.abort();
         }

@@ -11,6 +11,7 @@ pub mod console;
 pub mod http;
 pub mod ids;
 pub mod irp;
+pub mod metrics;
 pub mod render;
 pub mod serve;
 pub mod service;

@@ -55,6 +55,8 @@ pub struct AppState {
     pub login_email_backoff: Arc<crate::throttle::Backoff>,
     /// Bounds concurrent password hashing (Argon2id needs about 19 MiB each).
     pub password_hashing: Arc<crate::accounts::HashingGate>,
+    /// Prometheus metrics (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -88,6 +90,7 @@ impl AppState {
             Duration::from_secs(15 * 60),
         );
         AppState {
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             csrf_key,
             invalid_token_cap: Arc::new(invalid_token_cap),
             login_address_throttle: Arc::new(login_address_throttle),

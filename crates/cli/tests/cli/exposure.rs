@@ -3,8 +3,8 @@
 //! our GSP client secret, an API token, a console user's password, the IRP AuthToken and the
 //! session key. After a full run (store with verify, generate, get, cancel, bulk, errors,
 //! the console) and a `kill -9`, none of them is in the database files (main, WAL, SHM), the
-//! logs (which would hold any panic), any HTTP response body or header, or the OpenAPI
-//! document.
+//! logs (which would hold any panic), any HTTP response body or header, the OpenAPI document,
+//! or the Prometheus metrics.
 
 use std::io::Read;
 use std::process::Stdio;
@@ -227,6 +227,12 @@ async fn no_secret_reaches_files_logs_responses_or_the_openapi_document() {
     assert_eq!(status, 200, "{body}");
     seen.record(http.get(server.url("/openapi.json")).send().await.unwrap())
         .await;
+    // Prometheus metrics (scraped from this machine) carry no secret either.
+    let (status, metrics) = seen
+        .record(http.get(server.url("/metrics")).send().await.unwrap())
+        .await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("einvoice_irp_calls_total"), "{metrics}");
 
     // The console: log in, open the GSTIN, save the password again.
     let (_, login_page) = seen

@@ -138,6 +138,10 @@ pub struct SettingsLayer {
     /// Seconds to wait for an IRP answer (default 30).
     #[arg(long, env = "EINVOICE_IRP_REQUEST_TIMEOUT_SECS")]
     pub irp_request_timeout_secs: Option<u64>,
+    /// Serve `/metrics` on this address instead of the main listener (where it then answers
+    /// only scrapes from this machine).
+    #[arg(long, env = "EINVOICE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Our name as taxpayers see it in the e-invoice portal's "Through GSP" list (default
     /// einvoice).
     #[arg(long, env = "EINVOICE_GSP_NAME")]
@@ -278,6 +282,8 @@ pub struct Settings {
     pub irp_connect_timeout: Duration,
     /// How long to wait for an IRP answer.
     pub irp_request_timeout: Duration,
+    /// Where `/metrics` is served on its own, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
     /// Our name in the portal's "Through GSP" list.
     pub gsp_name: String,
     /// The e-invoice portals where taxpayers create API users.
@@ -361,6 +367,7 @@ impl Settings {
             )?,
         };
         Ok(Settings {
+            metrics_listen: layer.metrics_listen,
             gsp_name,
             portals,
             mode,

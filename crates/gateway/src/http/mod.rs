@@ -125,11 +125,14 @@ pub fn router(state: AppState) -> Router {
     }
     let (router, document) = api.split_for_parts();
     let document = Arc::new(openapi::document(document, &endpoints, state.is_sandbox()));
+    let metrics = state.metrics.clone();
     router
         .merge(crate::console::router(&state))
+        .route("/metrics", axum::routing::get(routes::metrics::metrics))
         .layer(Extension(document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(metrics, record_request))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::map_response(log_server_errors))
@@ -165,6 +168,29 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(middleware::map_request(drop_unsafe_request_id))
         .with_state(state)
+}
+
+/// Counts every request by route template, method and status, with its latency.
+async fn record_request(
+    State(metrics): State<Arc<crate::metrics::Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = request.method().as_str().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.http_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// A client's `x-request-id` is kept only when short and plain (see

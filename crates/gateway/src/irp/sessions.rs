@@ -22,6 +22,7 @@ use irp_client::IrpClient;
 use crate::clock::Clock;
 use crate::clock::Timestamp;
 use crate::ids::{AccountId, OwnerId};
+use crate::metrics::{CallOutcome, Metrics};
 use crate::storage::{IrpSessionKey, Store};
 use crate::throttle::FailureThrottle;
 use crate::vault::Vault;
@@ -86,6 +87,16 @@ pub struct SessionManager {
     store: Arc<dyn Store>,
     vault: Arc<Vault>,
     clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+}
+
+/// An auth call's outcome, for the metrics.
+fn auth_outcome(result: &Result<Session, IrpError>) -> (CallOutcome, Option<&str>) {
+    match result {
+        Ok(_) => (CallOutcome::ok, None),
+        Err(e @ IrpError::Nic { .. }) => (CallOutcome::refused, e.codes().first().copied()),
+        Err(_) => (CallOutcome::transport, None),
+    }
 }
 
 fn ist_to_ms(text: &str) -> Option<i64> {
@@ -97,8 +108,14 @@ fn ist_to_ms(text: &str) -> Option<i64> {
 
 impl SessionManager {
     /// A manager persisting sessions in `store`, sealed by `vault`.
-    pub fn new(store: Arc<dyn Store>, vault: Arc<Vault>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: Arc<Vault>,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         SessionManager {
+            metrics,
             slots: Mutex::default(),
             holder: uuid::Uuid::new_v4().to_string(),
             auth_failures: FailureThrottle::new(AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW),
@@ -116,6 +133,18 @@ impl SessionManager {
         match self.slots.lock() {
             Ok(mut slots) => slots.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::default(),
+        }
+    }
+
+    /// How many live sessions this process holds (for metrics; a slot busy authenticating
+    /// counts as live).
+    pub fn live_count(&self) -> usize {
+        match self.slots.lock() {
+            Ok(slots) => slots
+                .values()
+                .filter(|slot| slot.try_lock().map(|live| live.is_some()).unwrap_or(true))
+                .count(),
+            Err(_) => 0,
         }
     }
 
@@ -184,6 +213,8 @@ impl SessionManager {
         let result = client
             .authenticate(&key.gstin, &key.username, password, force)
             .await;
+        let (outcome, code) = auth_outcome(&result);
+        self.metrics.irp_auth(outcome, code);
         match &result {
             Ok(_) => self.auth_failures.record_success(&budget),
             Err(e) if is_credential_failure(e) => self.auth_failures.record_failure(&budget, now),
@@ -220,6 +251,8 @@ impl SessionManager {
             return Err(SessionError::Throttled { retry_after_secs });
         }
         let result = client.authenticate(gstin, username, password, false).await;
+        let (outcome, code) = auth_outcome(&result);
+        self.metrics.irp_auth(outcome, code);
         match &result {
             Ok(_) => self.auth_failures.record_success(&budget),
             Err(e) if is_credential_failure(e) => self.auth_failures.record_failure(&budget, now),

@@ -245,15 +245,16 @@ pub async fn store(
     let vault = state.vault.clone();
     let password = request.password;
     let gstin_text = gstin.to_string();
+    let metrics = state.metrics.clone();
     let seal = |version: i64| {
         let slot = CredentialSlot {
             owner_id,
             gstin: &gstin_text,
             version,
         };
-        vault
-            .seal(&password, slot)
-            .map_err(|e| StoreError::Vault(e.to_string()))
+        let sealed = vault.seal(&password, slot);
+        metrics.vault("seal", sealed.is_ok());
+        sealed.map_err(|e| StoreError::Vault(e.to_string()))
     };
     let audit = AuditEvent {
         account_id: actor.account_id,

@@ -19,6 +19,7 @@ use super::reconcile::{adopt_existing, fetch_by_document, text, verified_invoice
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::OwnerId;
 use crate::irp::IrpContext;
+use crate::metrics::{DocumentEvent, DocumentKind, IrpOperation};
 use crate::state::AppState;
 use crate::storage::{EinvoiceRecord, EinvoiceStatus, EwbFields};
 
@@ -225,22 +226,30 @@ async fn generate_at_irp(
         state,
         irp,
         creds,
-        DocumentStatus::NotCreated,
+        (IrpOperation::generate, DocumentStatus::NotCreated),
         |session| async move {
+            let counted = |event| state.metrics.document(DocumentKind::einvoice, event);
             match irp.client.generate_with_info(&session, doc).await {
-                Ok(answer) => Ok(Ok((
-                    answer.data,
-                    answer
-                        .info
-                        .into_iter()
-                        .filter_map(|i| serde_json::to_value(i).ok())
-                        .collect(),
-                ))),
+                Ok(answer) => Ok(Ok({
+                    counted(DocumentEvent::generated);
+                    (
+                        answer.data,
+                        answer
+                            .info
+                            .into_iter()
+                            .filter_map(|i| serde_json::to_value(i).ok())
+                            .collect(),
+                    )
+                })),
                 // A duplicate: the existing IRN is ours if it is the same document.
                 Err(e) if e.has_code("2150") => {
                     Ok(match fetch_by_document(irp, &session, doc).await {
                         Ok(Some(existing)) => {
-                            adopt_existing(irp, doc, existing).map(|data| (data, Vec::new()))
+                            let adopted = adopt_existing(irp, doc, existing);
+                            if adopted.is_ok() {
+                                counted(DocumentEvent::recovered);
+                            }
+                            adopted.map(|data| (data, Vec::new()))
                         }
                         Ok(None) => Err(Outcome::failed(
                             DocumentStatus::NotCreated,
@@ -257,7 +266,11 @@ async fn generate_at_irp(
                     tracing::warn!(%reason, "no answer to generate; reconciling by document");
                     match fetch_by_document(irp, &session, doc).await {
                         Ok(Some(existing)) => {
-                            Ok(adopt_existing(irp, doc, existing).map(|data| (data, Vec::new())))
+                            let adopted = adopt_existing(irp, doc, existing);
+                            if adopted.is_ok() {
+                                counted(DocumentEvent::recovered);
+                            }
+                            Ok(adopted.map(|data| (data, Vec::new())))
                         }
                         _ => Err(IrpError::NoAnswer(reason)),
                     }
@@ -333,14 +346,23 @@ pub async fn cancel(
     };
     let irn_at_irp = irp_ascii(irn);
     let irn_at_irp = irn_at_irp.as_str();
-    let result = with_session(state, irp, &creds, before, |session| async move {
-        irp.client
-            .cancel(&session, irn_at_irp, reason, remark)
-            .await
-    })
+    let result = with_session(
+        state,
+        irp,
+        &creds,
+        (IrpOperation::cancel, before),
+        |session| async move {
+            irp.client
+                .cancel(&session, irn_at_irp, reason, remark)
+                .await
+        },
+    )
     .await;
     match result {
         Ok(mut data) => {
+            state
+                .metrics
+                .document(DocumentKind::einvoice, DocumentEvent::cancelled);
             let _ = state
                 .store
                 .mark_einvoice_cancelled(actor.account_id, irn_at_irp, state.now())
@@ -436,9 +458,13 @@ pub async fn get(
     };
     let irn_at_irp = irp_ascii(irn);
     let irn_at_irp = irn_at_irp.as_str();
-    let result = with_session(state, irp, &creds, missing, |session| async move {
-        irp.client.get_by_irn(&session, irn_at_irp).await
-    })
+    let result = with_session(
+        state,
+        irp,
+        &creds,
+        (IrpOperation::get, missing),
+        |session| async move { irp.client.get_by_irn(&session, irn_at_irp).await },
+    )
     .await;
     match result {
         Ok(data) => match verified_invoice(irp, &data) {

@@ -10,6 +10,7 @@ use super::irp_call::{connect, irp_ascii, with_session, CallFailure};
 use super::outcome::{DocumentStatus, OutcomeError};
 use super::Actor;
 use crate::ids::OwnerId;
+use crate::metrics::{DocumentEvent, DocumentKind, IrpOperation};
 use crate::state::AppState;
 use crate::storage::EwbFields;
 
@@ -76,10 +77,19 @@ pub async fn generate(
         state,
         irp,
         &creds,
-        DocumentStatus::NotCreated,
+        (IrpOperation::ewb_generate, DocumentStatus::NotCreated),
         |session| async move {
+            let recovered = || {
+                state
+                    .metrics
+                    .document(DocumentKind::ewaybill, DocumentEvent::recovered)
+            };
             match irp.client.generate_ewb(&session, request_ref).await {
-                Ok((details, info)) => Ok(Ok((
+                Ok((details, info)) => Ok(Ok({
+                    state
+                        .metrics
+                        .document(DocumentKind::ewaybill, DocumentEvent::generated);
+                    (
                     EwbFields {
                         ewb_no: details.ewb_no,
                         ewb_dt: details.ewb_dt,
@@ -88,10 +98,12 @@ pub async fn generate(
                     info.into_iter()
                         .filter_map(|i| serde_json::to_value(i).ok())
                         .collect::<Vec<Value>>(),
-                ))),
+                    )
+                })),
                 // One exists: it is this bill when an earlier answer was lost.
                 Err(e) if e.has_code("4002") => match active_at_irp(irp, &session, irn_ref).await {
                     Ok(Some(existing)) => {
+                        recovered();
                         let note = json!({"InfCd": "EWBDUP", "Desc": {"EwbNo": existing.ewb_no, "EwbDt": existing.ewb_dt, "EwbValidTill": existing.ewb_valid_till}});
                         Ok(Ok((existing, vec![note])))
                     }
@@ -101,7 +113,10 @@ pub async fn generate(
                 Err(IrpError::NoAnswer(reason)) => {
                     tracing::warn!(%reason, "no answer to generate e-way bill; reconciling by IRN");
                     match active_at_irp(irp, &session, irn_ref).await {
-                        Ok(Some(existing)) => Ok(Ok((existing, Vec::new()))),
+                        Ok(Some(existing)) => {
+                            recovered();
+                            Ok(Ok((existing, Vec::new())))
+                        }
                         _ => Err(IrpError::NoAnswer(reason)),
                     }
                 }
@@ -182,12 +197,15 @@ pub async fn cancel(
         state,
         irp,
         &creds,
-        DocumentStatus::NotCreated,
+        (IrpOperation::ewb_cancel, DocumentStatus::NotCreated),
         |session| async move { irp.client.cancel_ewb(&session, cancel).await },
     )
     .await;
     match result {
         Ok(cancelled) => {
+            state
+                .metrics
+                .document(DocumentKind::ewaybill, DocumentEvent::cancelled);
             let _ = state
                 .store
                 .mark_ewaybill_cancelled(actor.account_id, cancel.ewb_no, state.now())

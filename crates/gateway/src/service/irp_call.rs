@@ -18,6 +18,7 @@ use super::{Actor, FieldError, ServiceError};
 use crate::ids::{AccountId, OwnerId};
 use crate::irp::sessions::SessionError;
 use crate::irp::IrpContext;
+use crate::metrics::{CallOutcome, IrpOperation};
 use crate::state::AppState;
 use crate::storage::{CredentialRecord, IrpSessionKey, VerificationStatus};
 use crate::vault::{CredentialSlot, VaultError};
@@ -107,10 +108,12 @@ pub async fn open_credentials(
         gstin: &record.gstin,
         version: record.version,
     };
-    let password = state
+    let opened = state
         .vault
         .open_secret_fresh(state.store.as_ref(), &record.password_ciphertext, slot)
-        .await?;
+        .await;
+    state.metrics.vault("open", opened.is_ok());
+    let password = opened?;
     Ok(Credentials {
         key: IrpSessionKey {
             client_id: irp.client.client_id().to_string(),
@@ -220,14 +223,14 @@ pub async fn session(
     })
 }
 
-/// Runs `call` with the row's session under the policy: re-authenticates once on 1005, retries
+/// Runs `call` (the IRP `operation`, measured) with the row's session under the policy: re-authenticates once on 1005, retries
 /// transient failures up to [`ATTEMPTS`] while the breaker stays closed, and keeps the breaker
 /// informed. `status` is the document status a missing session answers with.
 pub async fn with_session<T, Call, Fut>(
     state: &AppState,
     irp: &IrpContext,
     creds: &Credentials,
-    status: DocumentStatus,
+    (operation, status): (IrpOperation, DocumentStatus),
     mut call: Call,
 ) -> Result<T, CallFailure>
 where
@@ -241,7 +244,17 @@ where
         let session = session(state, irp, creds, status)
             .await
             .map_err(CallFailure::Session)?;
-        match call(session.clone()).await {
+        let started = std::time::Instant::now();
+        let answer = call(session.clone()).await;
+        let (outcome, code) = match &answer {
+            Ok(_) => (CallOutcome::ok, None),
+            Err(e @ IrpError::Nic { .. }) => (CallOutcome::refused, e.codes().first().copied()),
+            Err(_) => (CallOutcome::transport, None),
+        };
+        state
+            .metrics
+            .irp_call(operation, outcome, code, started.elapsed());
+        match answer {
             Ok(value) => {
                 irp.breaker.success();
                 return Ok(value);

@@ -327,6 +327,12 @@ pub trait Store: SessionStore + DocumentStore + Send + Sync + 'static {
     ) -> Result<Vec<(AccountId, OwnerId, String)>, StoreError>;
     /// How many credentials are stored.
     async fn count_credentials(&self) -> Result<i64, StoreError>;
+    /// How many credentials are stored, by verification status (for metrics).
+    async fn count_credentials_by_status(
+        &self,
+    ) -> Result<Vec<(VerificationStatus, i64)>, StoreError>;
+    /// Open and idle connections of the database pools (for metrics).
+    fn pool_connections(&self) -> (i64, i64);
 
     /// The account's owners that a GSTIN points to: GSTIN owners (and branches) of that GSTIN,
     /// and owners with credentials stored for it; oldest first.

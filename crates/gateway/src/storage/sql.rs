@@ -470,6 +470,29 @@ where
             .await?)
     }
 
+    async fn count_credentials_by_status(
+        &self,
+    ) -> Result<Vec<(VerificationStatus, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT verify_status, COUNT(*) FROM nic_credentials GROUP BY verify_status",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(status, count)| {
+                VerificationStatus::parse(&status)
+                    .map(|status| (status, count))
+                    .ok_or_else(|| StoreError::Corrupt(format!("verification status {status:?}")))
+            })
+            .collect()
+    }
+
+    fn pool_connections(&self) -> (i64, i64) {
+        let open = i64::from(self.writer.size()) + i64::from(self.reader.size());
+        let idle = (self.writer.num_idle() + self.reader.num_idle()) as i64;
+        (open, idle)
+    }
+
     async fn list_credentials(
         &self,
         account_id: AccountId,

@@ -23,6 +23,8 @@ pub enum Db {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served on its own (`metrics_listen`), if set.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub state: AppState,
     pub data_dir: tempfile::TempDir,
@@ -162,6 +164,7 @@ impl TestApp {
         }
         let app = Application::build(settings).await.unwrap();
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -173,6 +176,7 @@ impl TestApp {
         });
         Some(TestApp {
             addr,
+            metrics_addr,
             client: reqwest::Client::new(),
             state,
             data_dir,

@@ -15,6 +15,7 @@ mod ewaybill;
 mod hardening;
 mod helpers;
 mod isolation;
+mod metrics;
 mod onboarding;
 mod owners;
 mod redaction;

@@ -5,6 +5,7 @@ pub mod einvoice;
 pub mod ewaybill;
 pub mod govt;
 pub mod health;
+pub mod metrics;
 pub mod nic_credentials;
 pub mod onboarding;
 pub mod owners;
