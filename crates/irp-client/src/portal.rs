@@ -87,6 +87,21 @@ impl SandboxPortal<'_> {
             .ok_or(PortalError::Unsupported(200))
     }
 
+    async fn api_user(
+        &self,
+        path: &str,
+        gstin: &str,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<(), PortalError> {
+        self.post(
+            path,
+            json!({"client_id": self.client.client_id(), "client_secret": self.secret(), "gstin": gstin, "username": username, "password": password.expose_secret()}),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// An API user, mapped to this GSP, for one of the GSP's own dummy GSTINs.
     pub async fn create_dummy_api_user(
         &self,
@@ -94,12 +109,8 @@ impl SandboxPortal<'_> {
         username: &str,
         password: &SecretString,
     ) -> Result<(), PortalError> {
-        self.post(
-            "/portal/clients/api-users",
-            json!({"client_id": self.client.client_id(), "client_secret": self.secret(), "gstin": gstin, "username": username, "password": password.expose_secret()}),
-        )
-        .await
-        .map(|_| ())
+        self.api_user("/portal/clients/api-users", gstin, username, password)
+            .await
     }
 
     /// An API user, mapped to this GSP, for a taxpayer the sandbox knows: the sandbox's test
@@ -111,11 +122,7 @@ impl SandboxPortal<'_> {
         username: &str,
         password: &SecretString,
     ) -> Result<(), PortalError> {
-        self.post(
-            "/sandbox/api-users",
-            json!({"client_id": self.client.client_id(), "client_secret": self.secret(), "gstin": gstin, "username": username, "password": password.expose_secret()}),
-        )
-        .await
-        .map(|_| ())
+        self.api_user("/sandbox/api-users", gstin, username, password)
+            .await
     }
 }

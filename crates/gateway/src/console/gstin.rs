@@ -273,7 +273,7 @@ pub async fn show_gstin(
     .await
 }
 
-/// The credentials form.
+/// The credentials form (also step 3 of the "Add a GSTIN" wizard).
 #[derive(Deserialize)]
 pub struct CredentialsForm {
     /// NIC API username.
@@ -281,6 +281,20 @@ pub struct CredentialsForm {
     pub username: String,
     /// NIC API password (write-only).
     pub password: Option<SecretString>,
+}
+
+impl CredentialsForm {
+    /// The store request for a GSTIN (the username trimmed; a missing password is empty, which
+    /// the store refuses with its own message).
+    pub fn request(self, gstin: String) -> StoreRequest {
+        StoreRequest {
+            gstin,
+            username: self.username.trim().to_string(),
+            password: self
+                .password
+                .unwrap_or_else(|| SecretString::from(String::new())),
+        }
+    }
 }
 
 /// `POST /console/settings/business/gstins/{owner_id}/credentials`: the same store as the
@@ -295,13 +309,8 @@ pub async fn save_credentials(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let request = StoreRequest {
-        gstin,
-        username: form.username.trim().to_string(),
-        password: form
-            .password
-            .unwrap_or_else(|| SecretString::from(String::new())),
-    };
+    let username = form.username.trim().to_string();
+    let request = form.request(gstin);
     match credentials::store(&state, actor, owner_id, request, None).await {
         Ok(_) => Redirect::to(&format!(
             "/console/settings/business/gstins/{owner_id}?saved=1"
@@ -314,7 +323,7 @@ pub async fn save_credentials(
                 &session,
                 owner_id,
                 status,
-                Some(form.username.trim()),
+                Some(&username),
                 &errors,
                 None,
             )

@@ -9,18 +9,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
-use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::errors::{error_parts, failure};
-use super::gstin::gstin_of;
+use super::gstin::{gstin_of, CredentialsForm};
 use super::layout::{
     csrf_field, field_errors, general_errors, has_error, page, respond, status_badge, Section,
 };
 use super::session::{ConsoleSession, CsrfForm};
 use crate::config::Mode;
 use crate::ids::OwnerId;
-use crate::service::credentials::{self, StoreRequest};
+use crate::service::credentials;
 use crate::service::onboarding::{self, GspIdentity};
 use crate::service::sandbox_users::{self, SandboxUserRequest};
 use crate::service::{owners, verify, FieldError};
@@ -252,35 +251,20 @@ pub async fn show(
     .await
 }
 
-/// Step 3's form.
-#[derive(Deserialize)]
-pub struct SaveForm {
-    /// NIC API username.
-    #[serde(default)]
-    pub username: String,
-    /// NIC API password (write-only).
-    pub password: Option<SecretString>,
-}
-
 /// `POST /console/settings/business/gstins/{owner_id}/onboarding`: Save & Verify (the same
 /// store as the API, then a check at the IRP), then step 4.
 pub async fn save_and_verify(
     State(state): State<AppState>,
     Path(owner_id): Path<OwnerId>,
-    CsrfForm { session, form }: CsrfForm<SaveForm>,
+    CsrfForm { session, form }: CsrfForm<CredentialsForm>,
 ) -> Response {
     let actor = session.actor();
     let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    let request = StoreRequest {
-        gstin: gstin.clone(),
-        username: form.username.trim().to_string(),
-        password: form
-            .password
-            .unwrap_or_else(|| SecretString::from(String::new())),
-    };
+    let username = form.username.trim().to_string();
+    let request = form.request(gstin.clone());
     let result = match credentials::store(&state, actor, owner_id, request, None).await {
         Ok(_) => verify::verify(&state, actor, owner_id, &gstin)
             .await
@@ -292,13 +276,7 @@ pub async fn save_and_verify(
         Err(e) => {
             let (status, errors) = error_parts(e);
             wizard_page(
-                &state,
-                &session,
-                owner_id,
-                status,
-                form.username.trim(),
-                &errors,
-                false,
+                &state, &session, owner_id, status, &username, &errors, false,
             )
             .await
         }

@@ -202,6 +202,28 @@ async fn owner_for_store(
         .ok_or_else(owner_not_found)
 }
 
+/// The audit event of a change to an owner's credentials for a GSTIN (never the password).
+pub fn credential_event(
+    actor: Actor,
+    action: AuditAction,
+    (owner_id, gstin): (OwnerId, &Gstin),
+    username: &str,
+    request_id: Option<String>,
+    at: Timestamp,
+) -> AuditEvent {
+    AuditEvent {
+        account_id: actor.account_id,
+        actor_token_id: actor.token_id,
+        action,
+        owner_id: Some(owner_id),
+        gstin: Some(gstin.clone()),
+        username: Some(username.to_string()),
+        version: None,
+        request_id,
+        at,
+    }
+}
+
 /// Checks that the owner (found, or made on first use in sandbox mode) may hold credentials
 /// for the GSTIN: a store's checks before anything is written or sent to the IRP.
 pub async fn owner_may_store(
@@ -256,17 +278,14 @@ pub async fn store(
         metrics.vault("seal", sealed.is_ok());
         sealed.map_err(|e| StoreError::Vault(e.to_string()))
     };
-    let audit = AuditEvent {
-        account_id: actor.account_id,
-        actor_token_id: actor.token_id,
-        action: AuditAction::CredentialsStored,
-        owner_id: Some(owner_id),
-        gstin: Some(gstin.clone()),
-        username: Some(request.username.clone()),
-        version: None,
+    let audit = credential_event(
+        actor,
+        AuditAction::CredentialsStored,
+        (owner_id, &gstin),
+        &request.username,
         request_id,
-        at: now,
-    };
+        now,
+    );
     let version = state
         .store
         .put_credential(CredentialPut {

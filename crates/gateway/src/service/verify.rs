@@ -11,7 +11,7 @@ use crate::clock::Timestamp;
 use crate::ids::OwnerId;
 use crate::irp::sessions::SessionError;
 use crate::state::AppState;
-use crate::storage::{AuditAction, AuditEvent, VerificationStatus};
+use crate::storage::{AuditAction, VerificationStatus};
 
 /// The outcome of a check.
 #[derive(Debug, Clone)]
@@ -149,17 +149,14 @@ pub async fn store_if_accepted(
         tracing::info!(gstin = %gstin, status = status.as_str(), "new credentials refused; the stored ones stay");
         state
             .store
-            .record_audit(&AuditEvent {
-                account_id: actor.account_id,
-                actor_token_id: actor.token_id,
-                action: AuditAction::CredentialsRefused,
-                owner_id: Some(owner_id),
-                gstin: Some(gstin.clone()),
-                username: Some(request.username.clone()),
-                version: None,
+            .record_audit(&credentials::credential_event(
+                actor,
+                AuditAction::CredentialsRefused,
+                (owner_id, &gstin),
+                &request.username,
                 request_id,
-                at: now,
-            })
+                now,
+            ))
             .await?;
         return Ok(CheckedStore::Kept {
             verification: Verification {

@@ -11,21 +11,8 @@ use serde_json::{json, Value};
 
 use crate::browser::{fill, last_otp, log_in, EMAIL, PASSWORD};
 use crate::helpers::{Db, Options, TestApp};
+use crate::verify::portal;
 use crate::webdriver::{browser_available, Browser};
-
-async fn portal(base: &str, path: &str, token: Option<&str>, body: Value) -> Value {
-    let mut request = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .json(&body);
-    if let Some(t) = token {
-        request = request.bearer_auth(t);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let value: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {value}");
-    value
-}
 
 /// The Gujarat taxpayer registers on the sandbox portal and creates an API user for the other
 /// seeded GSP (not us), as a taxpayer who picked the wrong GSP would.

@@ -62,7 +62,8 @@ fn irp_base(app: &TestApp) -> String {
     )
 }
 
-async fn portal(base: &str, path: &str, token: Option<&str>, body: Value) -> Value {
+/// A portal JSON call that must succeed; its answer.
+pub(crate) async fn portal(base: &str, path: &str, token: Option<&str>, body: Value) -> Value {
     let mut request = reqwest::Client::new()
         .post(format!("{base}{path}"))
         .json(&body);
