@@ -69,6 +69,7 @@ fn format_of(query: Option<&str>) -> Result<Format, ApiError> {
     responses(
         (status = 200, description = "The PDF (or a ZIP of one PDF per IRN)", content_type = "application/pdf"),
         (status = 404, description = "An IRN that the IRP no longer gives and the gateway did not keep", body = ErrorBody),
+        (status = 409, description = "Several owners for the GSTIN; send owner_id", body = ErrorBody),
         (status = 422, description = "More than 5 IRNs", body = ErrorBody),
     )
 )]

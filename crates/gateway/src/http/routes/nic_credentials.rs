@@ -161,6 +161,7 @@ pub struct VerifyBody {
         (status = 200, description = "Stored", body = StoredBody),
         (status = 403, description = "The GSTIN does not belong to the owner", body = ErrorBody),
         (status = 404, description = "No such owner in this account", body = ErrorBody),
+        (status = 409, description = "Several owners for the GSTIN; send owner_id", body = ErrorBody),
         (status = 422, description = "Invalid GSTIN, username or password", body = ErrorBody),
     )
 )]
@@ -264,6 +265,7 @@ pub async fn store_nic_credentials(
     responses(
         (status = 200, description = "Checked; see status", body = VerificationView),
         (status = 404, description = "No such owner or credentials", body = ErrorBody),
+        (status = 409, description = "Several owners for the GSTIN; send owner_id", body = ErrorBody),
     )
 )]
 pub async fn verify_nic_credentials(
