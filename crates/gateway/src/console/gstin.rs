@@ -332,15 +332,15 @@ pub async fn save_credentials(
     }
 }
 
-/// The verify form has nothing but its CSRF token.
+/// A form with nothing but its CSRF token (Verify, Create a sandbox API user).
 #[derive(Deserialize)]
-pub struct VerifyForm {}
+pub struct TokenOnlyForm {}
 
 /// `POST /console/settings/business/gstins/{owner_id}/verify`.
 pub async fn verify_credentials(
     State(state): State<AppState>,
     Path(owner_id): Path<OwnerId>,
-    CsrfForm { session, .. }: CsrfForm<VerifyForm>,
+    CsrfForm { session, .. }: CsrfForm<TokenOnlyForm>,
 ) -> Response {
     let actor = session.actor();
     let (_, gstin) = match gstin_of(&state, &session, owner_id).await {

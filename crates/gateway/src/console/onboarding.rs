@@ -12,7 +12,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::errors::{error_parts, failure};
-use super::gstin::{gstin_of, CredentialsForm};
+use super::gstin::{gstin_of, CredentialsForm, TokenOnlyForm};
 use super::layout::{
     csrf_field, field_errors, general_errors, has_error, page, respond, status_badge, Section,
 };
@@ -283,16 +283,12 @@ pub async fn save_and_verify(
     }
 }
 
-/// The one-click form has nothing but its CSRF token.
-#[derive(Deserialize)]
-pub struct SandboxUserForm {}
-
 /// `POST /console/settings/business/gstins/{owner_id}/sandbox-user`: sandbox mode only; a
 /// sandbox API user for this GSTIN, saved and verified, then step 4.
 pub async fn create_sandbox_user(
     State(state): State<AppState>,
     Path(owner_id): Path<OwnerId>,
-    CsrfForm { session, .. }: CsrfForm<SandboxUserForm>,
+    CsrfForm { session, .. }: CsrfForm<TokenOnlyForm>,
 ) -> Response {
     let (_, gstin) = match gstin_of(&state, &session, owner_id).await {
         Ok(found) => found,
