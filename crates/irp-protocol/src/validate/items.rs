@@ -5,8 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::checker::{close, round2, Checker};
-use super::SUM_TOLERANCE;
+use super::checker::{close, round2, Checker, SUM_TOLERANCE};
 use crate::errors;
 use crate::masters::{is_unit_code, Masters};
 

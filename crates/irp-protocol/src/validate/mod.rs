@@ -16,7 +16,7 @@ mod checker;
 mod items;
 
 pub use checker::Violation;
-use checker::{close, is_gstin_layout, state_of, Checker};
+use checker::{close, is_gstin_layout, state_of, Checker, SUM_TOLERANCE};
 use items::{items, Supply};
 
 /// How to validate.
@@ -35,9 +35,6 @@ pub struct Rules<'a> {
 /// How far TotInvVal may be from the sum of its parts (2189): one rupee either way, as NIC's
 /// resolution for 2189 states.
 const TOTAL_TOLERANCE: f64 = 1.0;
-/// How far line arithmetic and the totals of item amounts may be off (2182-2187, 2192-2194):
-/// one rupee, the window NIC's 2189 resolution gives and ERPs round within.
-pub(super) const SUM_TOLERANCE: f64 = 1.0;
 
 const SUPPLY_TYPES: &[&str] = &["B2B", "SEZWP", "SEZWOP", "EXPWP", "EXPWOP", "DEXP"];
 const DOC_TYPES: &[&str] = &["INV", "CRN", "DBN"];
