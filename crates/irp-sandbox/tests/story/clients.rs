@@ -8,6 +8,7 @@ use irp_sandbox::Profile;
 use serde_json::{json, Value};
 
 use crate::client::Session;
+use crate::fidelity::assert_signed_in_schema_order;
 use crate::story::{invoice, world, World, HP_GSTIN};
 
 async fn hp_session(w: &World) -> Session {
@@ -77,23 +78,7 @@ async fn generate_and_read_back(w: &World, session: &Session, body: &str) -> Val
     );
     let signed =
         irp_protocol::jwt::decode(generated.data["SignedInvoice"].as_str().unwrap()).unwrap();
-    let keys: Vec<&String> = signed.data.as_object().unwrap().keys().collect();
-    assert_eq!(
-        keys,
-        [
-            "AckNo",
-            "AckDt",
-            "Irn",
-            "Version",
-            "TranDtls",
-            "DocDtls",
-            "SellerDtls",
-            "BuyerDtls",
-            "ItemList",
-            "ValDtls",
-            "PayDtls"
-        ]
-    );
+    assert_signed_in_schema_order(&signed.data);
     signed.data
 }
 

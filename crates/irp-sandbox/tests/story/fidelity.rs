@@ -35,6 +35,27 @@ fn scrambled(value: &Value) -> Value {
     }
 }
 
+/// The top-level keys of the story invoice's signed data, in NIC's order.
+pub(crate) fn assert_signed_in_schema_order(data: &Value) {
+    let keys: Vec<&String> = data.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "AckNo",
+            "AckDt",
+            "Irn",
+            "Version",
+            "TranDtls",
+            "DocDtls",
+            "SellerDtls",
+            "BuyerDtls",
+            "ItemList",
+            "ValDtls",
+            "PayDtls"
+        ]
+    );
+}
+
 /// Evidence: `signed-jwts.json`, where NIC re-ordered an Odoo request (`data_key_order`).
 #[tokio::test]
 async fn the_signed_invoice_is_the_request_in_schema_order() {
@@ -52,23 +73,7 @@ async fn the_signed_invoice_is_the_request_in_schema_order() {
         generated.data["Irn"].as_str().unwrap(),
     );
     assert_eq!(signed.data.to_string(), expected.to_string());
-    let keys: Vec<&String> = signed.data.as_object().unwrap().keys().collect();
-    assert_eq!(
-        keys,
-        [
-            "AckNo",
-            "AckDt",
-            "Irn",
-            "Version",
-            "TranDtls",
-            "DocDtls",
-            "SellerDtls",
-            "BuyerDtls",
-            "ItemList",
-            "ValDtls",
-            "PayDtls"
-        ]
-    );
+    assert_signed_in_schema_order(&signed.data);
     let text = signed.data.to_string();
     assert!(
         !text.contains("Unknown") && !text.contains("Nothing"),
