@@ -80,6 +80,10 @@ pub fn document(
             operation.security = Some(security);
         }
         let has_body = operation.request_body.is_some();
+        let reads_branch = operation.parameters.iter().flatten().any(|parameter| {
+            parameter.name == "branch"
+                && parameter.parameter_in == utoipa::openapi::path::ParameterIn::Header
+        });
         let responses = &mut operation.responses.responses;
         let mut add = |code: &str, description: &str| {
             responses
@@ -99,6 +103,12 @@ pub fn document(
             add("400", "Malformed request: a header, query or field");
             add("413", "Body too large");
             add("415", "Not application/json");
+        }
+        if reads_branch {
+            add(
+                "422",
+                "The branch header is not the name of the owner_id's owner",
+            );
         }
     }
     doc

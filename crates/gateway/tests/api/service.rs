@@ -38,6 +38,31 @@ async fn probes_and_openapi(db: Db) {
         );
     }
     assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
+    // Every reference resolves, so no part of an operation goes untested by schema tools.
+    let text = doc.body.to_string();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            doc.body["components"]["schemas"][name].is_object(),
+            "unresolvable reference to schema {name}"
+        );
+    }
+    // An operation that reads the branch header can refuse it as not the owner's name.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let reads_branch = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["name"] == "branch" && p["in"] == "header");
+            if reads_branch {
+                assert!(
+                    operation["responses"]["422"].is_object(),
+                    "{method} {path} reads the branch header but documents no 422"
+                );
+            }
+        }
+    }
 
     let missing = app.send(app.client.get(app.url("/nope"))).await;
     assert_eq!(missing.status, 404);

@@ -112,6 +112,7 @@ pub struct VerifyFlag {
     /// `true`: authenticate at the IRP right after storing and report the status. `before`:
     /// authenticate with the new pair first and replace the stored one only if the IRP accepts
     /// it (otherwise the answer has `success: false`, the status, and the stored pair stays).
+    #[param(inline)]
     pub verify: Option<VerifyWhen>,
 }
 
