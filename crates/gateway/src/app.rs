@@ -243,6 +243,9 @@ impl Application {
                 }
             })
         };
+        // The webhook outbox is delivered from every replica; claims keep one send per attempt.
+        let webhook_worker =
+            tokio::spawn(crate::service::webhook_delivery::run(self.state.clone()));
         let limits = crate::serve::ConnectionLimits {
             max_connections: settings.max_connections,
             header_read_timeout: settings.header_read_timeout,
@@ -266,6 +269,7 @@ impl Application {
             checker.abort();
         }
         refresher.abort();
+        webhook_worker.abort();
         store.close().await;
         result
     }

@@ -8,6 +8,7 @@ pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod events;
 pub mod http;
 pub mod ids;
 pub mod irp;

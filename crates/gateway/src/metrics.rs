@@ -135,6 +135,15 @@ pub struct StatusLabels {
     pub status: String,
 }
 
+/// A webhook delivery attempt's labels.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    /// The event type (one of a fixed list).
+    pub event: String,
+    /// `delivered`, `failed` (to be retried) or `given_up`.
+    pub outcome: String,
+}
+
 /// Every metric of the gateway.
 pub struct Metrics {
     registry: Registry,
@@ -146,6 +155,7 @@ pub struct Metrics {
     documents: Family<DocumentLabels, Counter>,
     vault_operations: Family<VaultLabels, Counter>,
     credentials: Family<StatusLabels, Gauge>,
+    webhook_deliveries: Family<WebhookLabels, Counter>,
     live_sessions: Gauge,
     breaker_open: Gauge,
     db_connections: Gauge,
@@ -254,7 +264,14 @@ impl Metrics {
             "Database connections idle in the pool",
             db_idle_connections.clone(),
         );
+        let webhook_deliveries = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by event type and outcome",
+            webhook_deliveries.clone(),
+        );
         Metrics {
+            webhook_deliveries,
             registry,
             http_requests,
             http_seconds,
@@ -335,6 +352,16 @@ impl Metrics {
             .get_or_create(&VaultLabels {
                 operation: operation.to_string(),
                 outcome: if ok { "ok" } else { "failed" }.to_string(),
+            })
+            .inc();
+    }
+
+    /// Records a webhook delivery attempt (`event` is a known event type).
+    pub fn webhook_delivery(&self, event: crate::events::EventKind, outcome: &'static str) {
+        self.webhook_deliveries
+            .get_or_create(&WebhookLabels {
+                event: event.as_str().to_string(),
+                outcome: outcome.to_string(),
             })
             .inc();
     }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub password_hashing: Arc<crate::accounts::HashingGate>,
     /// Prometheus metrics (`GET /metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The webhook delivery worker's client and wake-up call.
+    pub webhook_dispatch: Arc<crate::service::webhook_delivery::WebhookDispatch>,
 }
 
 impl AppState {
@@ -90,6 +92,9 @@ impl AppState {
             Duration::from_secs(15 * 60),
         );
         AppState {
+            webhook_dispatch: Arc::new(crate::service::webhook_delivery::WebhookDispatch::new(
+                settings.webhooks,
+            )),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             csrf_key,
             invalid_token_cap: Arc::new(invalid_token_cap),

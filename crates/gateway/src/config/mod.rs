@@ -152,6 +152,17 @@ pub struct SettingsLayer {
     /// The production e-invoice portal where taxpayers create API users (default NIC's).
     #[arg(long, env = "EINVOICE_PORTAL_URL_PRODUCTION")]
     pub portal_url_production: Option<String>,
+    /// Days after which a stored NIC password is reported by `credentials.password_age`
+    /// (default 60; 0: never).
+    #[arg(long, env = "EINVOICE_WEBHOOK_PASSWORD_AGE_DAYS")]
+    pub webhook_password_age_days: Option<u32>,
+    /// Milliseconds before a failed webhook delivery's first retry; each retry waits about
+    /// twice as long, up to an hour, for 24 hours (default 5000).
+    #[arg(long, env = "EINVOICE_WEBHOOK_RETRY_BASE_MS")]
+    pub webhook_retry_base_ms: Option<u64>,
+    /// Seconds a webhook receiver has to answer (default 10).
+    #[arg(long, env = "EINVOICE_WEBHOOK_TIMEOUT_SECS")]
+    pub webhook_timeout_secs: Option<u64>,
 }
 
 impl SettingsLayer {
@@ -288,6 +299,19 @@ pub struct Settings {
     pub gsp_name: String,
     /// The e-invoice portals where taxpayers create API users.
     pub portals: PortalUrls,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookSettings {
+    /// Days after which a stored password is reported (0: never).
+    pub password_age_days: u32,
+    /// The wait before the first retry (doubling, with jitter, up to an hour).
+    pub retry_base: Duration,
+    /// How long a receiver has to answer.
+    pub timeout: Duration,
 }
 
 /// NIC's e-invoice sandbox portal (API user creation for testing).
@@ -366,7 +390,20 @@ impl Settings {
                 "portal_url_production",
             )?,
         };
+        let webhooks = WebhookSettings {
+            password_age_days: layer.webhook_password_age_days.unwrap_or(60),
+            retry_base: match layer.webhook_retry_base_ms.unwrap_or(5000) {
+                0 => {
+                    return Err(ConfigError::Invalid(
+                        "webhook_retry_base_ms must be at least 1".into(),
+                    ))
+                }
+                ms => Duration::from_millis(ms),
+            },
+            timeout: irp_timeout(layer.webhook_timeout_secs, 10, "webhook_timeout_secs")?,
+        };
         Ok(Settings {
+            webhooks,
             metrics_listen: layer.metrics_listen,
             gsp_name,
             portals,

@@ -29,6 +29,7 @@ pub use endpoint::{Access, Endpoint, CLEARTAX_PREFIX};
 use error::ApiError;
 use routes::{
     download, einvoice, ewaybill, govt, health, nic_credentials, onboarding, owners, tokens,
+    webhooks,
 };
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -73,7 +74,11 @@ fn groups() -> [(Access, OpenApiRouter<AppState>); 3] {
                 ))
                 .routes(routes!(owners::create_owner, owners::list_owners))
                 .routes(routes!(onboarding::gsp))
-                .routes(routes!(onboarding::create_sandbox_api_user)),
+                .routes(routes!(onboarding::create_sandbox_api_user))
+                .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+                .routes(routes!(webhooks::delete_webhook))
+                .routes(routes!(webhooks::list_deliveries))
+                .routes(routes!(webhooks::resend_delivery)),
         ),
         (
             Access::Token,

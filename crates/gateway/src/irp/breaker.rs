@@ -11,6 +11,8 @@ pub const FAILURE_THRESHOLD: u32 = 5;
 struct BreakerState {
     failures: u32,
     open_until: i64,
+    /// Opened since the last answer: the IRP is reported unavailable until it answers.
+    unavailable: bool,
 }
 
 /// The breaker.
@@ -39,24 +41,31 @@ impl CircuitBreaker {
         })
     }
 
-    /// Records a failure of the IRP (no answer, 5xx, transient NIC error).
-    pub fn failure(&self, now: Timestamp) {
+    /// Records a failure of the IRP (no answer, 5xx, transient NIC error); true when this
+    /// made the IRP unavailable (the first opening since it last answered).
+    pub fn failure(&self, now: Timestamp) -> bool {
         let now = now.millis();
-        if let Ok(mut state) = self.state.lock() {
-            state.failures += 1;
-            if state.failures >= FAILURE_THRESHOLD {
-                state.open_until = now + self.cooldown_ms;
-                state.failures = 0;
-                tracing::warn!(cooldown_ms = self.cooldown_ms, "IRP circuit breaker opened");
-            }
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        state.failures += 1;
+        if state.failures < FAILURE_THRESHOLD {
+            return false;
         }
+        state.open_until = now + self.cooldown_ms;
+        state.failures = 0;
+        tracing::warn!(cooldown_ms = self.cooldown_ms, "IRP circuit breaker opened");
+        !std::mem::replace(&mut state.unavailable, true)
     }
 
-    /// Records an answer from the IRP (success or a business error).
-    pub fn success(&self) {
-        if let Ok(mut state) = self.state.lock() {
-            state.failures = 0;
-        }
+    /// Records an answer from the IRP (success or a business error); true when the IRP was
+    /// unavailable until now.
+    pub fn success(&self) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        state.failures = 0;
+        std::mem::replace(&mut state.unavailable, false)
     }
 }
 
@@ -68,14 +77,22 @@ mod tests {
     fn opens_after_the_threshold_and_closes_after_the_cooldown() {
         let breaker = CircuitBreaker::new(30_000);
         for _ in 0..FAILURE_THRESHOLD - 1 {
-            breaker.failure(Timestamp(1_000));
+            assert!(!breaker.failure(Timestamp(1_000)));
         }
         assert_eq!(breaker.open_for(Timestamp(1_000)), None);
-        breaker.success();
-        for _ in 0..FAILURE_THRESHOLD {
-            breaker.failure(Timestamp(1_000));
-        }
+        assert!(!breaker.success(), "never unavailable yet");
+        let opened: Vec<bool> = (0..FAILURE_THRESHOLD)
+            .map(|_| breaker.failure(Timestamp(1_000)))
+            .collect();
+        assert_eq!(opened.iter().filter(|o| **o).count(), 1, "{opened:?}");
         assert_eq!(breaker.open_for(Timestamp(1_000)), Some(30));
         assert_eq!(breaker.open_for(Timestamp(31_000)), None);
+        // Opening again before an answer is not a new outage; the first answer is a recovery.
+        let again: Vec<bool> = (0..FAILURE_THRESHOLD)
+            .map(|_| breaker.failure(Timestamp(31_000)))
+            .collect();
+        assert!(again.iter().all(|o| !o));
+        assert!(breaker.success());
+        assert!(!breaker.success());
     }
 }

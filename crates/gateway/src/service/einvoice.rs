@@ -195,9 +195,9 @@ pub async fn generate(
     let (irp, creds) =
         match connect(state, actor, owner_id, &seller, DocumentStatus::NotCreated).await {
             Ok(connected) => connected,
-            Err(outcome) => return outcome,
+            Err(outcome) => return reported(state, actor, owner_id, &doc, outcome).await,
         };
-    match generate_at_irp(state, irp, &creds, &doc).await {
+    let outcome = match generate_at_irp(state, irp, &creds, &doc).await {
         Ok((data, info)) => match verified_invoice(irp, &data) {
             Ok(registered) => {
                 record(state, actor, owner_id, &seller, &doc, &data).await;
@@ -212,7 +212,31 @@ pub async fn generate(
             Err(e) => Outcome::failed(DocumentStatus::NotCreated, vec![e]),
         },
         Err(outcome) => outcome,
+    };
+    if outcome.document_status == DocumentStatus::NotCreated {
+        return reported(state, actor, owner_id, &doc, outcome).await;
     }
+    outcome
+}
+
+/// A document the IRP did not register (after the retries the policy allows), reported to the
+/// account's webhooks as `einvoice.generation_failed`.
+async fn reported(
+    state: &AppState,
+    actor: Actor,
+    owner_id: OwnerId,
+    doc: &Value,
+    outcome: Outcome,
+) -> Outcome {
+    let errors = outcome
+        .errors
+        .iter()
+        .map(|e| serde_json::json!({"error_code": e.code, "error_message": e.message}))
+        .collect();
+    let seller = text(doc, "SellerDtls", "Gstin").to_ascii_uppercase();
+    super::webhooks::generation_failed(state, actor, owner_id, &seller, doc, Value::Array(errors))
+        .await;
+    outcome
 }
 
 /// The IRP's data and info entries (`EWBPPD`/`EWBERR` when the document carried `EwbDtls`).

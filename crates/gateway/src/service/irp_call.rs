@@ -213,7 +213,7 @@ pub async fn session(
         ),
         SessionError::Irp(e) => {
             if is_transient(&e) {
-                irp.breaker.failure(state.now());
+                report_failure(state, irp);
             }
             let (verdict, advice) = classify(&e, &identity(state));
             let mut errors = OutcomeError::govt(&e);
@@ -256,27 +256,51 @@ where
             .irp_call(operation, outcome, code, started.elapsed());
         match answer {
             Ok(value) => {
-                irp.breaker.success();
+                report_answer(state, irp);
                 return Ok(value);
             }
             Err(e) if e.has_code("1005") && !reauthenticated => {
-                irp.breaker.success();
+                report_answer(state, irp);
                 irp.sessions.invalidate(&creds.key, &session).await;
                 reauthenticated = true;
             }
             Err(e) if is_transient(&e) => {
-                irp.breaker.failure(state.now());
+                report_failure(state, irp);
                 if attempt >= ATTEMPTS || irp.breaker.open_for(state.now()).is_some() {
                     return Err(CallFailure::Exhausted(e));
                 }
                 backoff(attempt).await;
             }
             Err(e) => {
-                irp.breaker.success();
+                report_answer(state, irp);
                 return Err(CallFailure::Refused(e));
             }
         }
     }
+}
+
+/// The name IRP events carry.
+const IRP_NAME: &str = "IRP";
+
+/// Tells the breaker the IRP failed; the first opening since it last answered is reported to
+/// webhooks as `irp.unavailable` (queued in the background, so the call is not held up).
+pub(super) fn report_failure(state: &AppState, irp: &IrpContext) {
+    if irp.breaker.failure(state.now()) {
+        report_availability(state, false);
+    }
+}
+
+/// Tells the breaker the IRP answered; after an outage, `irp.recovered` is reported.
+pub(super) fn report_answer(state: &AppState, irp: &IrpContext) {
+    if irp.breaker.success() {
+        report_availability(state, true);
+    }
+}
+
+fn report_availability(state: &AppState, available: bool) {
+    let state = state.clone();
+    let event = crate::events::irp_availability(available, IRP_NAME, state.now());
+    tokio::spawn(async move { super::webhooks::emit(&state, event).await });
 }
 
 /// The IRP context, or the error that says none is configured.

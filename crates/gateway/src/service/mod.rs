@@ -16,6 +16,8 @@ pub mod registered;
 pub mod sandbox_users;
 pub mod text;
 pub mod verify;
+pub mod webhook_delivery;
+pub mod webhooks;
 
 use axum::http::StatusCode;
 

@@ -81,6 +81,8 @@ pub async fn verify(
             now,
         )
         .await?;
+    // A new status queued `credentials.status_changed` with the same commit.
+    state.webhook_dispatch.wake();
     Ok(Verification {
         gstin: record.gstin.to_string(),
         status,
@@ -179,6 +181,7 @@ pub async fn store_if_accepted(
             now,
         )
         .await?;
+    state.webhook_dispatch.wake();
     Ok(CheckedStore::Replaced {
         version,
         verification: Verification {

@@ -9,7 +9,9 @@ mod records;
 mod sql;
 mod sql_documents;
 mod sql_sessions;
+mod sql_webhooks;
 mod sqlite;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -23,6 +25,7 @@ pub use postgres::PostgresStore;
 pub use records::*;
 pub use sql::{Dialect, SqlStore};
 pub use sqlite::SqliteStore;
+pub use webhooks::*;
 
 /// What can go wrong in the storage layer. Messages never contain secret values.
 #[derive(Debug, thiserror::Error)]
@@ -223,7 +226,7 @@ pub trait DocumentStore: Send + Sync {
 
 /// Everything the gateway keeps, behind one object-safe trait.
 #[async_trait]
-pub trait Store: SessionStore + DocumentStore + Send + Sync + 'static {
+pub trait Store: SessionStore + DocumentStore + WebhookStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
     /// Applies pending migrations.
@@ -309,7 +312,8 @@ pub trait Store: SessionStore + DocumentStore + Send + Sync + 'static {
     /// the IRP refused before it replaced the stored one).
     async fn record_audit(&self, audit: &AuditEvent) -> Result<(), StoreError>;
     /// Records the outcome of checking credentials at the IRP, unless they were replaced
-    /// since (`version` no longer current); returns whether it was recorded.
+    /// since (`version` no longer current); returns whether it was recorded. A status that
+    /// differs from the stored one queues `credentials.status_changed` in the same transaction.
     async fn set_verification(
         &self,
         owner_id: OwnerId,

@@ -76,6 +76,7 @@ where
     for<'r> AuditEvent: FromRow<'r, DB::Row>,
     for<'r> EinvoiceRecord: FromRow<'r, DB::Row>,
     for<'r> WebSessionRecord: FromRow<'r, DB::Row>,
+    Self: WebhookStore,
 {
     fn backend(&self) -> Backend {
         DB::BACKEND
@@ -440,16 +441,40 @@ where
         error: Option<&str>,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE nic_credentials SET verify_status = $1, last_error = $2, last_verified_at = $3 WHERE owner_id = $4 AND gstin = $5 AND version = $6")
+        let mut tx = DB::begin_write(&self.writer).await?;
+        let row: Option<(String, Uuid)> = sqlx::query_as("SELECT verify_status, account_id FROM nic_credentials WHERE owner_id = $1 AND gstin = $2 AND version = $3")
+            .bind(owner_id)
+            .bind(gstin)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((previous, account_id)) = row else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        sqlx::query("UPDATE nic_credentials SET verify_status = $1, last_error = $2, last_verified_at = $3 WHERE owner_id = $4 AND gstin = $5 AND version = $6")
             .bind(status.as_str())
             .bind(error)
             .bind(at)
             .bind(owner_id)
             .bind(gstin)
             .bind(version)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
-        Ok(DB::rows_affected(&done) == 1)
+        // A new status is reported to the account's webhooks by the same commit.
+        if previous != status.as_str() {
+            let place = crate::events::CredentialPlace {
+                account_id: AccountId(account_id),
+                owner_id,
+                gstin,
+            };
+            let event = crate::events::status_changed(place, &previous, status.as_str(), error, at);
+            super::sql_webhooks::enqueue::<DB>(&event)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn credentials_due_for_check(

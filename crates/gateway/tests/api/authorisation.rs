@@ -52,6 +52,7 @@ fn body_for(path: &str) -> Option<Value> {
         ),
         "/v1/govt/api/einvewb/ewaybill" => Some(json!({"Irn": IRN, "Distance": 10})),
         "/v2/sandbox/api-users" => Some(json!({"gstin": GSTIN_KA})),
+        "/v2/webhooks" => Some(json!({"url": "https://hooks.matrix.test/intruder"})),
         _ => None,
     }
 }
@@ -102,12 +103,43 @@ async fn matrix(db: Db) {
         .await
         .unwrap();
 
+    // A webhook of A's, with one delivery in its log.
+    let actor_a = gateway::service::Actor {
+        account_id: gateway::ids::AccountId(account_a),
+        token_id: None,
+    };
+    let webhook_a = gateway::service::webhooks::create(
+        &app.state,
+        actor_a,
+        gateway::service::webhooks::NewWebhook {
+            url: "https://hooks.a-matrix.test/einvoice".into(),
+            events: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let event_a = gateway::events::password_age(
+        gateway::events::CredentialPlace {
+            account_id: actor_a.account_id,
+            owner_id: gateway::ids::OwnerId(owner_a),
+            gstin: GSTIN_KA,
+        },
+        "apiuser01",
+        app.state.now(),
+        60,
+        app.state.now(),
+    );
+    assert_eq!(app.state.store.enqueue_event(&event_a).await.unwrap(), 1);
+
     // What must never appear in an answer to anyone but A.
     let a_markers = [
         owner_a.to_string(),
         "apiuser01".to_string(),
         revocable.record.id.to_string(),
         "to revoke".to_string(),
+        webhook_a.webhook.id.to_string(),
+        "hooks.a-matrix.test".to_string(),
+        event_a.id.to_string(),
     ];
 
     let endpoints = gateway::http::endpoints();
@@ -136,11 +168,26 @@ async fn matrix(db: Db) {
     for state in states {
         if state == AuthState::Own {
             account_a_secrets_are_intact_for(&app, account_a, owner_a, revocable.record.id).await;
+            assert!(
+                app.state
+                    .store
+                    .get_webhook(actor_a.account_id, webhook_a.webhook.id)
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "A's webhook was deleted by someone else"
+            );
         }
         for (endpoint, row) in endpoints.iter().zip(rows.iter_mut()) {
+            let id = if endpoint.path.starts_with("/v2/webhooks") {
+                webhook_a.webhook.id
+            } else {
+                revocable.record.id
+            };
             let path = endpoint
                 .path
-                .replace("{id}", &revocable.record.id.to_string());
+                .replace("{id}", &id.to_string())
+                .replace("{event_id}", &event_a.id.to_string());
             let query = match endpoint.path.trim_start_matches("/einv") {
                 "/v2/nic_credentials" => format!("?owner_id={owner_a}&gstin={GSTIN_KA}"),
                 "/v2/eInvoice/get" => format!("?irn={IRN}"),

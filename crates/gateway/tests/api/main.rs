@@ -26,3 +26,4 @@ mod store_credentials;
 mod tokens;
 mod verify;
 mod webdriver;
+mod webhooks;

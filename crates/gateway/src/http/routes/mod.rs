@@ -10,3 +10,4 @@ pub mod nic_credentials;
 pub mod onboarding;
 pub mod owners;
 pub mod tokens;
+pub mod webhooks;
