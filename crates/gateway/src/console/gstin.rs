@@ -18,7 +18,7 @@ use super::layout::{
     csrf_field, field_errors, general_errors, has_error, human_date, human_time, page, respond,
     status_badge, Section,
 };
-use super::session::{ConsoleSession, CsrfForm};
+use super::session::{ConsoleSession, CsrfForm, TokenOnlyForm};
 use crate::ids::{AccountId, OwnerId};
 use crate::service::credentials::{self, StoreRequest};
 use crate::service::owners;
@@ -331,10 +331,6 @@ pub async fn save_credentials(
         }
     }
 }
-
-/// A form with nothing but its CSRF token (Verify, Create a sandbox API user).
-#[derive(Deserialize)]
-pub struct TokenOnlyForm {}
 
 /// `POST /console/settings/business/gstins/{owner_id}/verify`.
 pub async fn verify_credentials(

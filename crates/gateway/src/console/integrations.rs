@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::errors::error_parts;
 use super::layout::{csrf_field, field_errors, general_errors, human_time, page, respond, Section};
-use super::session::{ConsoleSession, CsrfForm};
+use super::session::{ConsoleSession, CsrfForm, TokenOnlyForm};
 use crate::service::{auth, FieldError};
 use crate::state::AppState;
 
@@ -63,6 +63,10 @@ async fn integrations_page(
             input #token-label type="text" name="label" value=(label) placeholder="e.g. SAP production" maxlength="100" aria-describedby="token-label-error" required;
             (field_errors(errors, "label", "token-label-error"))
             button type="submit" { "Create token" }
+        }
+        section.card aria-labelledby="webhooks-link-heading" {
+            h2 #webhooks-link-heading { "Webhooks" }
+            p { "Be told when stored NIC credentials stop working, a password gets old, a document is not registered, or the IRP goes down. " a href="/console/settings/integrations/webhooks" { "Manage webhooks" } }
         }
         section.card aria-labelledby="tokens-heading" {
             h2 #tokens-heading { "API tokens" }
@@ -153,15 +157,11 @@ pub async fn create(
     }
 }
 
-/// The revoke form has nothing but its CSRF token.
-#[derive(Deserialize)]
-pub struct RevokeForm {}
-
 /// `POST /console/settings/integrations/tokens/{id}/revoke`.
 pub async fn revoke(
     State(state): State<AppState>,
     Path(token_id): Path<Uuid>,
-    CsrfForm { session, .. }: CsrfForm<RevokeForm>,
+    CsrfForm { session, .. }: CsrfForm<TokenOnlyForm>,
 ) -> Response {
     match auth::revoke_token(&state, session.actor(), token_id).await {
         Ok(()) => Redirect::to("/console/settings/integrations").into_response(),

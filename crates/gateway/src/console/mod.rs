@@ -13,6 +13,7 @@ pub mod login;
 pub mod onboarding;
 pub mod overview;
 pub mod session;
+pub mod webhooks;
 
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -216,6 +217,46 @@ fn console_routes() -> Vec<(Page, MethodRouter<AppState>)> {
                 Session,
             ),
             post(integrations::revoke),
+        ),
+        (
+            page(
+                Method::GET,
+                "/console/settings/integrations/webhooks",
+                Session,
+            ),
+            get(webhooks::show),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/integrations/webhooks",
+                Session,
+            ),
+            post(webhooks::create),
+        ),
+        (
+            page(
+                Method::GET,
+                "/console/settings/integrations/webhooks/{id}",
+                Session,
+            ),
+            get(webhooks::log),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/integrations/webhooks/{id}/delete",
+                Session,
+            ),
+            post(webhooks::delete),
+        ),
+        (
+            page(
+                Method::POST,
+                "/console/settings/integrations/webhooks/{id}/deliveries/{event_id}/resend",
+                Session,
+            ),
+            post(webhooks::resend),
         ),
         (
             page(Method::GET, "/console/assets/console.css", Public),

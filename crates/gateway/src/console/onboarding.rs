@@ -12,10 +12,11 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::errors::{error_parts, failure};
-use super::gstin::{gstin_of, CredentialsForm, TokenOnlyForm};
+use super::gstin::{gstin_of, CredentialsForm};
 use super::layout::{
     csrf_field, field_errors, general_errors, has_error, page, respond, status_badge, Section,
 };
+use super::session::TokenOnlyForm;
 use super::session::{ConsoleSession, CsrfForm};
 use crate::config::Mode;
 use crate::ids::OwnerId;

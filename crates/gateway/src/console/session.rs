@@ -269,6 +269,10 @@ struct CsrfField {
     csrf: Option<String>,
 }
 
+/// A form with nothing but its CSRF token (Verify, Revoke, Delete, Send again, …).
+#[derive(serde::Deserialize)]
+pub struct TokenOnlyForm {}
+
 /// A URL-encoded form posted by a logged-in user, accepted only with the session's CSRF token
 /// in its `csrf` field.
 pub struct CsrfForm<T> {

@@ -275,7 +275,8 @@ async fn matrix(db: Db) {
             .path
             .replace("{owner_id}", &owner_a.to_string())
             .replace("{irn}", IRN)
-            .replace("{id}", &revocable.record.id.to_string());
+            .replace("{id}", &revocable.record.id.to_string())
+            .replace("{event_id}", &revocable.record.id.to_string());
         let method = Method::from_bytes(page.method.as_str().as_bytes()).unwrap();
         let mut statuses = Vec::new();
         for token in [None, Some(&token_a)] {

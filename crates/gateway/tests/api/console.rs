@@ -10,17 +10,17 @@ use uuid::Uuid;
 use crate::helpers::{Db, Options, TestApp};
 use crate::on_both_backends;
 
-const EMAIL: &str = "console@example.com";
-const PASSWORD: &str = "console password 1";
+pub(crate) const EMAIL: &str = "console@example.com";
+pub(crate) const PASSWORD: &str = "console password 1";
 
-struct Page {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self.body.find(marker).expect("a CSRF field") + marker.len();
         let end = self.body[start..].find('"').unwrap() + start;
@@ -42,7 +42,7 @@ impl Page {
         })
     }
 
-    fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         self.headers
             .get("location")
             .map(|v| v.to_str().unwrap().to_string())
@@ -50,14 +50,14 @@ impl Page {
     }
 }
 
-struct Console<'a> {
+pub(crate) struct Console<'a> {
     app: &'a TestApp,
     http: reqwest::Client,
     cookies: String,
 }
 
 impl<'a> Console<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Console {
             app,
             http: reqwest::Client::builder()
@@ -82,11 +82,11 @@ impl<'a> Console<'a> {
         }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         self.page(self.http.get(self.app.url(path))).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         let body = serde_urlencoded::to_string(form).unwrap();
         self.page(
             self.http
@@ -98,7 +98,7 @@ impl<'a> Console<'a> {
     }
 
     /// Logs in through the form; returns the login response.
-    async fn log_in(&mut self, password: &str) -> Page {
+    pub(crate) async fn log_in(&mut self, password: &str) -> Page {
         let form = self.get("/console/login").await;
         // A new login cookie, or the one this client already sent.
         if let Some(login_cookie) = form.cookie("einvoice_login") {
@@ -119,7 +119,7 @@ impl<'a> Console<'a> {
     }
 }
 
-async fn app_with_user(db: Db, mode: &'static str) -> Option<TestApp> {
+pub(crate) async fn app_with_user(db: Db, mode: &'static str) -> Option<TestApp> {
     let app = TestApp::spawn(db, Options::mode(mode)).await?;
     gateway::service::auth::create_user(
         &app.state,

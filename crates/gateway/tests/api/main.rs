@@ -9,6 +9,7 @@ mod browser_onboarding;
 mod cleartax_compat;
 mod conformance;
 mod console;
+mod console_webhooks;
 mod download;
 mod einvoice;
 mod ewaybill;

@@ -17,14 +17,14 @@ use crate::helpers::{Db, Options, TestApp};
 use crate::on_both_backends;
 
 /// A delivery as the receiver saw it.
-struct Received {
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Received {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
     answered: u16,
 }
 
 /// A webhook receiver on port 0 that answers 500 to its first `failures` requests.
-async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>) {
+pub(crate) async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>) {
     let (sender, received) = mpsc::unbounded_channel();
     let remaining = Arc::new(AtomicUsize::new(failures));
     let app = axum::Router::new().route(
@@ -56,14 +56,14 @@ async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>
     (url, received)
 }
 
-async fn next(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
+pub(crate) async fn next(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
     tokio::time::timeout(Duration::from_secs(30), received.recv())
         .await
         .expect("a delivery within 30 s")
         .unwrap()
 }
 
-fn verified(secret: &str, delivery: &Received) -> Value {
+pub(crate) fn verified(secret: &str, delivery: &Received) -> Value {
     standardwebhooks::Webhook::new(secret)
         .unwrap()
         .verify(delivery.body.as_bytes(), &delivery.headers)
