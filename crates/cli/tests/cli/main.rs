@@ -8,6 +8,7 @@ mod crash;
 mod exposure;
 mod external_irp;
 mod process;
+mod webhook_crash;
 
 use std::path::Path;
 use std::process::Stdio;
