@@ -1,7 +1,8 @@
 //! Secret exposure, end to end: an IRP sandbox runs as its own process, the gateway as
 //! another (configured against it, trace logging), with unique canaries for the NIC password,
 //! our GSP client secret, an API token, a console user's password, the IRP AuthToken and the
-//! session key. After a full run (store with verify, generate, get, cancel, bulk, errors,
+//! session key, and a webhook signing secret. After a full run (store with verify, generate,
+//! get, cancel, bulk, errors, a webhook whose deliveries fail,
 //! the console) and a `kill -9`, none of them is in the database files (main, WAL, SHM), the
 //! logs (which would hold any panic), any HTTP response body or header, the OpenAPI document,
 //! or the Prometheus metrics.
@@ -227,6 +228,35 @@ async fn no_secret_reaches_files_logs_responses_or_the_openapi_document() {
     assert_eq!(status, 200, "{body}");
     seen.record(http.get(server.url("/openapi.json")).send().await.unwrap())
         .await;
+    // A webhook: its signing secret is in the one answer that creates it, and nowhere else
+    // (not the listing, the delivery log, the logs of failed deliveries, or the files).
+    let created: Value = api(reqwest::Method::POST, "/v2/webhooks")
+        .json(&json!({"url": "http://127.0.0.1:9/unreachable"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let webhook_secret = created["secret"].as_str().unwrap().to_string();
+    let webhook_id = created["id"].as_str().unwrap().to_string();
+    seen.record(
+        api(reqwest::Method::GET, "/v2/webhooks")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    seen.record(
+        api(
+            reqwest::Method::GET,
+            &format!("/v2/webhooks/{webhook_id}/deliveries"),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     // Prometheus metrics (scraped from this machine) carry no secret either.
     let (status, metrics) = seen
         .record(http.get(server.url("/metrics")).send().await.unwrap())
@@ -377,6 +407,11 @@ async fn no_secret_reaches_files_logs_responses_or_the_openapi_document() {
         ("console session cookie", session_cookie.clone()),
         ("IRP AuthToken", auth_token.clone()),
         ("IRP session key (base64)", base64_standard(&sek)),
+        ("webhook signing secret", webhook_secret.clone()),
+        (
+            "webhook signing key (base64)",
+            webhook_secret[6..].to_string(),
+        ),
     ];
     let mut checked = 0;
     for (what, secret) in &secrets {

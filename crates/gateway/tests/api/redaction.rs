@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use gateway::storage::{
-    CredentialRecord, TokenRecord, UserRecord, VaultKeyRecord, WebSessionRecord,
+    CredentialRecord, TokenRecord, UserRecord, VaultKeyRecord, WebSessionRecord, WebhookRecord,
 };
 
 const CANARY: &str = "Canary-Secret-7f3a9c";
@@ -91,6 +91,16 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         ended_at: None,
     };
     assert_redacted("WebSessionRecord", &format!("{session:?}"), &bytes);
+    let webhook = WebhookRecord {
+        id,
+        account_id: gateway::ids::AccountId(id),
+        url: "https://hooks.example.test/x".into(),
+        events: "irp.unavailable".into(),
+        secret_sealed: CANARY_BYTES.to_vec(),
+        created_at: gateway::clock::Timestamp(0),
+        deleted_at: None,
+    };
+    assert_redacted("WebhookRecord", &format!("{webhook:?}"), &bytes);
 
     let master = gateway::vault::MasterKey::generate();
     let master_text = master.to_base64().expose_secret().to_string();
