@@ -59,7 +59,7 @@ pub(crate) async fn start_gateway(
         ..Default::default()
     })?;
     settings.irp = Some(gateway::irp::IrpSettings {
-        base_url: irp_base.to_string(),
+        endpoints: gateway::irp::IrpEndpoint::only(irp_base),
         public_key_file: key_file,
         signing_certificate_file: Some(cert_file),
         client_id: client_id.to_string(),

@@ -38,6 +38,10 @@ pub struct SandboxArgs {
     /// Seed of the taxpayer generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// How many IRPs to serve over one IRN registry: 1, or 2 for NIC1 and NIC2 (NIC2 on the
+    /// next port, or a free one with --port 0), each with its own sessions and faults.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub irps: u8,
 }
 
 /// Runs the sandbox until Ctrl-C or SIGTERM.
@@ -69,20 +73,48 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let addr = args
         .listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], args.port)));
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let shutdown = gateway::app::shutdown_signal();
-    println!(
-        "IRP sandbox ({}) listening on http://{}",
-        args.profile,
-        listener.local_addr()?
-    );
+    let mut sites = vec![(sandbox.clone(), addr)];
+    if args.irps == 2 {
+        let next = match addr.port() {
+            0 => 0,
+            port => port
+                .checked_add(1)
+                .ok_or_else(|| anyhow!("no port after {port} for NIC2"))?,
+        };
+        sites.push((sandbox.as_irp("NIC2"), SocketAddr::new(addr.ip(), next)));
+    }
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut servers = Vec::new();
+    for (site, addr) in sites {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let name = if args.irps == 2 {
+            format!(" {}", site.irp())
+        } else {
+            String::new()
+        };
+        println!(
+            "IRP sandbox ({}){name} listening on http://{}",
+            args.profile,
+            listener.local_addr()?
+        );
+        let mut stopped = stopping.clone();
+        servers.push(tokio::spawn(async move {
+            axum::serve(
+                listener,
+                irp_sandbox::router(site).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await
+        }));
+    }
     use std::io::Write;
     std::io::stdout().flush()?;
-    axum::serve(
-        listener,
-        irp_sandbox::router(sandbox).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    gateway::app::shutdown_signal().await;
+    let _ = stop.send(true);
+    for server in servers {
+        server.await??;
+    }
     Ok(())
 }

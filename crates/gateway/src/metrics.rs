@@ -157,9 +157,16 @@ pub struct Metrics {
     credentials: Family<StatusLabels, Gauge>,
     webhook_deliveries: Family<WebhookLabels, Counter>,
     live_sessions: Gauge,
-    breaker_open: Gauge,
+    breaker_open: Family<IrpLabels, Gauge>,
     db_connections: Gauge,
     db_idle_connections: Gauge,
+}
+
+/// An IRP's label (a configured name: NIC1, NIC2).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IrpLabels {
+    /// The IRP.
+    pub irp: String,
 }
 
 fn latency_histogram() -> Histogram {
@@ -246,10 +253,10 @@ impl Metrics {
             "IRP sessions held by this process",
             live_sessions.clone(),
         );
-        let breaker_open = Gauge::default();
+        let breaker_open = Family::<IrpLabels, Gauge>::default();
         registry.register(
             "irp_circuit_breaker_open",
-            "1 while the circuit breaker to the IRP is open",
+            "1 while the circuit breaker to an IRP is open",
             breaker_open.clone(),
         );
         let db_connections = Gauge::default();
@@ -376,7 +383,11 @@ impl Metrics {
                 .set(*count);
         }
         self.live_sessions.set(gauges.live_sessions);
-        self.breaker_open.set(i64::from(gauges.breaker_open));
+        for (irp, open) in &gauges.breaker_open {
+            self.breaker_open
+                .get_or_create(&IrpLabels { irp: irp.clone() })
+                .set(i64::from(*open));
+        }
         self.db_connections.set(gauges.db_connections);
         self.db_idle_connections.set(gauges.db_idle_connections);
     }
@@ -399,7 +410,7 @@ pub struct Gauges {
     /// IRP sessions this process holds.
     pub live_sessions: i64,
     /// Whether the breaker to the IRP is open.
-    pub breaker_open: bool,
+    pub breaker_open: Vec<(String, bool)>,
     /// Open database connections.
     pub db_connections: i64,
     /// Idle database connections.

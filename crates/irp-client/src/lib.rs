@@ -95,6 +95,21 @@ pub struct Session {
     pub sek: AesKey,
     /// `TokenExpiry` as NIC sent it (IST).
     pub token_expiry: String,
+    /// The `irp` header (`NIC1`, `NIC2`): the IRP that generated the IRN a call names, when
+    /// the call goes to the other one (NIC's criss-cross operations).
+    pub irp: Option<String>,
+}
+
+impl Session {
+    /// This session for a call about an IRN generated at `origin`: the `irp` header names it
+    /// when it is not `here`.
+    pub fn for_irn_from(&self, origin: Option<&str>, here: &str) -> Session {
+        let mut session = self.clone();
+        session.irp = origin
+            .filter(|origin| !origin.eq_ignore_ascii_case(here))
+            .map(str::to_string);
+        session
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -209,6 +224,7 @@ impl IrpClient {
             auth_token: SecretString::from(field("AuthToken")?),
             sek,
             token_expiry: field("TokenExpiry")?,
+            irp: None,
         })
     }
 
@@ -217,12 +233,16 @@ impl IrpClient {
         request: reqwest::RequestBuilder,
         session: &Session,
     ) -> reqwest::RequestBuilder {
-        request
+        let request = request
             .header("client_id", &self.config.client_id)
             .header("client_secret", self.config.client_secret.expose_secret())
             .header("Gstin", &session.gstin)
             .header("user_name", &session.username)
-            .header("AuthToken", session.auth_token.expose_secret())
+            .header("AuthToken", session.auth_token.expose_secret());
+        match &session.irp {
+            Some(irp) => request.header("irp", irp),
+            None => request,
+        }
     }
 
     async fn decrypted(envelope: Envelope, session: &Session) -> Result<Answer, IrpError> {

@@ -120,6 +120,7 @@ impl AesKey {
 }
 
 /// The IRP's RSA public encryption key (what a client encrypts the auth payload with).
+#[derive(Clone)]
 pub struct RsaPublicKey(PublicEncryptingKey);
 
 impl std::fmt::Debug for RsaPublicKey {

@@ -167,7 +167,7 @@ pub async fn inject_fault(
             };
         }
         "clear" => {
-            sandbox.faults.clear();
+            sandbox.faults().clear();
             return (StatusCode::OK, Json(json!({"cleared": true})));
         }
         other => {
@@ -177,7 +177,7 @@ pub async fn inject_fault(
             )
         }
     };
-    sandbox.faults.inject(kind, operation, count);
+    sandbox.faults().inject(kind, operation, count);
     (
         StatusCode::OK,
         Json(json!({"injected": body.kind, "operation": operation, "count": count})),

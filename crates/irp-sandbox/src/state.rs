@@ -40,6 +40,8 @@ pub struct CachedSession {
     pub sek: [u8; 32],
     /// Expiry, Unix ms.
     pub expires_at: i64,
+    /// The IRP that issued it (a session is valid only there).
+    pub irp: String,
 }
 
 /// Everything a request handler needs.
@@ -52,8 +54,6 @@ pub struct Inner {
     pub keys: IrpKeys,
     /// Settable clock.
     pub clock: SandboxClock,
-    /// Injected faults.
-    pub faults: Faults,
     /// Counters.
     pub counters: Arc<Counters>,
     /// The masters the validator checks against (HSN, units, PINs), and PIN centroids for e-way bill distances.
@@ -99,14 +99,29 @@ impl Drop for Inner {
     }
 }
 
-/// A cheaply clonable handle on a sandbox.
+/// The IRP a sandbox handle serves as (NIC runs NIC1 and NIC2 over one IRN registry), with
+/// the faults injected into that IRP alone.
+pub struct Site {
+    /// `NIC1` or `NIC2`.
+    pub name: String,
+    /// Injected faults.
+    pub faults: Faults,
+}
+
+/// The name of the first IRP.
+pub const FIRST_IRP: &str = "NIC1";
+
+/// A cheaply clonable handle on a sandbox, serving as one of its IRPs.
 #[derive(Clone)]
-pub struct Sandbox(Arc<Inner>);
+pub struct Sandbox {
+    inner: Arc<Inner>,
+    site: Arc<Site>,
+}
 
 impl Deref for Sandbox {
     type Target = Inner;
     fn deref(&self) -> &Inner {
-        &self.0
+        &self.inner
     }
 }
 
@@ -184,12 +199,11 @@ impl Sandbox {
             .collect();
         let counters = Arc::new(Counters::default());
         let writer = crate::writer::EinvoiceWriter::start(pool.clone(), counters.clone());
-        Ok(Sandbox(Arc::new(Inner {
+        let inner = Arc::new(Inner {
             config,
             pool,
             keys,
             clock: SandboxClock::default(),
-            faults: Faults::default(),
             counters,
             masters: Arc::new(irp_protocol::masters::Masters::load()),
             ack_sequence: AtomicU64::new(sequence),
@@ -198,7 +212,36 @@ impl Sandbox {
             sessions: Default::default(),
             taxpayers: std::sync::RwLock::new(taxpayers),
             ephemeral_db: ephemeral.then_some(path),
-        })))
+        });
+        Ok(Sandbox {
+            inner,
+            site: Arc::new(Site {
+                name: FIRST_IRP.to_string(),
+                faults: Faults::default(),
+            }),
+        })
+    }
+
+    /// The same sandbox (registry, keys, taxpayers, clock) serving as another IRP, e.g.
+    /// `NIC2`: its own sessions and its own faults.
+    pub fn as_irp(&self, name: &str) -> Sandbox {
+        Sandbox {
+            inner: self.inner.clone(),
+            site: Arc::new(Site {
+                name: name.to_string(),
+                faults: Faults::default(),
+            }),
+        }
+    }
+
+    /// The IRP this handle serves as.
+    pub fn irp(&self) -> &str {
+        &self.site.name
+    }
+
+    /// The faults injected into this IRP.
+    pub fn faults(&self) -> &Faults {
+        &self.site.faults
     }
 
     /// The next acknowledgement number: 2 digits, the 2-digit year, `1`, then a 10-digit

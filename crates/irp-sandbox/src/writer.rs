@@ -41,6 +41,8 @@ pub struct NewEinvoice {
     pub signed_qr_code: String,
     /// Unix ms.
     pub created_at: i64,
+    /// The IRP that generated it.
+    pub irp: String,
 }
 
 type Job = (NewEinvoice, oneshot::Sender<Result<bool, String>>);
@@ -85,7 +87,7 @@ impl EinvoiceWriter {
 
 async fn write_batch(pool: &SqlitePool, counters: &Counters, batch: Vec<Job>) {
     let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO einvoices (irn, gstin, doc_type, doc_no, doc_key, doc_date, financial_year, ack_no, ack_dt, signed_invoice, signed_qr_code, status, created_at) ",
+        "INSERT INTO einvoices (irn, gstin, doc_type, doc_no, doc_key, doc_date, financial_year, ack_no, ack_dt, signed_invoice, signed_qr_code, status, created_at, irp) ",
     );
     query.push_values(batch.iter(), |mut row, (e, _)| {
         row.push_bind(&e.irn)
@@ -100,7 +102,8 @@ async fn write_batch(pool: &SqlitePool, counters: &Counters, batch: Vec<Job>) {
             .push_bind(&e.signed_invoice)
             .push_bind(&e.signed_qr_code)
             .push_bind("ACT")
-            .push_bind(e.created_at);
+            .push_bind(e.created_at)
+            .push_bind(&e.irp);
     });
     query.push(" ON CONFLICT DO NOTHING RETURNING ack_no");
     let result: Result<Vec<i64>, sqlx::Error> = query.build_query_scalar().fetch_all(pool).await;

@@ -52,7 +52,7 @@ impl RunningSandbox {
         breaker_cooldown_ms: i64,
     ) -> gateway::irp::IrpSettings {
         gateway::irp::IrpSettings {
-            base_url: self.base_url.clone(),
+            endpoints: gateway::irp::IrpEndpoint::only(self.base_url.clone()),
             public_key_file: self.public_key_file.clone(),
             signing_certificate_file: check_signatures.then(|| self.certificate_file.clone()),
             client_id: client_id.to_string(),
@@ -60,6 +60,23 @@ impl RunningSandbox {
             breaker_cooldown_ms,
         }
     }
+}
+
+/// Settings for a gateway that reaches two IRPs over one registry (NIC1 preferred, then NIC2)
+/// as the GSP client `client_id`, checking signatures.
+pub fn two_irp_settings(
+    nic1: &RunningSandbox,
+    nic2: &RunningSandbox,
+    client_id: &str,
+    client_secret: &str,
+    breaker_cooldown_ms: i64,
+) -> gateway::irp::IrpSettings {
+    let mut settings = nic1.gateway_settings(client_id, client_secret, true, breaker_cooldown_ms);
+    settings.endpoints.push(gateway::irp::IrpEndpoint {
+        name: "NIC2".into(),
+        base_url: nic2.base_url.clone(),
+    });
+    settings
 }
 
 /// A sandbox with test controls and only the well-known taxpayers.

@@ -107,7 +107,8 @@ pub struct SettingsLayer {
     #[serde(skip)]
     #[arg(skip)]
     pub master_key: Option<SecretString>,
-    /// IRP base URL (unset in sandbox mode: an IRP sandbox runs in this process).
+    /// IRP base URL (unset in sandbox mode: an IRP sandbox runs in this process), or several
+    /// IRPs sharing one IRN registry, in order of preference: `NIC1=https://…,NIC2=https://…`.
     #[arg(long, env = "EINVOICE_IRP_BASE_URL")]
     pub irp_base_url: Option<String>,
     /// PEM file of the IRP's encryption public key.
@@ -208,11 +209,62 @@ impl SettingsLayer {
     }
 }
 
+/// One IRP of several that share an IRN registry (NIC1, NIC2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrpEndpoint {
+    /// Its name, as the `irp` header names it (`NIC1`, `NIC2`).
+    pub name: String,
+    /// Base URL.
+    pub base_url: String,
+}
+
+impl IrpEndpoint {
+    /// The only IRP, named `NIC1`.
+    pub fn only(base_url: impl Into<String>) -> Vec<IrpEndpoint> {
+        vec![IrpEndpoint {
+            name: "NIC1".into(),
+            base_url: base_url.into(),
+        }]
+    }
+
+    /// Reads `irp_base_url`: one URL (the IRP `NIC1`), or several IRPs in order of
+    /// preference as `NAME=URL` separated by commas, e.g. `NIC1=https://a,NIC2=https://b`.
+    pub fn parse_list(text: &str) -> Result<Vec<IrpEndpoint>, ConfigError> {
+        let text = text.trim();
+        if !text.contains('=') {
+            return Ok(IrpEndpoint::only(text));
+        }
+        let mut endpoints: Vec<IrpEndpoint> = Vec::new();
+        for entry in text.split(',') {
+            let (name, url) = entry.split_once('=').ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "irp_base_url: {entry:?} is not NAME=URL (e.g. NIC1=https://…,NIC2=https://…)"
+                ))
+            })?;
+            let name = name.trim().to_ascii_uppercase();
+            let valid_name = !name.is_empty()
+                && name.len() <= 10
+                && name.chars().all(|c| c.is_ascii_alphanumeric());
+            if !valid_name || endpoints.iter().any(|e| e.name == name) {
+                return Err(ConfigError::Invalid(format!(
+                    "irp_base_url: IRP names are 1 to 10 letters or digits, each once; not {name:?}"
+                )));
+            }
+            endpoints.push(IrpEndpoint {
+                name,
+                base_url: url.trim().to_string(),
+            });
+        }
+        Ok(endpoints)
+    }
+}
+
 /// Settings for a real IRP (production, or NIC's own sandbox).
 #[derive(Debug, Clone)]
 pub struct IrpSettings {
-    /// Base URL.
-    pub base_url: String,
+    /// The IRPs, in order of preference (generate goes to the first that is up); the same
+    /// keys and client credentials serve all of them.
+    pub endpoints: Vec<IrpEndpoint>,
     /// PEM file of the IRP's encryption public key.
     pub public_key_file: PathBuf,
     /// PEM file of the IRP's signing certificate (optional: signatures are then not checked).
@@ -530,7 +582,7 @@ fn resolve_irp(
         }
     };
     Ok(Some(IrpSettings {
-        base_url,
+        endpoints: IrpEndpoint::parse_list(&base_url)?,
         public_key_file: public_key_file.ok_or_else(|| missing("the IRP public key file"))?,
         signing_certificate_file,
         client_id: client_id.ok_or_else(|| missing("the IRP client id"))?,

@@ -1,6 +1,8 @@
-//! The gateway's side of the IRP: the client, where its keys come from, and one live session
-//! per (client, GSTIN, API user). In sandbox mode without an IRP configured, an IRP sandbox
-//! runs in this process on a port of its own, and the gateway talks to it over real HTTP.
+//! The gateway's side of the IRP: the IRPs (NIC runs NIC1 and NIC2 over one IRN registry, each
+//! with its own client, circuit breaker and sessions), where their keys come from, and one live
+//! session per (IRP, client, GSTIN, API user). In sandbox mode without an IRP configured, an
+//! IRP sandbox runs in this process on a port of its own, and the gateway talks to it over real
+//! HTTP.
 
 pub mod breaker;
 pub mod sessions;
@@ -13,7 +15,7 @@ use secrecy::SecretString;
 
 use sessions::SessionManager;
 
-pub use crate::config::{IrpSettings, IrpTimeouts};
+pub use crate::config::{IrpEndpoint, IrpSettings, IrpTimeouts};
 
 /// The demo taxpayer the embedded sandbox provisions for newcomers.
 pub const DEMO_GSTIN: &str = "29AAFCD5862R000";
@@ -22,10 +24,23 @@ pub const DEMO_USERNAME: &str = "demouser01";
 /// Its API password.
 pub const DEMO_PASSWORD: &str = "Demo@1234";
 
-/// Everything needed to call the IRP.
-pub struct IrpContext {
+/// One IRP: its name, its client and its circuit breaker (sessions are kept per IRP by the
+/// shared [`SessionManager`]).
+pub struct IrpSite {
+    /// `NIC1`, `NIC2`: what the `irp` header names.
+    pub name: String,
     /// The HTTP client with NIC's crypto.
     pub client: IrpClient,
+    /// Fails fast while this IRP is down.
+    pub breaker: breaker::CircuitBreaker,
+}
+
+/// Everything needed to call the IRPs.
+pub struct IrpContext {
+    /// The preferred IRP.
+    pub primary: IrpSite,
+    /// The others, in order of preference (used when those before them are down).
+    pub others: Vec<IrpSite>,
     /// SubjectPublicKeyInfo of the IRP's signing certificate (to verify signed invoices).
     pub signing_public_key: Option<Vec<u8>>,
     /// Live sessions.
@@ -34,8 +49,6 @@ pub struct IrpContext {
     pub embedded_sandbox: Option<SocketAddr>,
     /// Stops the embedded sandbox (when this context is dropped, or on demand).
     embedded_shutdown: Option<std::sync::Arc<tokio::sync::Notify>>,
-    /// Fails fast while the IRP is down.
-    pub breaker: breaker::CircuitBreaker,
 }
 
 /// Why the IRP connection could not be set up.
@@ -68,7 +81,33 @@ fn client(
 }
 
 impl IrpContext {
-    /// Connects to a configured IRP.
+    /// Every IRP, the preferred first.
+    pub fn sites(&self) -> impl Iterator<Item = &IrpSite> {
+        std::iter::once(&self.primary).chain(self.others.iter())
+    }
+
+    /// The IRP of this name.
+    pub fn site(&self, name: &str) -> Option<&IrpSite> {
+        self.sites().find(|site| site.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The IRPs to try, in order: those whose breaker is closed at `now`, then the others (so
+    /// a call is refused fast only when every IRP is down).
+    pub fn in_order(&self, now: crate::clock::Timestamp) -> Vec<&IrpSite> {
+        let (up, down): (Vec<&IrpSite>, Vec<&IrpSite>) = self
+            .sites()
+            .partition(|site| site.breaker.open_for(now).is_none());
+        up.into_iter().chain(down).collect()
+    }
+
+    /// The first IRP that is up at `now` (the preferred one when all are down).
+    pub fn preferred(&self, now: crate::clock::Timestamp) -> &IrpSite {
+        self.sites()
+            .find(|site| site.breaker.open_for(now).is_none())
+            .unwrap_or(&self.primary)
+    }
+
+    /// Connects to configured IRPs.
     pub fn configured(
         settings: &IrpSettings,
         timeouts: IrpTimeouts,
@@ -91,19 +130,34 @@ impl IrpContext {
             }
             None => None,
         };
+        let mut sites = settings
+            .endpoints
+            .iter()
+            .map(|endpoint| {
+                Ok(IrpSite {
+                    name: endpoint.name.clone(),
+                    client: client(
+                        endpoint.base_url.clone(),
+                        public_key.clone(),
+                        settings.client_id.clone(),
+                        settings.client_secret.clone(),
+                        timeouts,
+                    )?,
+                    breaker: breaker::CircuitBreaker::new(settings.breaker_cooldown_ms),
+                })
+            })
+            .collect::<Result<Vec<_>, IrpSetupError>>()?
+            .into_iter();
+        let primary = sites
+            .next()
+            .ok_or_else(|| IrpSetupError::Key("no IRP base URL".into()))?;
         Ok(IrpContext {
-            client: client(
-                settings.base_url.clone(),
-                public_key,
-                settings.client_id.clone(),
-                settings.client_secret.clone(),
-                timeouts,
-            )?,
+            primary,
+            others: sites.collect(),
             signing_public_key,
             sessions,
             embedded_sandbox: None,
             embedded_shutdown: None,
-            breaker: breaker::CircuitBreaker::new(settings.breaker_cooldown_ms),
         })
     }
 
@@ -168,18 +222,22 @@ impl IrpContext {
         });
         tracing::info!(%addr, gstin = DEMO_GSTIN, username = DEMO_USERNAME, "embedded IRP sandbox started");
         Ok(IrpContext {
-            client: client(
-                format!("http://{addr}"),
-                public_key,
-                client_id,
-                SecretString::from(client_secret),
-                timeouts,
-            )?,
+            primary: IrpSite {
+                name: irp_sandbox::state::FIRST_IRP.to_string(),
+                client: client(
+                    format!("http://{addr}"),
+                    public_key,
+                    client_id,
+                    SecretString::from(client_secret),
+                    timeouts,
+                )?,
+                breaker: breaker::CircuitBreaker::new(30_000),
+            },
+            others: Vec::new(),
             signing_public_key: Some(signing_public_key),
             sessions,
             embedded_sandbox: Some(addr),
             embedded_shutdown: Some(shutdown),
-            breaker: breaker::CircuitBreaker::new(30_000),
         })
     }
 }

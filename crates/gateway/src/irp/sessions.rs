@@ -358,6 +358,7 @@ impl SessionManager {
             auth_token: SecretString::from(value["token"].as_str()?.to_string()),
             sek: AesKey::from_slice(&sek).ok()?,
             token_expiry: value["expiry"].as_str()?.to_string(),
+            irp: None,
         };
         Some(Live {
             session,

@@ -5,30 +5,32 @@
 //! checks, a circuit breaker, and metadata-only records unless retention is switched on.
 
 use gst_core::Gstin;
-use irp_client::IrpError;
 use irp_protocol::keys::canonicalize;
 use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::irp_call::{
-    connect, irp, irp_ascii, not_configured, with_session, CallFailure, Credentials,
+    at_any_irp, connect, irp, irp_ascii, not_configured, CallFailure,
 };
 pub use super::outcome::{DocumentStatus, Outcome, OutcomeError};
-use super::reconcile::{adopt_existing, fetch_by_document, text, verified_invoice};
+use super::reconcile::{text, verified_invoice};
+use super::registration::Registered;
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::OwnerId;
-use crate::irp::IrpContext;
 use crate::metrics::{DocumentEvent, DocumentKind, IrpOperation};
 use crate::state::AppState;
 use crate::storage::{EinvoiceRecord, EinvoiceStatus, EwbFields};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// Fails fast (503) while the circuit breaker is open.
+/// Fails fast (503) while the circuit breaker of every IRP is open.
 pub fn check_breaker(state: &AppState) -> Result<(), ServiceError> {
     let irp = irp(state)?;
-    match irp.breaker.open_for(state.now()) {
+    let now = state.now();
+    let waits: Vec<Option<u64>> = irp.sites().map(|s| s.breaker.open_for(now)).collect();
+    let all_open = waits.iter().all(Option::is_some);
+    match waits.into_iter().flatten().min().filter(|_| all_open) {
         Some(retry_after_secs) => Err(ServiceError::Unavailable {
             error: FieldError::general(
                 "irp_unavailable",
@@ -57,11 +59,10 @@ pub fn check_auth_budget(state: &AppState, actor: Actor, gstin: &str) -> Result<
 
 async fn record(
     state: &AppState,
-    actor: Actor,
-    owner_id: OwnerId,
+    (actor, owner_id): (Actor, OwnerId),
     seller: &Gstin,
-    doc: &Value,
-    data: &Value,
+    (doc, data): (&Value, &Value),
+    origin: &str,
 ) {
     let now = state.now();
     let retain = state.settings.retention_days > 0;
@@ -108,6 +109,7 @@ async fn record(
         ewb_dt: None,
         ewb_valid_till: None,
         ewb_cancelled_at: None,
+        irp: Some(origin.to_string()),
     };
     let record = match EwbFields::from_answer(data) {
         Some(ewb) => EinvoiceRecord {
@@ -197,10 +199,10 @@ pub async fn generate(
             Ok(connected) => connected,
             Err(outcome) => return reported(state, actor, owner_id, &doc, outcome).await,
         };
-    let outcome = match generate_at_irp(state, irp, &creds, &doc).await {
-        Ok((data, info)) => match verified_invoice(irp, &data) {
+    let outcome = match super::registration::register(state, irp, &creds, &doc).await {
+        Ok(Registered { data, info, irp: origin }) => match verified_invoice(irp, &data) {
             Ok(registered) => {
-                record(state, actor, owner_id, &seller, &doc, &data).await;
+                record(state, (actor, owner_id), &seller, (&doc, &data), &origin).await;
                 Outcome {
                     document_status: DocumentStatus::IrnGenerated,
                     data: Some(Box::new(data)),
@@ -239,96 +241,15 @@ async fn reported(
     outcome
 }
 
-/// The IRP's data and info entries (`EWBPPD`/`EWBERR` when the document carried `EwbDtls`).
-async fn generate_at_irp(
-    state: &AppState,
-    irp: &IrpContext,
-    creds: &Credentials,
-    doc: &Value,
-) -> Result<(Value, Vec<Value>), Outcome> {
-    let result = with_session(
-        state,
-        irp,
-        creds,
-        (IrpOperation::generate, DocumentStatus::NotCreated),
-        |session| async move {
-            let counted = |event| state.metrics.document(DocumentKind::einvoice, event);
-            match irp.client.generate_with_info(&session, doc).await {
-                Ok(answer) => Ok(Ok({
-                    counted(DocumentEvent::generated);
-                    (
-                        answer.data,
-                        answer
-                            .info
-                            .into_iter()
-                            .filter_map(|i| serde_json::to_value(i).ok())
-                            .collect(),
-                    )
-                })),
-                // A duplicate: the existing IRN is ours if it is the same document.
-                Err(e) if e.has_code("2150") => {
-                    Ok(match fetch_by_document(irp, &session, doc).await {
-                        Ok(Some(existing)) => {
-                            let adopted = adopt_existing(irp, doc, existing);
-                            if adopted.is_ok() {
-                                counted(DocumentEvent::recovered);
-                            }
-                            adopted.map(|data| (data, Vec::new()))
-                        }
-                        Ok(None) => Err(Outcome::failed(
-                            DocumentStatus::NotCreated,
-                            OutcomeError::govt(&e),
-                        )),
-                        Err(fetch) => Err(Outcome::failed(
-                            DocumentStatus::NotCreated,
-                            OutcomeError::govt(&fetch),
-                        )),
-                    })
-                }
-                // The IRP may have created the IRN: reconcile by document before any retry.
-                Err(IrpError::NoAnswer(reason)) => {
-                    tracing::warn!(%reason, "no answer to generate; reconciling by document");
-                    match fetch_by_document(irp, &session, doc).await {
-                        Ok(Some(existing)) => {
-                            let adopted = adopt_existing(irp, doc, existing);
-                            if adopted.is_ok() {
-                                counted(DocumentEvent::recovered);
-                            }
-                            Ok(adopted.map(|data| (data, Vec::new())))
-                        }
-                        _ => Err(IrpError::NoAnswer(reason)),
-                    }
-                }
-                Err(e) => Err(e),
-            }
-        },
-    )
-    .await;
-    match result {
-        Ok(answer) => answer,
-        Err(CallFailure::Session(outcome)) => Err(outcome),
-        Err(CallFailure::Exhausted(IrpError::NoAnswer(_))) => Err(unavailable()),
-        Err(CallFailure::Exhausted(e)) => {
-            let mut errors = OutcomeError::govt(&e);
-            errors.push(unavailable_error());
-            Err(Outcome::failed(DocumentStatus::NotCreated, errors))
-        }
-        Err(CallFailure::Refused(e)) => Err(Outcome::failed(
-            DocumentStatus::NotCreated,
-            OutcomeError::govt(&e),
-        )),
-    }
-}
-
-fn unavailable_error() -> OutcomeError {
-    OutcomeError::platform(
-        "IRP_UNAVAILABLE",
-        "the IRP did not create the IRN after retries; it is safe to send the same document again",
-    )
-}
-
-fn unavailable() -> Outcome {
-    Outcome::failed(DocumentStatus::NotCreated, vec![unavailable_error()])
+/// The IRP that generated an IRN of the account, as recorded.
+pub(super) async fn origin_of(state: &AppState, actor: Actor, irn: &str) -> Option<String> {
+    state
+        .store
+        .get_einvoice(actor.account_id, irn)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|record| record.irp)
 }
 
 /// What this account knows of an IRN's state: its own record's, or `IRN_GENERATION_FAILED`
@@ -370,20 +291,22 @@ pub async fn cancel(
     };
     let irn_at_irp = irp_ascii(irn);
     let irn_at_irp = irn_at_irp.as_str();
-    let result = with_session(
+    let origin = origin_of(state, actor, irn_at_irp).await;
+    let result = at_any_irp(
         state,
         irp,
         &creds,
         (IrpOperation::cancel, before),
-        |session| async move {
-            irp.client
+        origin.as_deref(),
+        |site, session| async move {
+            site.client
                 .cancel(&session, irn_at_irp, reason, remark)
                 .await
         },
     )
     .await;
     match result {
-        Ok(mut data) => {
+        Ok((mut data, _)) => {
             state
                 .metrics
                 .document(DocumentKind::einvoice, DocumentEvent::cancelled);
@@ -402,7 +325,7 @@ pub async fn cancel(
                 document: None,
             }
         }
-        Err(CallFailure::Session(outcome)) => outcome,
+        Err(CallFailure::Session(outcome) | CallFailure::Unreachable(outcome)) => outcome,
         // Cancelled before: the IRN's state is cancelled, and this call did not cancel it.
         Err(CallFailure::Refused(e)) if e.has_code("9999") => {
             let _ = state
@@ -482,20 +405,22 @@ pub async fn get(
     };
     let irn_at_irp = irp_ascii(irn);
     let irn_at_irp = irn_at_irp.as_str();
-    let result = with_session(
+    let origin = retained.as_ref().and_then(|r| r.irp.clone());
+    let result = at_any_irp(
         state,
         irp,
         &creds,
         (IrpOperation::get, missing),
-        |session| async move { irp.client.get_by_irn(&session, irn_at_irp).await },
+        origin.as_deref(),
+        |site, session| async move { site.client.get_by_irn(&session, irn_at_irp).await },
     )
     .await;
     match result {
-        Ok(data) => match verified_invoice(irp, &data) {
+        Ok((data, _)) => match verified_invoice(irp, &data) {
             Ok(registered) => found(data, Some(registered)),
             Err(e) => Outcome::failed(missing, vec![e]),
         },
-        Err(CallFailure::Session(outcome)) => outcome,
+        Err(CallFailure::Session(outcome) | CallFailure::Unreachable(outcome)) => outcome,
         Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => match from_retention(&retained)
         {
             Some(data) => {

@@ -6,7 +6,7 @@ use irp_client::IrpError;
 use irp_protocol::ewb::CancelEwb;
 use serde_json::{json, Value};
 
-use super::irp_call::{connect, irp_ascii, with_session, CallFailure};
+use super::irp_call::{at_any_irp, connect, irp_ascii, CallFailure};
 use super::outcome::{DocumentStatus, OutcomeError};
 use super::Actor;
 use crate::ids::OwnerId;
@@ -41,11 +41,11 @@ impl EwbOutcome {
 
 /// How an e-way bill the IRP already holds is read back: the IRN's active bill, if any.
 async fn active_at_irp(
-    irp: &crate::irp::IrpContext,
+    site: &crate::irp::IrpSite,
     session: &irp_client::Session,
     irn: &str,
 ) -> Result<Option<EwbFields>, IrpError> {
-    match irp.client.get_ewb_by_irn(session, irn).await {
+    match site.client.get_ewb_by_irn(session, irn).await {
         Ok(data) if data.get("Status").and_then(Value::as_str) != Some("CNL") => {
             Ok(EwbFields::from_answer(&data))
         }
@@ -73,18 +73,20 @@ pub async fn generate(
     let mut request = request.clone();
     request["Irn"] = json!(irn);
     let (irn_ref, request_ref) = (irn.as_str(), &request);
-    let result = with_session(
+    let origin = super::einvoice::origin_of(state, actor, &irn).await;
+    let result = at_any_irp(
         state,
         irp,
         &creds,
         (IrpOperation::ewb_generate, DocumentStatus::NotCreated),
-        |session| async move {
+        origin.as_deref(),
+        |site, session| async move {
             let recovered = || {
                 state
                     .metrics
                     .document(DocumentKind::ewaybill, DocumentEvent::recovered)
             };
-            match irp.client.generate_ewb(&session, request_ref).await {
+            match site.client.generate_ewb(&session, request_ref).await {
                 Ok((details, info)) => Ok(Ok({
                     state
                         .metrics
@@ -101,7 +103,7 @@ pub async fn generate(
                     )
                 })),
                 // One exists: it is this bill when an earlier answer was lost.
-                Err(e) if e.has_code("4002") => match active_at_irp(irp, &session, irn_ref).await {
+                Err(e) if e.has_code("4002") => match active_at_irp(site, &session, irn_ref).await {
                     Ok(Some(existing)) => {
                         recovered();
                         let note = json!({"InfCd": "EWBDUP", "Desc": {"EwbNo": existing.ewb_no, "EwbDt": existing.ewb_dt, "EwbValidTill": existing.ewb_valid_till}});
@@ -112,7 +114,7 @@ pub async fn generate(
                 // The IRP may have raised it: ask before sending again.
                 Err(IrpError::NoAnswer(reason)) => {
                     tracing::warn!(%reason, "no answer to generate e-way bill; reconciling by IRN");
-                    match active_at_irp(irp, &session, irn_ref).await {
+                    match active_at_irp(site, &session, irn_ref).await {
                         Ok(Some(existing)) => {
                             recovered();
                             Ok(Ok((existing, Vec::new())))
@@ -126,7 +128,7 @@ pub async fn generate(
     )
     .await;
     match result {
-        Ok(Ok((ewb, info))) => {
+        Ok((Ok((ewb, info)), _)) => {
             if let Err(e) = state
                 .store
                 .record_ewaybill(actor.account_id, &irn, &ewb)
@@ -141,10 +143,12 @@ pub async fn generate(
                 info,
             }
         }
-        Ok(Err(e)) | Err(CallFailure::Refused(e)) => {
+        Ok((Err(e), _)) | Err(CallFailure::Refused(e)) => {
             EwbOutcome::failed(&irn, OutcomeError::govt(&e))
         }
-        Err(CallFailure::Session(outcome)) => EwbOutcome::failed(&irn, outcome.errors),
+        Err(CallFailure::Session(outcome) | CallFailure::Unreachable(outcome)) => {
+            EwbOutcome::failed(&irn, outcome.errors)
+        }
         Err(CallFailure::Exhausted(e)) => {
             let mut errors = OutcomeError::govt(&e);
             errors.push(OutcomeError::platform(
@@ -193,16 +197,17 @@ pub async fn cancel(
             Ok(connected) => connected,
             Err(outcome) => return failed(outcome.errors),
         };
-    let result = with_session(
+    let result = at_any_irp(
         state,
         irp,
         &creds,
         (IrpOperation::ewb_cancel, DocumentStatus::NotCreated),
-        |session| async move { irp.client.cancel_ewb(&session, cancel).await },
+        None,
+        |site, session| async move { site.client.cancel_ewb(&session, cancel).await },
     )
     .await;
     match result {
-        Ok(cancelled) => {
+        Ok((cancelled, _)) => {
             state
                 .metrics
                 .document(DocumentKind::ewaybill, DocumentEvent::cancelled);
@@ -216,7 +221,9 @@ pub async fn cancel(
                 errors: Vec::new(),
             }
         }
-        Err(CallFailure::Session(outcome)) => failed(outcome.errors),
+        Err(CallFailure::Session(outcome) | CallFailure::Unreachable(outcome)) => {
+            failed(outcome.errors)
+        }
         Err(CallFailure::Exhausted(e) | CallFailure::Refused(e)) => failed(OutcomeError::govt(&e)),
     }
 }

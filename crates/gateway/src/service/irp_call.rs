@@ -17,7 +17,7 @@ use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::{AccountId, OwnerId};
 use crate::irp::sessions::SessionError;
-use crate::irp::IrpContext;
+use crate::irp::{IrpContext, IrpSite};
 use crate::metrics::{CallOutcome, IrpOperation};
 use crate::state::AppState;
 use crate::storage::{CredentialRecord, IrpSessionKey, VerificationStatus};
@@ -76,10 +76,10 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
-/// The credentials of one row, opened for a call.
+/// The credentials of one row, opened for a call (at any of the IRPs).
 pub struct Credentials {
-    /// The row's session key.
-    pub key: IrpSessionKey,
+    /// The row's session key at the preferred IRP.
+    base: IrpSessionKey,
     password: secrecy::SecretString,
     account_id: AccountId,
 }
@@ -115,8 +115,9 @@ pub async fn open_credentials(
     state.metrics.vault("open", opened.is_ok());
     let password = opened?;
     Ok(Credentials {
-        key: IrpSessionKey {
-            client_id: irp.client.client_id().to_string(),
+        base: IrpSessionKey {
+            irp: irp.primary.name.clone(),
+            client_id: irp.primary.client.client_id().to_string(),
             owner_id: record.owner_id,
             gstin: record.gstin.to_string(),
             version: record.version,
@@ -128,10 +129,20 @@ pub async fn open_credentials(
 }
 
 impl Credentials {
-    /// The row's IRP session (see [`crate::irp::sessions::SessionManager::session`]).
-    pub async fn session(&self, irp: &IrpContext) -> Result<Session, SessionError> {
+    /// The row's session key at one IRP (each IRP issues its own sessions).
+    pub fn key(&self, site: &IrpSite) -> IrpSessionKey {
+        IrpSessionKey {
+            irp: site.name.clone(),
+            client_id: site.client.client_id().to_string(),
+            ..self.base.clone()
+        }
+    }
+
+    /// The row's session at one IRP (see
+    /// [`crate::irp::sessions::SessionManager::session`]).
+    pub async fn session(&self, irp: &IrpContext, site: &IrpSite) -> Result<Session, SessionError> {
         irp.sessions
-            .session(&irp.client, &self.key, &self.password, self.account_id)
+            .session(&site.client, &self.key(site), &self.password, self.account_id)
             .await
     }
 }
@@ -188,8 +199,10 @@ pub async fn connect<'s>(
 
 /// How a call under the policy ended without a result.
 pub enum CallFailure {
-    /// No session: the outcome says why (wrong password, throttled, IRP down…).
+    /// No session: the outcome says why (wrong password, throttled…).
     Session(Outcome),
+    /// No session because the IRP did not answer (another IRP may).
+    Unreachable(Outcome),
     /// Transient failures until the attempts or the breaker ran out.
     Exhausted(IrpError),
     /// An answer that no retry changes.
@@ -200,35 +213,40 @@ pub enum CallFailure {
 pub async fn session(
     state: &AppState,
     irp: &IrpContext,
+    site: &IrpSite,
     creds: &Credentials,
     status: DocumentStatus,
-) -> Result<Session, Outcome> {
-    creds.session(irp).await.map_err(|e| match e {
-        SessionError::Throttled { retry_after_secs } => Outcome::failed(
+) -> Result<Session, CallFailure> {
+    creds.session(irp, site).await.map_err(|e| match e {
+        SessionError::Throttled { retry_after_secs } => CallFailure::Session(Outcome::failed(
             status,
             vec![OutcomeError::platform(
                 "AUTH_THROTTLED",
                 format!("too many failed IRP logins for this GSTIN; retry in {retry_after_secs} s"),
             )],
-        ),
+        )),
         SessionError::Irp(e) => {
-            if is_transient(&e) {
-                report_failure(state, irp);
-            }
             let (verdict, advice) = classify(&e, &identity(state));
             let mut errors = OutcomeError::govt(&e);
             errors.push(OutcomeError::platform(verdict.as_str(), advice));
-            Outcome::failed(status, errors)
+            let outcome = Outcome::failed(status, errors);
+            if is_transient(&e) {
+                report_failure(state, site);
+                CallFailure::Unreachable(outcome)
+            } else {
+                CallFailure::Session(outcome)
+            }
         }
     })
 }
 
-/// Runs `call` (the IRP `operation`, measured) with the row's session under the policy: re-authenticates once on 1005, retries
-/// transient failures up to [`ATTEMPTS`] while the breaker stays closed, and keeps the breaker
-/// informed. `status` is the document status a missing session answers with.
+/// Runs `call` (the IRP `operation`, measured) at one IRP with the row's session there, under
+/// the policy: re-authenticates once on 1005, retries transient failures up to [`ATTEMPTS`]
+/// while that IRP's breaker stays closed, and keeps the breaker informed. `status` is the
+/// document status a missing session answers with.
 pub async fn with_session<T, Call, Fut>(
     state: &AppState,
-    irp: &IrpContext,
+    (irp, site): (&IrpContext, &IrpSite),
     creds: &Credentials,
     (operation, status): (IrpOperation, DocumentStatus),
     mut call: Call,
@@ -241,9 +259,7 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let session = session(state, irp, creds, status)
-            .await
-            .map_err(CallFailure::Session)?;
+        let session = session(state, irp, site, creds, status).await?;
         let started = std::time::Instant::now();
         let answer = call(session.clone()).await;
         let (outcome, code) = match &answer {
@@ -256,50 +272,87 @@ where
             .irp_call(operation, outcome, code, started.elapsed());
         match answer {
             Ok(value) => {
-                report_answer(state, irp);
+                report_answer(state, site);
                 return Ok(value);
             }
             Err(e) if e.has_code("1005") && !reauthenticated => {
-                report_answer(state, irp);
-                irp.sessions.invalidate(&creds.key, &session).await;
+                report_answer(state, site);
+                irp.sessions.invalidate(&creds.key(site), &session).await;
                 reauthenticated = true;
             }
             Err(e) if is_transient(&e) => {
-                report_failure(state, irp);
-                if attempt >= ATTEMPTS || irp.breaker.open_for(state.now()).is_some() {
+                report_failure(state, site);
+                if attempt >= ATTEMPTS || site.breaker.open_for(state.now()).is_some() {
                     return Err(CallFailure::Exhausted(e));
                 }
                 backoff(attempt).await;
             }
             Err(e) => {
-                report_answer(state, irp);
+                report_answer(state, site);
                 return Err(CallFailure::Refused(e));
             }
         }
     }
 }
 
-/// The name IRP events carry.
-const IRP_NAME: &str = "IRP";
+/// Runs `call` under the policy at each IRP in turn, those up first, until one answers: when an
+/// IRP is down (retries exhausted, or no session because it does not answer) the next is
+/// tried. `origin` is the IRP that generated the IRN the call names (sent as the `irp` header
+/// to the other). Returns the answer and the IRP that gave it.
+pub async fn at_any_irp<'i, T, Call, Fut>(
+    state: &AppState,
+    irp: &'i IrpContext,
+    creds: &Credentials,
+    (operation, status): (IrpOperation, DocumentStatus),
+    origin: Option<&str>,
+    mut call: Call,
+) -> Result<(T, &'i IrpSite), CallFailure>
+where
+    Call: FnMut(&'i IrpSite, Session) -> Fut,
+    Fut: Future<Output = Result<T, IrpError>>,
+{
+    let mut last = None;
+    for site in irp.in_order(state.now()) {
+        let result = with_session(state, (irp, site), creds, (operation, status), |session| {
+            call(site, session.for_irn_from(origin, &site.name))
+        })
+        .await;
+        match result {
+            Ok(answer) => return Ok((answer, site)),
+            Err(failure @ (CallFailure::Exhausted(_) | CallFailure::Unreachable(_))) => {
+                tracing::warn!(irp = %site.name, operation = ?operation, "IRP down; trying the next");
+                last = Some(failure);
+            }
+            Err(failure) => return Err(failure),
+        }
+    }
+    Err(last.unwrap_or(CallFailure::Unreachable(Outcome::failed(
+        status,
+        vec![OutcomeError::platform(
+            "IRP_UNAVAILABLE",
+            "no IRP is answering; retry later",
+        )],
+    ))))
+}
 
-/// Tells the breaker the IRP failed; the first opening since it last answered is reported to
+/// Tells an IRP's breaker it failed; the first opening since it last answered is reported to
 /// webhooks as `irp.unavailable` (queued in the background, so the call is not held up).
-pub(super) fn report_failure(state: &AppState, irp: &IrpContext) {
-    if irp.breaker.failure(state.now()) {
-        report_availability(state, false);
+pub(super) fn report_failure(state: &AppState, site: &IrpSite) {
+    if site.breaker.failure(state.now()) {
+        report_availability(state, &site.name, false);
     }
 }
 
-/// Tells the breaker the IRP answered; after an outage, `irp.recovered` is reported.
-pub(super) fn report_answer(state: &AppState, irp: &IrpContext) {
-    if irp.breaker.success() {
-        report_availability(state, true);
+/// Tells an IRP's breaker it answered; after an outage, `irp.recovered` is reported.
+pub(super) fn report_answer(state: &AppState, site: &IrpSite) {
+    if site.breaker.success() {
+        report_availability(state, &site.name, true);
     }
 }
 
-fn report_availability(state: &AppState, available: bool) {
+fn report_availability(state: &AppState, name: &str, available: bool) {
     let state = state.clone();
-    let event = crate::events::irp_availability(available, IRP_NAME, state.now());
+    let event = crate::events::irp_availability(available, name, state.now());
     tokio::spawn(async move { super::webhooks::emit(&state, event).await });
 }
 

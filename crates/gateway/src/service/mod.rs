@@ -13,6 +13,7 @@ pub mod owner_cache;
 pub mod owners;
 mod reconcile;
 pub mod registered;
+pub mod registration;
 pub mod sandbox_users;
 pub mod text;
 pub mod verify;

@@ -57,7 +57,7 @@ pub fn identity(state: &AppState) -> GspIdentity {
         client_id: state
             .irp
             .as_ref()
-            .map(|irp| irp.client.client_id().to_string()),
+            .map(|irp| irp.primary.client.client_id().to_string()),
         environment: if sandbox { "sandbox" } else { "production" }.to_string(),
         portal_url,
         sandbox_portal_url: settings.portals.sandbox.clone(),

@@ -2,7 +2,7 @@
 //! verified against the IRP's certificate, an existing e-invoice fetched by document and
 //! accepted only when it is the same document (seller, buyer, total).
 
-use irp_client::{IrpError, Session};
+use irp_client::{IrpClient, IrpError, Session};
 use serde_json::{json, Value};
 
 use super::outcome::{DocumentStatus, ErrorSource, Outcome, OutcomeError};
@@ -70,12 +70,11 @@ fn same_document(ours: &Value, theirs: &Value) -> bool {
 /// Fetches the e-invoice of a document by its type, number and date: `Ok(None)` when the IRP
 /// has none (2154).
 pub(super) async fn fetch_by_document(
-    irp: &IrpContext,
+    client: &IrpClient,
     session: &Session,
     doc: &Value,
 ) -> Result<Option<Value>, IrpError> {
-    let result = irp
-        .client
+    let result = client
         .get_by_document(
             session,
             &text(doc, "DocDtls", "Typ").to_ascii_uppercase(),

@@ -101,7 +101,7 @@ pub async fn create(
             retry_after_secs: 60,
         });
     };
-    let portal = irp.client.sandbox_portal();
+    let portal = irp.primary.client.sandbox_portal();
     let (username, password) = new_pair();
     let gstin = match request.gstin {
         Some(gstin) => {

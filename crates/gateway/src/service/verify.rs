@@ -45,15 +45,17 @@ pub async fn verify(
         ),
         Some(irp) => {
             let creds = open_credentials(state, irp, actor, record.clone()).await?;
-            // A live session is asked one cheap question (the GSTIN's own details): if the IRP
-            // ended it (a frozen or blocked user, a changed password), it is dropped and the
-            // row authenticates again, so a change on the portal shows within one verify.
-            let mut checked = creds.session(irp).await;
+            // At the first IRP that is up. A live session is asked one cheap question (the
+            // GSTIN's own details): if the IRP ended it (a frozen or blocked user, a changed
+            // password), it is dropped and the row authenticates again, so a change on the
+            // portal shows within one verify.
+            let site = irp.preferred(now);
+            let mut checked = creds.session(irp, site).await;
             if let Ok(session) = &checked {
-                if let Err(e) = irp.client.gstin_details(session, &record.gstin).await {
+                if let Err(e) = site.client.gstin_details(session, &record.gstin).await {
                     if e.has_code("1005") {
-                        irp.sessions.invalidate(&creds.key, session).await;
-                        checked = creds.session(irp).await;
+                        irp.sessions.invalidate(&creds.key(site), session).await;
+                        checked = creds.session(irp, site).await;
                     }
                 }
             }
@@ -133,7 +135,7 @@ pub async fn store_if_accepted(
     let checked = irp
         .sessions
         .try_credentials(
-            &irp.client,
+            &irp.preferred(now).client,
             gstin.as_str(),
             &request.username,
             &request.password,

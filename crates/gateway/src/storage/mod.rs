@@ -102,6 +102,8 @@ pub struct CredentialPut<'a> {
 /// use it, whatever username it names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IrpSessionKey {
+    /// The IRP that issued it (`NIC1`, `NIC2`): each IRP has its own sessions.
+    pub irp: String,
     /// Our GSP client id.
     pub client_id: String,
     /// The owner of the credential row.
@@ -118,8 +120,8 @@ impl IrpSessionKey {
     /// The vault label that binds a sealed session to this key.
     pub fn label(&self) -> String {
         format!(
-            "irp-session|{}|{}|{}|{}|{}",
-            self.client_id, self.owner_id, self.gstin, self.version, self.username
+            "irp-session|{}|{}|{}|{}|{}|{}",
+            self.irp, self.client_id, self.owner_id, self.gstin, self.version, self.username
         )
     }
 }

@@ -469,6 +469,8 @@ pub struct EinvoiceRecord {
     pub ewb_valid_till: Option<String>,
     /// When the e-way bill was cancelled.
     pub ewb_cancelled_at: Option<Timestamp>,
+    /// The IRP that generated it (`None`: the first, for records from before several IRPs).
+    pub irp: Option<String>,
 }
 
 impl EinvoiceRecord {

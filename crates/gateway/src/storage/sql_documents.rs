@@ -13,7 +13,7 @@ use super::{
 
 const SELECT_EINVOICE: &str = "SELECT irn, account_id, owner_id, gstin, doc_type, doc_no, \
     doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, \
-    created_at, cancelled_at, ewb_no, ewb_dt, ewb_valid_till, ewb_cancelled_at FROM einvoices";
+    created_at, cancelled_at, ewb_no, ewb_dt, ewb_valid_till, ewb_cancelled_at, irp FROM einvoices";
 
 #[async_trait]
 impl<DB: Dialect> DocumentStore for SqlStore<DB>
@@ -31,12 +31,13 @@ where
     for<'r> EinvoiceRecord: FromRow<'r, DB::Row>,
 {
     async fn record_einvoice(&self, record: &EinvoiceRecord) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at, ewb_no, ewb_dt, ewb_valid_till) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+        sqlx::query("INSERT INTO einvoices (irn, account_id, owner_id, gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, request_hash, signed_invoice, signed_qr_code, retain_until, created_at, cancelled_at, ewb_no, ewb_dt, ewb_valid_till, irp) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
             ON CONFLICT (irn) DO UPDATE SET status = excluded.status, signed_invoice = COALESCE(excluded.signed_invoice, einvoices.signed_invoice), \
             signed_qr_code = COALESCE(excluded.signed_qr_code, einvoices.signed_qr_code), retain_until = COALESCE(excluded.retain_until, einvoices.retain_until), \
             ewb_no = COALESCE(excluded.ewb_no, einvoices.ewb_no), ewb_dt = COALESCE(excluded.ewb_dt, einvoices.ewb_dt), \
-            ewb_valid_till = COALESCE(excluded.ewb_valid_till, einvoices.ewb_valid_till)")
+            ewb_valid_till = COALESCE(excluded.ewb_valid_till, einvoices.ewb_valid_till), \
+            irp = COALESCE(einvoices.irp, excluded.irp)")
             .bind(&record.irn)
             .bind(record.account_id)
             .bind(record.owner_id)
@@ -56,6 +57,7 @@ where
             .bind(record.ewb_no)
             .bind(&record.ewb_dt)
             .bind(&record.ewb_valid_till)
+            .bind(&record.irp)
             .execute(&self.writer)
             .await?;
         Ok(())

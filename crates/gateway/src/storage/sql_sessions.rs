@@ -38,8 +38,8 @@ where
         sealed: &[u8],
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO irp_sessions (client_id, owner_id, gstin, version, username, sealed, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
+        sqlx::query("INSERT INTO irp_sessions (client_id, owner_id, gstin, version, username, sealed, expires_at, irp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            ON CONFLICT (irp, client_id, owner_id, gstin, version) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at")
             .bind(&key.client_id)
             .bind(key.owner_id)
             .bind(&key.gstin)
@@ -47,6 +47,7 @@ where
             .bind(&key.username)
             .bind(sealed)
             .bind(expires_at)
+            .bind(&key.irp)
             .execute(&self.writer)
             .await?;
         Ok(())
@@ -56,11 +57,12 @@ where
         &self,
         key: &IrpSessionKey,
     ) -> Result<Option<(Vec<u8>, Timestamp)>, StoreError> {
-        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4")
+        Ok(sqlx::query_as("SELECT sealed, expires_at FROM irp_sessions WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4 AND irp = $5")
             .bind(&key.client_id)
             .bind(key.owner_id)
             .bind(&key.gstin)
             .bind(key.version)
+            .bind(&key.irp)
             .fetch_optional(&self.reader)
             .await?)
     }
@@ -81,8 +83,8 @@ where
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, owner_id, gstin, version, holder, until) VALUES ($1, $2, $3, $4, $5, $6) \
-            ON CONFLICT (client_id, owner_id, gstin, version) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+        let done = sqlx::query("INSERT INTO irp_auth_leases (client_id, owner_id, gstin, version, holder, until, irp) VALUES ($1, $2, $3, $4, $5, $6, $8) \
+            ON CONFLICT (irp, client_id, owner_id, gstin, version) DO UPDATE SET holder = excluded.holder, until = excluded.until \
             WHERE irp_auth_leases.until < $7 OR irp_auth_leases.holder = excluded.holder")
             .bind(&key.client_id)
             .bind(key.owner_id)
@@ -91,6 +93,7 @@ where
             .bind(holder)
             .bind(until)
             .bind(now)
+            .bind(&key.irp)
             .execute(&self.writer)
             .await?;
         Ok(DB::rows_affected(&done) == 1)
@@ -101,12 +104,13 @@ where
         key: &IrpSessionKey,
         holder: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4 AND holder = $5")
+        sqlx::query("DELETE FROM irp_auth_leases WHERE client_id = $1 AND owner_id = $2 AND gstin = $3 AND version = $4 AND holder = $5 AND irp = $6")
             .bind(&key.client_id)
             .bind(key.owner_id)
             .bind(&key.gstin)
             .bind(key.version)
             .bind(holder)
+            .bind(&key.irp)
             .execute(&self.writer)
             .await?;
         Ok(())

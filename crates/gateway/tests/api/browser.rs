@@ -346,6 +346,7 @@ async fn console_and_portal_in_a_real_browser() {
         .irp
         .as_ref()
         .unwrap()
+        .primary
         .client
         .client_id()
         .to_string();

@@ -111,6 +111,7 @@ async fn the_add_a_gstin_wizard_in_a_real_browser() {
         .irp
         .as_ref()
         .unwrap()
+        .primary
         .client
         .client_id()
         .to_string();

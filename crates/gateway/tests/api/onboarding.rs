@@ -63,6 +63,7 @@ async fn gsp_identity(db: Db) {
         .irp
         .as_ref()
         .unwrap()
+        .primary
         .client
         .client_id()
         .to_string();

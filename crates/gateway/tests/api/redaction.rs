@@ -118,6 +118,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         auth_token: SecretString::from(CANARY.to_string()),
         sek: aes.clone(),
         token_expiry: "2026-11-22 10:00:00".into(),
+        irp: None,
     };
     assert_redacted(
         "irp_client::Session",
@@ -137,7 +138,7 @@ fn debug_of_every_secret_holding_type_is_redacted() {
     );
 
     let irp = gateway::irp::IrpSettings {
-        base_url: "http://127.0.0.1:1".into(),
+        endpoints: gateway::irp::IrpEndpoint::only("http://127.0.0.1:1"),
         public_key_file: "k.pem".into(),
         signing_certificate_file: None,
         client_id: "client".into(),

@@ -272,6 +272,7 @@ async fn a_wrong_password_never_rides_another_tenants_session(db: Db) {
         .irp
         .as_ref()
         .unwrap()
+        .primary
         .client
         .client_id()
         .to_string();
@@ -280,6 +281,7 @@ async fn a_wrong_password_never_rides_another_tenants_session(db: Db) {
         .state
         .store
         .get_irp_session(&gateway::storage::IrpSessionKey {
+            irp: "NIC1".into(),
             client_id,
             owner_id: gateway::ids::OwnerId(victim.owner),
             gstin: VICTIM_GSTIN.into(),

@@ -253,7 +253,7 @@ async fn unavailable(db: Db) {
         .local_addr()
         .unwrap();
     let irp = gateway::irp::IrpSettings {
-        base_url: format!("http://{closed}"),
+        endpoints: gateway::irp::IrpEndpoint::only(format!("http://{closed}")),
         public_key_file: key_file,
         signing_certificate_file: None,
         client_id: "AAGCEXXXXXXXXXX".into(),
@@ -331,12 +331,14 @@ async fn sessions_survive_a_restart(db: Db) {
         .state
         .store
         .get_irp_session(&gateway::storage::IrpSessionKey {
+            irp: "NIC1".into(),
             client_id: second
                 .state
                 .irp
                 .as_ref()
                 .unwrap()
-                .client
+                .primary
+        .client
                 .client_id()
                 .to_string(),
             owner_id: gateway::ids::OwnerId(owner),

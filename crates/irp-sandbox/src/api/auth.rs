@@ -146,12 +146,13 @@ async fn authenticate(
 
     let now = sandbox.clock.now_ms();
     let existing: Option<(String, Vec<u8>, i64)> = sqlx::query_as(
-        "SELECT auth_token, sek, expires_at FROM sessions WHERE client_id = $1 AND gstin = $2 AND username = $3 AND expires_at > $4 ORDER BY expires_at DESC LIMIT 1",
+        "SELECT auth_token, sek, expires_at FROM sessions WHERE client_id = $1 AND gstin = $2 AND username = $3 AND expires_at > $4 AND irp = $5 ORDER BY expires_at DESC LIMIT 1",
     )
     .bind(&client_id)
     .bind(&gstin)
     .bind(&username)
     .bind(now)
+    .bind(sandbox.irp())
     .fetch_optional(&sandbox.pool)
     .await?;
     let refresh_allowed = |expires_at: i64| expires_at - now <= REFRESH_WINDOW_MS;
@@ -169,7 +170,7 @@ async fn authenticate(
             let token = random_alnum(25);
             let sek = AesKey::generate();
             let expires_at = now + sandbox.config.profile.token_minutes() * 60 * 1000;
-            sqlx::query("INSERT INTO sessions (auth_token, client_id, gstin, username, sek, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            sqlx::query("INSERT INTO sessions (auth_token, client_id, gstin, username, sek, issued_at, expires_at, irp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                 .bind(&token)
                 .bind(&client_id)
                 .bind(&gstin)
@@ -177,6 +178,7 @@ async fn authenticate(
                 .bind(sek.bytes().as_slice())
                 .bind(now)
                 .bind(expires_at)
+                .bind(sandbox.irp())
                 .execute(&sandbox.pool)
                 .await?;
             if let Ok(mut sessions) = sandbox.sessions.write() {
@@ -188,6 +190,7 @@ async fn authenticate(
                         username: username.clone(),
                         sek: *sek.bytes(),
                         expires_at,
+                        irp: sandbox.irp().to_string(),
                     },
                 );
             }

@@ -140,6 +140,7 @@ pub async fn generate(
             signed_invoice: signed_invoice.clone(),
             signed_qr_code: signed_qr_code.clone(),
             created_at: now,
+            irp: sandbox.irp().to_string(),
         };
         let inserted = sandbox.writer.insert(row).await.map_err(IrpFailure::Internal)?;
         if !inserted {
@@ -150,7 +151,7 @@ pub async fn generate(
             let info = InfoDetail { inf_cd: "DUPIRN".into(), desc: json!({"AckNo": existing.ack_no, "AckDt": existing.ack_dt, "Irn": existing.irn}) };
             return Err(IrpFailure::Nic(Box::new(Envelope::failure(vec![ErrorDetail::from_code(errors::DUPLICATE_IRN, &[])], Some(vec![info])))));
         }
-        let stored = Stored { irn, gstin: seller, ack_no, ack_dt, signed_invoice, signed_qr_code, status: "ACT".into(), cancel_date: None, created_at: now };
+        let stored = Stored { irn, gstin: seller, ack_no, ack_dt, signed_invoice, signed_qr_code, status: "ACT".into(), cancel_date: None, created_at: now, irp: sandbox.irp().to_string() };
         // EwbDtls: NIC raises the e-way bill in the same call. The IRN stands either way; a
         // failed bill is reported in InfoDtls as EWBERR, a computed distance as EWBPPD.
         let (ewb, info) = match ewb_part {
@@ -323,7 +324,7 @@ pub async fn cancel(
         }
         // A well-formed IRN the IRP does not hold: 2148, as NIC describes it (2145 is for
         // malformed ones).
-        let found = find_by_irn(&sandbox, &irn).await?.ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
+        let found = find_by_irn(&sandbox, &headers, &irn).await?.ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
         if found.gstin != session.gstin {
             return Err(IrpFailure::code(errors::IRN_OF_OTHER_GSTIN, &[]));
         }

@@ -274,7 +274,7 @@ pub async fn generate(
         if !irp_protocol::irn::is_irn(&irn) {
             return Err(IrpFailure::code(errors::INVALID_IRN, &[]));
         }
-        let einvoice = find_by_irn(&sandbox, &irn)
+        let einvoice = find_by_irn(&sandbox, &headers, &irn)
             .await?
             .ok_or(IrpFailure::code(errors::INVALID_IRN, &[]))?;
         if einvoice.gstin != session.gstin {

@@ -161,13 +161,13 @@ async fn session_of(
     let cached = match cached {
         Some(entry) => Some(entry),
         None => {
-            let row: Option<(String, String, String, Vec<u8>, i64)> =
-                sqlx::query_as("SELECT client_id, gstin, username, sek, expires_at FROM sessions WHERE auth_token = $1")
+            let row: Option<(String, String, String, Vec<u8>, i64, String)> =
+                sqlx::query_as("SELECT client_id, gstin, username, sek, expires_at, irp FROM sessions WHERE auth_token = $1")
                     .bind(&token)
                     .fetch_optional(&sandbox.pool)
                     .await?;
             match row {
-                Some((client_id, gstin, username, sek, expires_at)) => {
+                Some((client_id, gstin, username, sek, expires_at, irp)) => {
                     let sek: [u8; 32] = sek
                         .as_slice()
                         .try_into()
@@ -178,6 +178,7 @@ async fn session_of(
                         username,
                         sek,
                         expires_at,
+                        irp,
                     };
                     if let Ok(mut sessions) = sandbox.sessions.write() {
                         sessions.insert(token.clone(), entry.clone());
@@ -194,11 +195,14 @@ async fn session_of(
         username: s_user,
         sek,
         expires_at,
+        irp,
     }) = cached
     else {
         return Err(IrpFailure::code(errors::INVALID_TOKEN, &[]));
     };
+    // A token is valid only at the IRP that issued it.
     if expires_at <= sandbox.clock.now_ms()
+        || irp != sandbox.irp()
         || s_client != client_id
         || user
             .as_deref()
@@ -223,7 +227,7 @@ async fn session_of(
 /// after committing.
 pub async fn apply_faults(sandbox: &Sandbox, operation: &str) -> Result<bool, IrpFailure> {
     let mut drop_after_commit = false;
-    for fault in sandbox.faults.take(operation) {
+    for fault in sandbox.faults().take(operation) {
         match fault {
             FaultKind::Latency(ms) => {
                 tokio::time::sleep(std::time::Duration::from_millis(ms)).await

@@ -19,6 +19,8 @@ pub(crate) struct Stored {
     pub(crate) status: String,
     pub(crate) cancel_date: Option<String>,
     pub(crate) created_at: i64,
+    /// The IRP that generated it.
+    pub(crate) irp: String,
 }
 
 pub(crate) type StoredRow = (
@@ -31,6 +33,7 @@ pub(crate) type StoredRow = (
     String,
     Option<String>,
     i64,
+    String,
 );
 
 pub(crate) fn stored(row: StoredRow) -> Stored {
@@ -44,10 +47,11 @@ pub(crate) fn stored(row: StoredRow) -> Stored {
         status: row.6,
         cancel_date: row.7,
         created_at: row.8,
+        irp: row.9,
     }
 }
 
-pub(crate) const SELECT_STORED: &str = "SELECT irn, gstin, ack_no, ack_dt, signed_invoice, signed_qr_code, status, cancel_date, created_at FROM einvoices";
+pub(crate) const SELECT_STORED: &str = "SELECT irn, gstin, ack_no, ack_dt, signed_invoice, signed_qr_code, status, cancel_date, created_at, irp FROM einvoices";
 
 /// The e-invoice of a document of a GSTIN in a financial year.
 pub(crate) async fn find_by_doc(
@@ -67,16 +71,22 @@ pub(crate) async fn find_by_doc(
     Ok(row.map(stored))
 }
 
-/// The e-invoice of an IRN.
+/// The e-invoice of an IRN, as this IRP holds it: one generated at the other IRP only when the
+/// `irp` header names that IRP (NIC's criss-cross operations, `nic-irp-api.md` §3). Without
+/// it the IRP does not find the IRN (2148 from the callers); that answer is UNVERIFIED.
 pub(crate) async fn find_by_irn(
     sandbox: &Sandbox,
+    headers: &HeaderMap,
     irn: &str,
 ) -> Result<Option<Stored>, IrpFailure> {
     let row: Option<StoredRow> = sqlx::query_as(&format!("{SELECT_STORED} WHERE irn = $1"))
         .bind(irn.to_ascii_lowercase())
         .fetch_optional(&sandbox.pool)
         .await?;
-    Ok(row.map(stored))
+    let named = header(headers, &["irp"]);
+    Ok(row.map(stored).filter(|found| {
+        found.irp == sandbox.irp() || named.is_some_and(|n| n.eq_ignore_ascii_case(&found.irp))
+    }))
 }
 
 /// Whether a session's GSTIN may read a stored e-invoice: its supplier's, or the e-commerce
@@ -108,7 +118,7 @@ pub(crate) async fn readable_by_irn(
     session_gstin: &str,
     irn: &str,
 ) -> Result<Stored, IrpFailure> {
-    let found = find_by_irn(sandbox, irn)
+    let found = find_by_irn(sandbox, headers, irn)
         .await?
         .ok_or(IrpFailure::code(errors::IRN_DATA_NOT_AVAILABLE, &[]))?;
     let supplier = header(headers, &["sup_gstin"]).map(|g| g.to_ascii_uppercase());

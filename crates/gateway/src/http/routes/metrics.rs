@@ -35,7 +35,11 @@ pub async fn render(state: &AppState) -> Response {
     }
     if let Some(irp) = &state.irp {
         gauges.live_sessions = irp.sessions.live_count() as i64;
-        gauges.breaker_open = irp.breaker.open_for(state.now()).is_some();
+        let now = state.now();
+        gauges.breaker_open = irp
+            .sites()
+            .map(|site| (site.name.clone(), site.breaker.open_for(now).is_some()))
+            .collect();
     }
     (gauges.db_connections, gauges.db_idle_connections) = state.store.pool_connections();
     state.metrics.set_gauges(&gauges);
