@@ -54,6 +54,8 @@ pub struct FaultRequest {
     pub operation: Option<String>,
     /// How many calls it affects (default 1).
     pub count: Option<u32>,
+    /// How many matching calls pass untouched before it applies (default 0).
+    pub after: Option<u32>,
     /// For `latency`.
     pub ms: Option<u64>,
     /// For `nic_error`.
@@ -177,7 +179,9 @@ pub async fn inject_fault(
             )
         }
     };
-    sandbox.faults().inject(kind, operation, count);
+    sandbox
+        .faults()
+        .inject_after(kind, operation, count, body.after.unwrap_or(0));
     (
         StatusCode::OK,
         Json(json!({"injected": body.kind, "operation": operation, "count": count})),

@@ -25,6 +25,8 @@ struct Fault {
     kind: FaultKind,
     operation: String,
     remaining: u32,
+    /// Matching calls still let through before the fault applies.
+    skip: u32,
 }
 
 /// Pending faults, consumed by the operations they target.
@@ -36,11 +38,18 @@ pub struct Faults {
 impl Faults {
     /// Queues a fault for `operation` (`auth`, `generate`, `get`, `cancel`, `gstin`, `ewb_generate`, `ewb_get`, `ewb_cancel` or `any`).
     pub fn inject(&self, kind: FaultKind, operation: &str, count: u32) {
+        self.inject_after(kind, operation, count, 0);
+    }
+
+    /// Queues a fault that lets `skip` matching calls through first (e.g. an IRP that goes
+    /// down right after one call).
+    pub fn inject_after(&self, kind: FaultKind, operation: &str, count: u32, skip: u32) {
         if let Ok(mut pending) = self.pending.lock() {
             pending.push(Fault {
                 kind,
                 operation: operation.to_string(),
                 remaining: count.max(1),
+                skip,
             });
         }
     }
@@ -53,6 +62,10 @@ impl Faults {
         let mut out = Vec::new();
         for fault in pending.iter_mut() {
             if fault.remaining > 0 && (fault.operation == operation || fault.operation == "any") {
+                if fault.skip > 0 {
+                    fault.skip -= 1;
+                    continue;
+                }
                 fault.remaining -= 1;
                 out.push(fault.kind.clone());
             }

@@ -793,3 +793,73 @@ async fn quick_start_one_click_sandbox_user_then_generate() {
     );
     server.stop();
 }
+
+/// `einvoice sandbox --irps 2`: NIC1 and NIC2 on two ports over one registry (the same keys),
+/// each with its own faults.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_serves_two_irps_over_one_registry() {
+    let mut child = einvoice()
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--irps",
+            "2",
+            "--ephemeral",
+            "--test-controls",
+            "--taxpayers",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut lines = Vec::new();
+        for _ in 0..2 {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+            lines.push(line.trim().to_string());
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    assert!(lines[0].contains(" NIC1 listening on http://"), "{lines:?}");
+    assert!(lines[1].contains(" NIC2 listening on http://"), "{lines:?}");
+    let bases: Vec<String> = lines
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap().to_string())
+        .collect();
+    assert_ne!(bases[0], bases[1]);
+    let key = |base: String| async move {
+        reqwest::get(format!("{base}/keys/encryption-public-key.pem"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(key(bases[0].clone()).await, key(bases[1].clone()).await);
+    // A fault injected at NIC2 stays at NIC2.
+    let client = reqwest::Client::new();
+    let injected = client
+        .post(format!("{}/sandbox/faults", bases[1]))
+        .json(&json!({"kind": "http_status", "status": 503, "operation": "auth", "count": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert!(injected.status().is_success());
+    let auth_at = |base: &str| {
+        client
+            .post(format!("{base}/eivital/v1.04/auth"))
+            .json(&json!({"Data": "x"}))
+            .send()
+    };
+    assert_eq!(auth_at(&bases[1]).await.unwrap().status(), 503);
+    assert_ne!(auth_at(&bases[0]).await.unwrap().status(), 503);
+    process::terminate(&child);
+    assert!(child.wait().unwrap().success());
+}

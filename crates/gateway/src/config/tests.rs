@@ -144,3 +144,25 @@ fn production_refuses_to_start_without_a_key_and_flags_beat_the_file() {
     };
     assert!(Settings::resolve(both).is_err());
 }
+
+#[test]
+fn irp_base_url_names_one_irp_or_several_in_order() {
+    assert_eq!(
+        IrpEndpoint::parse_list("https://irp.example").unwrap(),
+        IrpEndpoint::only("https://irp.example")
+    );
+    let both = IrpEndpoint::parse_list("nic1=https://a.example, NIC2=https://b.example").unwrap();
+    assert_eq!(
+        both.iter()
+            .map(|e| (e.name.as_str(), e.base_url.as_str()))
+            .collect::<Vec<_>>(),
+        [("NIC1", "https://a.example"), ("NIC2", "https://b.example")]
+    );
+    for bad in [
+        "NIC1=https://a,NIC1=https://b",
+        "NIC1=https://a,https://b",
+        "N-1=https://a",
+    ] {
+        assert!(IrpEndpoint::parse_list(bad).is_err(), "{bad}");
+    }
+}

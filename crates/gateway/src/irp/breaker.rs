@@ -58,13 +58,14 @@ impl CircuitBreaker {
         !std::mem::replace(&mut state.unavailable, true)
     }
 
-    /// Records an answer from the IRP (success or a business error); true when the IRP was
-    /// unavailable until now.
+    /// Records an answer from the IRP (success or a business error), which closes the breaker;
+    /// true when the IRP was unavailable until now.
     pub fn success(&self) -> bool {
         let Ok(mut state) = self.state.lock() else {
             return false;
         };
         state.failures = 0;
+        state.open_until = 0;
         std::mem::replace(&mut state.unavailable, false)
     }
 }
@@ -93,6 +94,11 @@ mod tests {
             .collect();
         assert!(again.iter().all(|o| !o));
         assert!(breaker.success());
+        assert_eq!(
+            breaker.open_for(Timestamp(31_000)),
+            None,
+            "an answer closes it"
+        );
         assert!(!breaker.success());
     }
 }

@@ -88,7 +88,8 @@ impl IrpContext {
 
     /// The IRP of this name.
     pub fn site(&self, name: &str) -> Option<&IrpSite> {
-        self.sites().find(|site| site.name.eq_ignore_ascii_case(name))
+        self.sites()
+            .find(|site| site.name.eq_ignore_ascii_case(name))
     }
 
     /// The IRPs to try, in order: those whose breaker is closed at `now`, then the others (so

@@ -10,9 +10,7 @@ use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::irp_call::{
-    at_any_irp, connect, irp, irp_ascii, not_configured, CallFailure,
-};
+use super::irp_call::{at_any_irp, connect, irp, irp_ascii, not_configured, CallFailure};
 pub use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::reconcile::{text, verified_invoice};
 use super::registration::Registered;
@@ -200,7 +198,11 @@ pub async fn generate(
             Err(outcome) => return reported(state, actor, owner_id, &doc, outcome).await,
         };
     let outcome = match super::registration::register(state, irp, &creds, &doc).await {
-        Ok(Registered { data, info, irp: origin }) => match verified_invoice(irp, &data) {
+        Ok(Registered {
+            data,
+            info,
+            irp: origin,
+        }) => match verified_invoice(irp, &data) {
             Ok(registered) => {
                 record(state, (actor, owner_id), &seller, (&doc, &data), &origin).await;
                 Outcome {

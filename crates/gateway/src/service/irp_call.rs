@@ -142,7 +142,12 @@ impl Credentials {
     /// [`crate::irp::sessions::SessionManager::session`]).
     pub async fn session(&self, irp: &IrpContext, site: &IrpSite) -> Result<Session, SessionError> {
         irp.sessions
-            .session(&site.client, &self.key(site), &self.password, self.account_id)
+            .session(
+                &site.client,
+                &self.key(site),
+                &self.password,
+                self.account_id,
+            )
             .await
     }
 }

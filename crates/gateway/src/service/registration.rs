@@ -7,7 +7,7 @@
 use irp_client::{IrpError, Session};
 use serde_json::Value;
 
-use super::irp_call::{with_session, CallFailure, Credentials};
+use super::irp_call::{is_transient, with_session, CallFailure, Credentials};
 use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::reconcile::{adopt_existing, fetch_by_document};
 use crate::irp::{IrpContext, IrpSite};
@@ -94,18 +94,20 @@ async fn generate_at(
                     Ok(Ok((answer.data, info)))
                 }
                 // A duplicate: the existing IRN is ours if it is the same document.
+                // (An IRP that cannot say which one it holds is down: retried, then the next.)
                 Err(e) if e.has_code("2150") => {
-                    Ok(match existing(state, irp, site, &session, doc).await {
-                        Ok(Some(adopted)) => adopted.map(|data| (data, Vec::new())),
-                        Ok(None) => Err(Outcome::failed(
+                    match existing(state, irp, site, &session, doc).await {
+                        Ok(Some(adopted)) => Ok(adopted.map(|data| (data, Vec::new()))),
+                        Ok(None) => Ok(Err(Outcome::failed(
                             DocumentStatus::NotCreated,
                             OutcomeError::govt(&e),
-                        )),
-                        Err(fetch) => Err(Outcome::failed(
+                        ))),
+                        Err(fetch) if is_transient(&fetch) => Err(fetch),
+                        Err(fetch) => Ok(Err(Outcome::failed(
                             DocumentStatus::NotCreated,
                             OutcomeError::govt(&fetch),
-                        )),
-                    })
+                        ))),
+                    }
                 }
                 // The IRP may have created the IRN: reconcile by document before any retry.
                 Err(IrpError::NoAnswer(reason)) => {

@@ -13,6 +13,7 @@ mod console_webhooks;
 mod download;
 mod einvoice;
 mod ewaybill;
+mod failover;
 mod hardening;
 mod helpers;
 mod isolation;

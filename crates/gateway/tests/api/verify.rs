@@ -338,7 +338,7 @@ async fn sessions_survive_a_restart(db: Db) {
                 .as_ref()
                 .unwrap()
                 .primary
-        .client
+                .client
                 .client_id()
                 .to_string(),
             owner_id: gateway::ids::OwnerId(owner),
