@@ -144,6 +144,13 @@ pub struct WebhookLabels {
     pub outcome: String,
 }
 
+/// Why a request was refused admission.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    /// `overloaded`, `gstin_rate` or `gstin_error_budget`.
+    pub reason: String,
+}
+
 /// Every metric of the gateway.
 pub struct Metrics {
     registry: Registry,
@@ -156,6 +163,7 @@ pub struct Metrics {
     vault_operations: Family<VaultLabels, Counter>,
     credentials: Family<StatusLabels, Gauge>,
     webhook_deliveries: Family<WebhookLabels, Counter>,
+    admission_refusals: Family<ReasonLabels, Counter>,
     live_sessions: Gauge,
     breaker_open: Family<IrpLabels, Gauge>,
     db_connections: Gauge,
@@ -277,7 +285,14 @@ impl Metrics {
             "Webhook delivery attempts by event type and outcome",
             webhook_deliveries.clone(),
         );
+        let admission_refusals = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "admission_refusals",
+            "Requests answered 429 by the bulkhead or a GSTIN's limits, by reason",
+            admission_refusals.clone(),
+        );
         Metrics {
+            admission_refusals,
             webhook_deliveries,
             registry,
             http_requests,
@@ -369,6 +384,15 @@ impl Metrics {
             .get_or_create(&WebhookLabels {
                 event: event.as_str().to_string(),
                 outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
+    /// Records a request refused admission (`reason` is one of a fixed list).
+    pub fn admission_refused(&self, reason: &'static str) {
+        self.admission_refusals
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_string(),
             })
             .inc();
     }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub password_hashing: Arc<crate::accounts::HashingGate>,
     /// Prometheus metrics (`GET /metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The bulkhead and the per-GSTIN limits.
+    pub admission: Arc<crate::service::admission::Admission>,
     /// The webhook delivery worker's client and wake-up call.
     pub webhook_dispatch: Arc<crate::service::webhook_delivery::WebhookDispatch>,
 }
@@ -92,6 +94,9 @@ impl AppState {
             Duration::from_secs(15 * 60),
         );
         AppState {
+            admission: Arc::new(crate::service::admission::Admission::new(
+                &settings.admission,
+            )),
             webhook_dispatch: Arc::new(crate::service::webhook_delivery::WebhookDispatch::new(
                 settings.webhooks,
             )),

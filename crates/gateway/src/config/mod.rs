@@ -164,6 +164,16 @@ pub struct SettingsLayer {
     /// Seconds a webhook receiver has to answer (default 10).
     #[arg(long, env = "EINVOICE_WEBHOOK_TIMEOUT_SECS")]
     pub webhook_timeout_secs: Option<u64>,
+    /// API requests handled at once; more are answered 429 (default 2048).
+    #[arg(long, env = "EINVOICE_MAX_IN_FLIGHT")]
+    pub max_in_flight: Option<usize>,
+    /// IRP-bound calls per minute per account and GSTIN (default 1200; 0: no limit).
+    #[arg(long, env = "EINVOICE_GSTIN_CALLS_PER_MINUTE")]
+    pub gstin_calls_per_minute: Option<u32>,
+    /// IRP refusals per account and GSTIN in 10 minutes before its calls are held back
+    /// (default 200; 0: no limit).
+    #[arg(long, env = "EINVOICE_GSTIN_REFUSAL_LIMIT")]
+    pub gstin_refusal_limit: Option<u32>,
 }
 
 impl SettingsLayer {
@@ -353,6 +363,19 @@ pub struct Settings {
     pub portals: PortalUrls,
     /// How webhooks are delivered.
     pub webhooks: WebhookSettings,
+    /// The bulkhead and the per-GSTIN limits.
+    pub admission: AdmissionSettings,
+}
+
+/// The bulkhead and the per-GSTIN limits.
+#[derive(Debug, Clone, Copy)]
+pub struct AdmissionSettings {
+    /// API requests handled at once.
+    pub max_in_flight: usize,
+    /// IRP-bound calls per minute per account and GSTIN (0: no limit).
+    pub gstin_calls_per_minute: u32,
+    /// IRP refusals per account and GSTIN in 10 minutes (0: no limit).
+    pub gstin_refusal_limit: u32,
 }
 
 /// How webhooks are delivered.
@@ -454,7 +477,20 @@ impl Settings {
             },
             timeout: irp_timeout(layer.webhook_timeout_secs, 10, "webhook_timeout_secs")?,
         };
+        let admission = AdmissionSettings {
+            max_in_flight: match layer.max_in_flight.unwrap_or(2048) {
+                0 => {
+                    return Err(ConfigError::Invalid(
+                        "max_in_flight must be at least 1".into(),
+                    ))
+                }
+                n => n.min(tokio::sync::Semaphore::MAX_PERMITS),
+            },
+            gstin_calls_per_minute: layer.gstin_calls_per_minute.unwrap_or(1200),
+            gstin_refusal_limit: layer.gstin_refusal_limit.unwrap_or(200),
+        };
         Ok(Settings {
+            admission,
             webhooks,
             metrics_listen: layer.metrics_listen,
             gsp_name,

@@ -114,6 +114,26 @@ pub fn endpoints() -> Vec<Endpoint> {
         .collect()
 }
 
+/// Admits a request while fewer than `max_in_flight` are being handled; otherwise 429 with
+/// Retry-After, at once.
+async fn bulkhead(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    match state.admission.enter() {
+        Some(permit) => {
+            let response = next.run(request).await;
+            drop(permit);
+            response
+        }
+        None => {
+            state.metrics.admission_refused("overloaded");
+            ApiError::from(state.admission.overloaded()).into_response()
+        }
+    }
+}
+
 /// Builds the gateway's router with all middleware.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.body_limit_bytes;
@@ -126,7 +146,16 @@ pub fn router(state: AppState) -> Router {
     let mut endpoints = Vec::new();
     for (access, group) in groups() {
         endpoints.extend(endpoints_of(access, &group));
-        api = api.merge(access::enforce(access, group, &state));
+        let group = access::enforce(access, group, &state);
+        // The bulkhead covers the endpoints that do work for an account (probes, the OpenAPI
+        // document and token creation stay answerable when the gateway is full).
+        let group = match access {
+            Access::Public => group,
+            Access::Account | Access::Token => {
+                group.route_layer(middleware::from_fn_with_state(state.clone(), bulkhead))
+            }
+        };
+        api = api.merge(group);
     }
     let (router, document) = api.split_for_parts();
     let document = Arc::new(openapi::document(document, &endpoints, state.is_sandbox()));

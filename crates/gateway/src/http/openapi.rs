@@ -97,7 +97,10 @@ pub fn document(
         if endpoint.access.needs_token() {
             add("400", "Malformed request: a header, query or field");
             add("401", "Missing or invalid token");
-            add("429", "Too many failed attempts (see Retry-After)");
+            add(
+                "429",
+                "Too many requests: failed attempts, requests in flight, or a GSTIN's limits (see Retry-After)",
+            );
         }
         if has_body {
             add("400", "Malformed request: a header, query or field");

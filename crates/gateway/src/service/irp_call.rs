@@ -294,6 +294,12 @@ where
             }
             Err(e) => {
                 report_answer(state, site);
+                // Duplicates are how lost answers are recovered, not errors of the taxpayer's.
+                if !e.has_code("2150") && !e.has_code("4002") {
+                    state
+                        .admission
+                        .irp_refused((creds.account_id, &creds.base.gstin), state.now());
+                }
                 return Err(CallFailure::Refused(e));
             }
         }

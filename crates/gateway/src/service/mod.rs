@@ -1,6 +1,7 @@
 //! The gateway's rules, independent of HTTP: the API handlers (and later the console pages and
 //! the CLI) call these functions, so every rule exists once.
 
+pub mod admission;
 pub mod auth;
 pub mod bulk;
 pub mod credentials;

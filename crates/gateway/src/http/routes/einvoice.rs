@@ -14,7 +14,7 @@ use crate::ids::OwnerId;
 use crate::service::einvoice::{self, DocumentStatus, Outcome};
 use crate::service::outcome::{cleartax_code, ErrorSource};
 use crate::service::owners::OwnerChoice;
-use crate::service::{owners, Actor};
+use crate::service::{admission, owners, Actor};
 use crate::state::AppState;
 
 /// One document to register. Keys ClearTax documents besides these (e.g. `group_id`) are
@@ -123,16 +123,29 @@ impl CancelItem {
 }
 
 /// What every call that may reach the IRP checks first: the breaker, the caller's budget of
-/// failed IRP logins for the GSTIN, and the owner the call is for.
+/// failed IRP logins for the GSTIN, the owner the call is for, then the GSTIN's limits for
+/// `calls` IRP calls (after the owner, so only the caller's own GSTINs take a place).
+pub(super) async fn before_irp_calls(
+    state: &AppState,
+    actor: Actor,
+    owner: &OwnerChoice,
+    (gstin, calls): (&str, usize),
+) -> ApiResult<OwnerId> {
+    einvoice::check_breaker(state)?;
+    einvoice::check_auth_budget(state, actor, gstin)?;
+    let owner_id = owners::resolve(state, actor, owner, gstin).await?;
+    admission::admit_irp_calls(state, actor, gstin, calls)?;
+    Ok(owner_id)
+}
+
+/// [`before_irp_calls`] for one call.
 pub(super) async fn before_irp_call(
     state: &AppState,
     actor: Actor,
     owner: &OwnerChoice,
     gstin: &str,
 ) -> ApiResult<OwnerId> {
-    einvoice::check_breaker(state)?;
-    einvoice::check_auth_budget(state, actor, gstin)?;
-    Ok(owners::resolve(state, actor, owner, gstin).await?)
+    before_irp_calls(state, actor, owner, (gstin, 1)).await
 }
 
 /// `?irn=a&irn=b` or `?irn=a,b`: 1 to 10 IRNs.
@@ -374,11 +387,11 @@ pub async fn generate(
 ) -> ApiResult<Json<Vec<DocumentResult>>> {
     batch_size(items.len())?;
     let dry_run = query.dry_run.unwrap_or(false);
-    if !dry_run {
-        einvoice::check_breaker(&state)?;
-        einvoice::check_auth_budget(&state, actor, &gstin)?;
-    }
-    let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
+    let owner_id = if dry_run {
+        owners::resolve(&state, actor, &owner.0, &gstin).await?
+    } else {
+        before_irp_calls(&state, actor, &owner.0, (&gstin, items.len())).await?
+    };
     run_to_completion(async move {
         let mut results = Vec::with_capacity(items.len());
         for item in items {
@@ -469,6 +482,7 @@ pub async fn get(
     let irns = irns_of(uri.query(), "irn", 10)?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
     let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
+    admission::admit_irp_calls(&state, actor, &gstin, irns.len())?;
     let mut results = Vec::with_capacity(irns.len());
     for irn in &irns {
         let outcome = einvoice::get(&state, actor, owner_id, &gstin, irn).await;

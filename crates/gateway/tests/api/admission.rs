@@ -1,0 +1,185 @@
+//! Admission control over real HTTP: the bulkhead answers 429 with Retry-After at once when
+//! `max_in_flight` requests are being handled (and admits again when they finish); a GSTIN's
+//! rate of IRP calls per account (a batch counts each document) and its budget of IRP
+//! refusals give 429 naming the GSTIN, without limiting another account on the same GSTIN.
+//! Not storage behaviour, so SQLite only.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{Db, Options, TestApp};
+
+async fn app_with(adjust: fn(&mut gateway::Settings)) -> TestApp {
+    TestApp::spawn(
+        Db::Sqlite,
+        Options {
+            adjust: Some(adjust),
+            ..Options::mode("sandbox")
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulkhead_refuses_at_once_past_max_in_flight() {
+    let app = app_with(|s| s.admission.max_in_flight = 2).await;
+    // Two requests whose bodies never finish hold both places. One that came while a probe
+    // held a place was refused (it has an answer already): it is sent again.
+    let hold = || async {
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(
+            &mut stream,
+            b"POST /v2/owners HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{\"kind\":",
+        )
+        .await
+        .unwrap();
+        stream
+    };
+    let mut held = vec![hold().await, hold().await];
+    let full = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let probe = app.send(app.client.get(app.url("/v2/owners"))).await;
+            let mut answered = Vec::new();
+            for (i, stream) in held.iter().enumerate() {
+                let mut byte = [0u8; 1];
+                if stream.try_read(&mut byte).is_ok() {
+                    answered.push(i);
+                }
+            }
+            if probe.status == 429 && answered.is_empty() {
+                return probe;
+            }
+            assert!([200, 429].contains(&probe.status), "{:?}", probe.body);
+            for i in answered {
+                held[i] = hold().await;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the bulkhead filled");
+    assert_eq!(full.error_codes(), ["overloaded"]);
+    assert_eq!(full.headers["retry-after"], "1");
+    // Probes, the OpenAPI document and metrics stay answerable.
+    assert_eq!(
+        app.send(app.client.get(app.url("/healthz"))).await.status,
+        200
+    );
+    // The held clients hang up; their places free up.
+    drop(held);
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while app.send(app.client.get(app.url("/v2/owners"))).await.status == 429 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("places freed");
+    let again = app.send(app.client.get(app.url("/v2/owners"))).await;
+    assert_eq!(again.status, 200);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"einvoice_admission_refusals_total{reason="overloaded"}"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gstins_rate_and_error_budget_are_per_account() {
+    let app = app_with(|s| {
+        s.admission.gstin_calls_per_minute = 3;
+        s.admission.gstin_refusal_limit = 2;
+    })
+    .await;
+    let user = app
+        .send(
+            app.client
+                .post(app.url("/v2/sandbox/api-users"))
+                .json(&json!({"state_code": "29"})),
+        )
+        .await;
+    assert_eq!(user.status, 200, "{:?}", user.body);
+    let gstin = user.body["gstin"].as_str().unwrap().to_string();
+    let generate = |token: Option<&str>, docs: &[&str]| {
+        let body: Vec<_> = docs
+            .iter()
+            .map(|no| {
+                json!({"transaction": testkit::invoices::invoice(&gstin, testkit::invoices::SELLERS[0].1, no, 100.0)})
+            })
+            .collect();
+        let mut request = app
+            .client
+            .put(app.url("/v2/eInvoice/generate"))
+            .header("gstin", &gstin)
+            .json(&body);
+        if let Some(token) = token {
+            request = request.header("X-Cleartax-Auth-Token", token);
+        }
+        app.send(request)
+    };
+    // Three calls a minute: a batch of two, then one; the next batch waits.
+    let first = generate(None, &["RL/1", "RL/2"]).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(first.body[0]["document_status"], "IRN_GENERATED");
+    assert_eq!(generate(None, &["RL/3"]).await.status, 200);
+    let limited = generate(None, &["RL/4"]).await;
+    assert_eq!(limited.status, 429, "{:?}", limited.body);
+    assert_eq!(limited.error_codes(), ["gstin_rate_limited"]);
+    assert_eq!(limited.body["errorDetails"][0]["field"], "gstin");
+    let wait: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=61).contains(&wait), "{wait}");
+
+    // Another account with an owner for the same GSTIN is not limited by this one.
+    let (_, token_b) = app.new_account("b@admission.test").await;
+    app.new_gstin_owner(Some(&token_b), &gstin).await;
+    let other = generate(Some(&token_b), &["RL/B1"]).await;
+    assert_eq!(other.status, 200, "{:?}", other.body);
+    assert_eq!(other.body[0]["document_status"], "NOT_CREATED");
+
+    // Refusals: two cancels of IRNs the IRP does not hold (2148), then held back.
+    let budget_app = app_with(|s| s.admission.gstin_refusal_limit = 2).await;
+    let user = budget_app
+        .send(
+            budget_app
+                .client
+                .post(budget_app.url("/v2/sandbox/api-users"))
+                .json(&json!({"state_code": "29"})),
+        )
+        .await;
+    let gstin = user.body["gstin"].as_str().unwrap().to_string();
+    let cancel = || {
+        budget_app.send(
+            budget_app
+                .client
+                .put(budget_app.url("/v2/eInvoice/cancel"))
+                .header("gstin", &gstin)
+                .json(&json!([{"irn": "ab".repeat(32), "CnlRsn": "1", "CnlRem": "budget"}])),
+        )
+    };
+    for _ in 0..2 {
+        let refused = cancel().await;
+        assert_eq!(refused.status, 200, "{:?}", refused.body);
+        assert_eq!(
+            refused.body[0]["govt_response"]["ErrorDetails"][0]["error_code"], "2148",
+            "{:?}",
+            refused.body
+        );
+    }
+    let held = cancel().await;
+    assert_eq!(held.status, 429, "{:?}", held.body);
+    assert_eq!(held.error_codes(), ["gstin_error_budget"]);
+    assert!(held.headers.get("retry-after").is_some());
+}
