@@ -184,13 +184,24 @@ async fn lifecycle(db: Db) {
         .is_err());
 
     // The delivery log, then a manual re-send with the same webhook-id.
-    let log = app
-        .send(
-            app.client
-                .get(app.url(&format!("/v2/webhooks/{id}/deliveries"))),
-        )
-        .await;
-    assert_eq!(log.status, 200, "{:?}", log.body);
+    // The receiver answered; the gateway records that right after.
+    let log = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let log = app
+                .send(
+                    app.client
+                        .get(app.url(&format!("/v2/webhooks/{id}/deliveries"))),
+                )
+                .await;
+            assert_eq!(log.status, 200, "{:?}", log.body);
+            if log.body["deliveries"][0]["state"] == "delivered" {
+                return log;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the delivery is recorded");
     let delivery = &log.body["deliveries"][0];
     assert_eq!(delivery["state"], "delivered", "{delivery}");
     assert_eq!(delivery["attempts"], 3);
