@@ -9,6 +9,7 @@ mod auth_single_flight;
 mod ewb_gateway;
 mod irn_direct;
 mod irn_gateway;
+mod irp_latency;
 mod scale;
 mod stats;
 mod store_credentials;
@@ -36,6 +37,9 @@ enum Scenario {
     /// Up to --credentials stored credentials over --scale-owners owners: p99, memory, size,
     /// key rotation.
     Scale,
+    /// Scale at real IRP latency: sandbox and gateway as their own processes, --latency-ms on
+    /// every generate, each of --concurrencies direct and through the gateway over --gstins.
+    IrpLatency,
 }
 
 /// Load generator for the e-invoicing gateway.
@@ -82,9 +86,16 @@ struct Args {
     /// `scale`: requests per latency sample at each stage.
     #[arg(long, default_value_t = 2_000)]
     sample: u64,
-    /// `auth-single-flight`: GSTINs the requests are spread over (at most 10).
+    /// `auth-single-flight`: GSTINs the requests are spread over (at most 10);
+    /// `irp-latency`: GSTINs of the GSP's dummy PAN (up to 350).
     #[arg(long, default_value_t = 10)]
     gstins: usize,
+    /// `irp-latency`: the IRP's injected latency on every generate.
+    #[arg(long, default_value_t = 400)]
+    latency_ms: u64,
+    /// `irp-latency`: the concurrencies to run, each direct and through the gateway.
+    #[arg(long, value_delimiter = ',', default_value = "400,2000")]
+    concurrencies: Vec<usize>,
 }
 
 struct Target {
@@ -265,6 +276,16 @@ async fn main() -> anyhow::Result<()> {
                 owners: args.scale_owners.max(1),
                 database_url,
                 sample: args.sample.max(1),
+                json: args.json,
+            })
+            .await;
+        }
+        Scenario::IrpLatency => {
+            return irp_latency::run(irp_latency::Plan {
+                gstins: args.gstins.clamp(1, 350),
+                concurrencies: args.concurrencies.clone(),
+                duration: Duration::from_secs(args.duration),
+                latency_ms: args.latency_ms,
                 json: args.json,
             })
             .await;

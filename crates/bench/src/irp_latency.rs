@@ -1,0 +1,430 @@
+//! The `irp-latency` scenario: scale at real IRP latency. The IRP sandbox and the gateway each
+//! run as their own process (`einvoice sandbox`, `einvoice serve`, found next to this binary),
+//! the sandbox answers every generate 400 ms late, and the same load runs direct and through
+//! the gateway at two concurrencies over many GSTINs, side by side in one run. Reported:
+//! throughput (against concurrency / latency), p50/p99, errors, the gateway's auth calls per
+//! GSTIN, its peak RSS, and its own CPU time per IRN (from `/proc`).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use irp_client::{IrpClient, Session};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+use crate::irn_direct::onboard;
+use crate::irn_gateway::auth_calls;
+use crate::stats::RunStats;
+
+/// States the GSTINs are spread over (all but the buyer's, 36, so that IGST applies).
+const STATES: [&str; 10] = ["29", "27", "07", "24", "33", "09", "19", "32", "06", "03"];
+/// The buyer every invoice names (a taxpayer the sandbox knows).
+const BUYER: &str = "36AAECF1151A1ZC";
+const PASSWORD: &str = "Bench@1234";
+
+/// What to run.
+pub struct Plan {
+    /// GSTINs to spread the load over.
+    pub gstins: usize,
+    /// The concurrencies, each run direct and through the gateway.
+    pub concurrencies: Vec<usize>,
+    /// Measured seconds per run.
+    pub duration: Duration,
+    /// Injected IRP latency.
+    pub latency_ms: u64,
+    /// Print JSON.
+    pub json: bool,
+}
+
+/// A child process this run started, killed (by its own pid) when dropped.
+struct Process {
+    child: Child,
+    first_line: String,
+}
+
+impl Process {
+    async fn start(mut command: Command) -> anyhow::Result<Process> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting a process (build it: cargo build --release -p einvoice)")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let first_line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            line
+        })
+        .await?;
+        Ok(Process { child, first_line })
+    }
+
+    fn url(&self) -> anyhow::Result<String> {
+        let url = self
+            .first_line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        if !url.starts_with("http://") {
+            bail!("the process did not start: {:?}", self.first_line);
+        }
+        Ok(url)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn einvoice_binary() -> anyhow::Result<std::path::PathBuf> {
+    let path = std::env::current_exe()?.with_file_name("einvoice");
+    if !path.exists() {
+        bail!(
+            "{} not found: cargo build --release -p einvoice -p einvoice-bench",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// CPU seconds (user + system) a process has used, from `/proc/PID/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak and current resident memory of a process in MiB, from `/proc/PID/status`.
+fn memory_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0)
+}
+
+/// Sends `concurrency` loops of generate calls for `duration`, the GSTINs taken in turn.
+async fn drive<F, Fut>(concurrency: usize, duration: Duration, call: F) -> RunStats
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    let call = Arc::new(call);
+    let issued = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (call, issued) = (call.clone(), issued.clone());
+        workers.push(tokio::spawn(async move {
+            let mut stats = RunStats::default();
+            while started.elapsed() < duration {
+                let i = issued.fetch_add(1, Ordering::Relaxed);
+                let sent = Instant::now();
+                match call(i).await {
+                    Ok(()) => stats.latencies_us.push(sent.elapsed().as_micros() as u64),
+                    Err(kind) => *stats.errors.entry(kind).or_default() += 1,
+                }
+            }
+            stats
+        }));
+    }
+    let mut total = RunStats::default();
+    for worker in workers {
+        if let Ok(stats) = worker.await {
+            total.merge(stats);
+        }
+    }
+    total.elapsed = started.elapsed();
+    total
+}
+
+struct Direct {
+    client: Arc<IrpClient>,
+    sessions: Arc<Vec<(String, Session)>>,
+}
+
+async fn direct(d: &Direct, concurrency: usize, duration: Duration, tag: String) -> RunStats {
+    let (client, sessions) = (d.client.clone(), d.sessions.clone());
+    drive(concurrency, duration, move |i| {
+        let (client, sessions, tag) = (client.clone(), sessions.clone(), tag.clone());
+        async move {
+            let (gstin, session) = &sessions[(i as usize) % sessions.len()];
+            let invoice = testkit::invoices::invoice(gstin, BUYER, &format!("{tag}{i}"), 1000.0);
+            client
+                .generate(session, &invoice)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    e.codes()
+                        .first()
+                        .map(|c| format!("nic_{c}"))
+                        .unwrap_or_else(|| "transport".into())
+                })
+        }
+    })
+    .await
+}
+
+async fn through_gateway(
+    base: Arc<String>,
+    gstins: Arc<Vec<String>>,
+    concurrency: usize,
+    duration: Duration,
+    tag: String,
+) -> RunStats {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap_or_default();
+    drive(concurrency, duration, move |i| {
+        let (http, base, gstins, tag) = (http.clone(), base.clone(), gstins.clone(), tag.clone());
+        async move {
+            let gstin = &gstins[(i as usize) % gstins.len()];
+            let invoice = testkit::invoices::invoice(gstin, BUYER, &format!("{tag}{i}"), 1000.0);
+            let answer = http
+                .put(format!("{base}/v2/eInvoice/generate"))
+                .header("gstin", gstin)
+                .json(&json!([{ "transaction": invoice }]))
+                .send()
+                .await
+                .map_err(|_| "transport".to_string())?;
+            if answer.status() != 200 {
+                return Err(format!("http_{}", answer.status().as_u16()));
+            }
+            let body: Value = answer.json().await.map_err(|_| "body".to_string())?;
+            if body[0]["document_status"] == "IRN_GENERATED" {
+                Ok(())
+            } else {
+                Err(body[0]["govt_response"]["ErrorDetails"][0]["error_code"]
+                    .as_str()
+                    .map(|c| format!("code_{c}"))
+                    .unwrap_or_else(|| "not_generated".into()))
+            }
+        }
+    })
+    .await
+}
+
+/// Runs the scenario and prints it.
+pub async fn run(plan: Plan) -> anyhow::Result<()> {
+    let binary = einvoice_binary()?;
+    let dir = tempfile::tempdir()?;
+    let mut sandbox_command = Command::new(&binary);
+    sandbox_command.args([
+        "sandbox",
+        "--port",
+        "0",
+        "--ephemeral",
+        "--test-controls",
+        "--taxpayers",
+        "0",
+    ]);
+    let sandbox = Process::start(sandbox_command).await?;
+    let irp = sandbox.url()?;
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let onboarded = onboard(&irp, &format!("lat{}", &run_id[..8]))
+        .await
+        .context("onboarding at the sandbox")?;
+    // GSTINs of the GSP's own PAN, each with an API user through the GSP.
+    let portal = onboarded.client.sandbox_portal();
+    let password = SecretString::from(PASSWORD.to_string());
+    let mut gstins = Vec::new();
+    for i in 0..plan.gstins {
+        let gstin = portal.dummy_gstin(STATES[i % STATES.len()]).await?;
+        portal
+            .create_dummy_api_user(&gstin, &format!("lat{i:05}"), &password)
+            .await?;
+        gstins.push(gstin);
+    }
+    // The direct client's sessions (one auth call each, before any latency).
+    let mut sessions = Vec::new();
+    for (i, gstin) in gstins.iter().enumerate() {
+        let session = onboarded
+            .client
+            .authenticate(gstin, &format!("lat{i:05}"), &password, false)
+            .await?;
+        sessions.push((gstin.clone(), session));
+    }
+    let http = reqwest::Client::new();
+    let injected = http
+        .post(format!("{irp}/sandbox/faults"))
+        .json(&json!({"kind": "latency", "ms": plan.latency_ms, "operation": "generate", "count": u32::MAX}))
+        .send()
+        .await?;
+    if !injected.status().is_success() {
+        bail!("could not inject latency: {}", injected.status());
+    }
+
+    // The gateway, as its own process, configured against the sandbox.
+    let key_file = dir.path().join("irp.pem");
+    std::fs::write(&key_file, &onboarded.public_key_pem)?;
+    let certificate = http
+        .get(format!("{irp}/keys/signing-certificate.pem"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let cert_file = dir.path().join("irp-signing.pem");
+    std::fs::write(&cert_file, certificate)?;
+    let max_concurrency = plan.concurrencies.iter().copied().max().unwrap_or(1);
+    let mut gateway_command = Command::new(&binary);
+    gateway_command
+        .args([
+            "serve",
+            "--mode",
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .args(["--irp-base-url", &irp, "--irp-public-key-file"])
+        .arg(&key_file)
+        .arg("--irp-signing-certificate-file")
+        .arg(&cert_file)
+        .args(["--irp-client-id", &onboarded.client_id])
+        .env("EINVOICE_IRP_CLIENT_SECRET", &onboarded.client_secret)
+        .env("EINVOICE_MAX_IN_FLIGHT", (max_concurrency * 2).to_string())
+        .env("EINVOICE_GSTIN_CALLS_PER_MINUTE", "0")
+        .env_remove("EINVOICE_MASTER_KEY")
+        .env_remove("RUST_LOG");
+    let gateway = Process::start(gateway_command).await?;
+    let base = Arc::new(gateway.url()?);
+    for (i, gstin) in gstins.iter().enumerate() {
+        let stored = http
+            .post(format!("{base}/v2/nic_credentials/store_nic_credentials"))
+            .json(&json!({"gstin": gstin, "username": format!("lat{i:05}"), "password": PASSWORD}))
+            .send()
+            .await?;
+        if !stored.status().is_success() {
+            bail!("storing credentials: {}", stored.text().await?);
+        }
+    }
+    let gstins = Arc::new(gstins);
+    let direct_client = Direct {
+        client: onboarded.client.clone(),
+        sessions: Arc::new(sessions),
+    };
+
+    let auth_before = auth_calls(&irp).await;
+    let mut rows = Vec::new();
+    for (round, &concurrency) in plan.concurrencies.iter().enumerate() {
+        let tag = format!("{}{round}", &run_id[..4]);
+        let direct_stats = direct(
+            &direct_client,
+            concurrency,
+            plan.duration,
+            format!("D{tag}/"),
+        )
+        .await;
+        let cpu_before = cpu_seconds(gateway.pid());
+        let gateway_stats = through_gateway(
+            base.clone(),
+            gstins.clone(),
+            concurrency,
+            plan.duration,
+            format!("G{tag}/"),
+        )
+        .await;
+        let cpu = cpu_seconds(gateway.pid()) - cpu_before;
+        let (peak_mib, rss_mib) = memory_mib(gateway.pid());
+        rows.push((
+            concurrency,
+            direct_stats,
+            gateway_stats,
+            cpu,
+            peak_mib,
+            rss_mib,
+        ));
+    }
+    let gateway_auth = auth_calls(&irp).await - auth_before;
+
+    let ideal = |c: usize| c as f64 / (plan.latency_ms as f64 / 1000.0);
+    if plan.json {
+        let runs: Vec<Value> = rows
+            .iter()
+            .map(|(c, d, g, cpu, peak, rss)| {
+                json!({
+                    "concurrency": c,
+                    "ideal_irn_per_s": ideal(*c),
+                    "direct": d.to_json("irp-latency-direct", *c, "sandbox"),
+                    "gateway": g.to_json("irp-latency-gateway", *c, "sqlite"),
+                    "throughput_ratio": g.throughput() / d.throughput(),
+                    "gateway_cpu_s": cpu,
+                    "gateway_irn_per_cpu_s": g.latencies_us.len() as f64 / cpu.max(0.001),
+                    "gateway_peak_rss_mib": peak,
+                    "gateway_rss_mib": rss,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "scenario": "irp-latency",
+                "latency_ms": plan.latency_ms,
+                "gstins": gstins.len(),
+                "gateway_auth_calls": gateway_auth,
+                "runs": runs,
+            })
+        );
+        return Ok(());
+    }
+    println!(
+        "irp-latency: {} ms injected on every generate, {} GSTINs, {} s per run; sandbox and gateway in their own processes",
+        plan.latency_ms,
+        gstins.len(),
+        plan.duration.as_secs()
+    );
+    for (c, d, g, cpu, peak, rss) in &rows {
+        let line = |name: &str, s: &RunStats| {
+            println!(
+                "  {name} c={c}: {:.0} IRN/s (ideal {:.0}); p50 {:.0} ms, p99 {:.0} ms; errors {:?}",
+                s.throughput(),
+                ideal(*c),
+                s.percentile_ms(50.0),
+                s.percentile_ms(99.0),
+                s.errors
+            )
+        };
+        line("direct ", d);
+        line("gateway", g);
+        println!(
+            "  c={c}: gateway/direct = {:.0}%; gateway RSS {rss:.0} MiB (peak {peak:.0} MiB); gateway CPU {cpu:.1} s = {:.0} IRN per CPU-second",
+            g.throughput() / d.throughput() * 100.0,
+            g.latencies_us.len() as f64 / cpu.max(0.001)
+        );
+    }
+    println!(
+        "auth calls by the gateway: {gateway_auth} for {} GSTINs",
+        gstins.len()
+    );
+    Ok(())
+}
