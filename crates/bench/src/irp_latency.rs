@@ -20,8 +20,10 @@ use crate::irn_direct::onboard;
 use crate::irn_gateway::auth_calls;
 use crate::stats::RunStats;
 
-/// States the GSTINs are spread over (all but the buyer's, 36, so that IGST applies).
-const STATES: [&str; 10] = ["29", "27", "07", "24", "33", "09", "19", "32", "06", "03"];
+/// Dummy GSTINs the sandbox portal gives per state and PAN.
+const DUMMIES_PER_STATE: usize = 9;
+/// The buyer's state, which the sellers avoid (so that IGST applies).
+const BUYER_STATE: u32 = 36;
 /// The buyer every invoice names (a taxpayer the sandbox knows).
 const BUYER: &str = "36AAECF1151A1ZC";
 const PASSWORD: &str = "Bench@1234";
@@ -257,12 +259,31 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
     let portal = onboarded.client.sandbox_portal();
     let password = SecretString::from(PASSWORD.to_string());
     let mut gstins = Vec::new();
-    for i in 0..plan.gstins {
-        let gstin = portal.dummy_gstin(STATES[i % STATES.len()]).await?;
-        portal
-            .create_dummy_api_user(&gstin, &format!("lat{i:05}"), &password)
-            .await?;
-        gstins.push(gstin);
+    'states: for state in (1..=38).filter(|s| *s != BUYER_STATE) {
+        for _ in 0..DUMMIES_PER_STATE {
+            if gstins.len() == plan.gstins {
+                break 'states;
+            }
+            // A state the portal (or the PIN table of the invoices) does not serve is skipped.
+            let code = format!("{state:02}");
+            if testkit::invoices::pin_in_state_of(&code) == 999_999 {
+                continue 'states;
+            }
+            let Ok(gstin) = portal.dummy_gstin(&code).await else {
+                continue 'states;
+            };
+            portal
+                .create_dummy_api_user(&gstin, &format!("lat{:05}", gstins.len()), &password)
+                .await?;
+            gstins.push(gstin);
+        }
+    }
+    if gstins.len() < plan.gstins {
+        bail!(
+            "the sandbox gave {} dummy GSTINs, not {}",
+            gstins.len(),
+            plan.gstins
+        );
     }
     // The direct client's sessions (one auth call each, before any latency).
     let mut sessions = Vec::new();

@@ -60,7 +60,7 @@ pub struct AppState {
     /// The bulkhead and the per-GSTIN limits.
     pub admission: Arc<crate::service::admission::Admission>,
     /// The webhook delivery worker's client and wake-up call.
-    pub webhook_dispatch: Arc<crate::service::webhook_delivery::WebhookDispatch>,
+    pub webhook_dispatch: Arc<crate::service::webhook_client::WebhookDispatch>,
 }
 
 impl AppState {
@@ -97,7 +97,7 @@ impl AppState {
             admission: Arc::new(crate::service::admission::Admission::new(
                 &settings.admission,
             )),
-            webhook_dispatch: Arc::new(crate::service::webhook_delivery::WebhookDispatch::new(
+            webhook_dispatch: Arc::new(crate::service::webhook_client::WebhookDispatch::new(
                 settings.webhooks,
             )),
             metrics: Arc::new(crate::metrics::Metrics::new()),

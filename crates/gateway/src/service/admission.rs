@@ -159,20 +159,3 @@ impl Refusal {
         }
     }
 }
-
-/// Admits `calls` IRP-bound calls of the caller for a GSTIN (counted by the metrics when not).
-pub fn admit_irp_calls(
-    state: &crate::state::AppState,
-    actor: Actor,
-    gstin: &str,
-    calls: usize,
-) -> Result<(), ServiceError> {
-    let calls = u32::try_from(calls).unwrap_or(u32::MAX);
-    state
-        .admission
-        .admit(actor, gstin, calls, state.now())
-        .map_err(|(refusal, error)| {
-            state.metrics.admission_refused(refusal.as_str());
-            error
-        })
-}

@@ -10,7 +10,9 @@ use irp_protocol::validate::{validate_canonical, Rules};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::irp_call::{at_any_irp, connect, irp, irp_ascii, not_configured, CallFailure};
+use super::irp_call::{
+    at_any_irp, connect, irp, irp_ascii, not_configured, origin_of, CallFailure,
+};
 pub use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::reconcile::{text, verified_invoice};
 use super::registration::Registered;
@@ -241,17 +243,6 @@ async fn reported(
     super::webhooks::generation_failed(state, actor, owner_id, &seller, doc, Value::Array(errors))
         .await;
     outcome
-}
-
-/// The IRP that generated an IRN of the account, as recorded.
-pub(super) async fn origin_of(state: &AppState, actor: Actor, irn: &str) -> Option<String> {
-    state
-        .store
-        .get_einvoice(actor.account_id, irn)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|record| record.irp)
 }
 
 /// What this account knows of an IRN's state: its own record's, or `IRN_GENERATION_FAILED`

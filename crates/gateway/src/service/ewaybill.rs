@@ -6,7 +6,7 @@ use irp_client::IrpError;
 use irp_protocol::ewb::CancelEwb;
 use serde_json::{json, Value};
 
-use super::irp_call::{at_any_irp, connect, irp_ascii, CallFailure};
+use super::irp_call::{at_any_irp, connect, irp_ascii, origin_of, CallFailure};
 use super::outcome::{DocumentStatus, OutcomeError};
 use super::Actor;
 use crate::ids::OwnerId;
@@ -73,7 +73,7 @@ pub async fn generate(
     let mut request = request.clone();
     request["Irn"] = json!(irn);
     let (irn_ref, request_ref) = (irn.as_str(), &request);
-    let origin = super::einvoice::origin_of(state, actor, &irn).await;
+    let origin = origin_of(state, actor, &irn).await;
     let result = at_any_irp(
         state,
         irp,

@@ -381,6 +381,34 @@ pub(super) fn irp(state: &AppState) -> Result<&IrpContext, ServiceError> {
         })
 }
 
+/// The IRP that generated an IRN of the account, as recorded.
+pub(super) async fn origin_of(state: &AppState, actor: Actor, irn: &str) -> Option<String> {
+    state
+        .store
+        .get_einvoice(actor.account_id, irn)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|record| record.irp)
+}
+
+/// Admits `calls` IRP-bound calls of the caller for a GSTIN (counted by the metrics when not).
+pub fn admit_irp_calls(
+    state: &AppState,
+    actor: Actor,
+    gstin: &str,
+    calls: usize,
+) -> Result<(), ServiceError> {
+    let calls = u32::try_from(calls).unwrap_or(u32::MAX);
+    state
+        .admission
+        .admit(actor, gstin, calls, state.now())
+        .map_err(|(refusal, error)| {
+            state.metrics.admission_refused(refusal.as_str());
+            error
+        })
+}
+
 /// An IRN as the IRP takes it: trimmed, lower case.
 pub(super) fn irp_ascii(irn: &str) -> String {
     irn.trim().to_ascii_lowercase()

@@ -18,6 +18,7 @@ pub mod registration;
 pub mod sandbox_users;
 pub mod text;
 pub mod verify;
+pub mod webhook_client;
 pub mod webhook_delivery;
 pub mod webhooks;
 

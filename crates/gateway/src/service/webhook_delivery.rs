@@ -6,93 +6,21 @@
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use rand::Rng;
-use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
-use tokio::sync::Notify;
+use secrecy::SecretString;
 
+use super::webhook_client::{next_attempt, sign};
 use super::ServiceError;
 use crate::clock::Timestamp;
-use crate::config::WebhookSettings;
 use crate::events::{self, CredentialPlace, EventKind, OutboxEvent};
 use crate::state::AppState;
 use crate::storage::{AttemptResult, DueDelivery, WebhookRecord};
 
-/// How long deliveries are retried.
-pub const RETRY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
-/// The longest wait between two attempts.
-const MAX_BACKOFF_MS: i64 = 60 * 60 * 1000;
 /// Deliveries sent at once.
 const PARALLEL_DELIVERIES: usize = 16;
 /// How often the password-age sweep runs.
 const PASSWORD_AGE_SWEEP_MS: i64 = 60 * 1000;
 /// The longest error text kept in the delivery log.
 const MAX_ERROR_LEN: usize = 200;
-
-/// The delivery worker's HTTP client and its wake-up call.
-pub struct WebhookDispatch {
-    client: reqwest::Client,
-    wake: Notify,
-    settings: WebhookSettings,
-}
-
-impl WebhookDispatch {
-    /// A client that waits `settings.timeout` for a receiver and follows no redirects.
-    pub fn new(settings: WebhookSettings) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("einvoice-webhooks")
-            .build()
-            .unwrap_or_default();
-        WebhookDispatch {
-            client,
-            wake: Notify::new(),
-            settings,
-        }
-    }
-
-    /// Tells the worker that something was queued.
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-}
-
-/// The `webhook-signature` value for a message: `v1,` and the base64 of the HMAC-SHA256, keyed
-/// by the secret's bytes (the base64 after `whsec_`), of `{id}.{timestamp}.{body}`.
-pub fn sign(secret: &SecretString, id: &str, timestamp: i64, body: &str) -> Option<String> {
-    use base64::Engine;
-    let encoded = secret.expose_secret().strip_prefix("whsec_")?;
-    let key = zeroize::Zeroizing::new(
-        base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()?,
-    );
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
-    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
-    Some(format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-    ))
-}
-
-/// When to try again after `attempts` failed attempts: about `base · 2^(attempts-1)` (half to
-/// all of it, at random), at most an hour; `None` once that falls outside the 24-hour window.
-pub fn next_attempt(
-    settings: &WebhookSettings,
-    created_at: Timestamp,
-    attempts: i64,
-    now: Timestamp,
-) -> Option<Timestamp> {
-    let base = i64::try_from(settings.retry_base.as_millis()).unwrap_or(MAX_BACKOFF_MS);
-    let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
-    let backoff = base.saturating_mul(1i64 << exponent).min(MAX_BACKOFF_MS);
-    let wait = rand::thread_rng().gen_range(backoff / 2..=backoff.max(1));
-    let at = now.millis() + wait;
-    (at - created_at.millis() <= RETRY_WINDOW_MS).then_some(Timestamp(at))
-}
 
 async fn attempt(state: &AppState, delivery: &DueDelivery) -> (Option<i64>, Option<String>) {
     let secret = match state.vault.open_labelled(
@@ -115,7 +43,7 @@ async fn attempt(state: &AppState, delivery: &DueDelivery) -> (Option<i64>, Opti
     };
     let sent = state
         .webhook_dispatch
-        .client
+        .client()
         .post(&delivery.url)
         .header("content-type", "application/json")
         .header("webhook-id", &id)
@@ -147,7 +75,7 @@ async fn attempt(state: &AppState, delivery: &DueDelivery) -> (Option<i64>, Opti
 }
 
 async fn deliver(state: &AppState, delivery: DueDelivery) -> Result<bool, ServiceError> {
-    let settings = state.webhook_dispatch.settings;
+    let settings = *state.webhook_dispatch.settings();
     let lease = i64::try_from(settings.timeout.as_millis()).unwrap_or(60_000) + 5_000;
     let now = state.now();
     if !state
@@ -255,7 +183,7 @@ pub async fn password_age_sweep_once(
 /// The worker: delivers what is due whenever something is queued, and at least every
 /// `min(retry base, 1 s)`; sweeps password ages every minute. Runs until aborted.
 pub async fn run(state: AppState) {
-    let settings = state.webhook_dispatch.settings;
+    let settings = *state.webhook_dispatch.settings();
     let poll = settings.retry_base.min(Duration::from_secs(1));
     let mut last_sweep = i64::MIN;
     loop {
@@ -271,6 +199,6 @@ pub async fn run(state: AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "webhook deliveries failed"),
         }
-        let _ = tokio::time::timeout(poll, state.webhook_dispatch.wake.notified()).await;
+        let _ = tokio::time::timeout(poll, state.webhook_dispatch.woken()).await;
     }
 }

@@ -50,12 +50,50 @@ fn check_url(state: &AppState, url: &str) -> Result<(), FieldError> {
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid("the URL has no host"));
     }
+    if !state.is_sandbox() && is_internal(&parsed) {
+        return Err(invalid(
+            "webhooks go to public hosts in production mode, not to loopback, private or link-local addresses",
+        ));
+    }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(invalid(
             "put no credentials in the URL: deliveries are signed, verify the webhook-signature header",
         ));
     }
     Ok(())
+}
+
+/// Whether a URL names this machine or a private, link-local or unspecified address literally
+/// (a first guard against webhooks aimed inside the gateway's network; a public name that
+/// resolves inside it is not caught here).
+fn is_internal(url: &reqwest::Url) -> bool {
+    use std::net::IpAddr;
+    let Some(host) = url.host_str() else {
+        return true;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => internal_v4(v4),
+        Ok(IpAddr::V6(v6)) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(internal_v4)
+        }
+        Err(_) => {
+            let name = host.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+    }
+}
+
+fn internal_v4(v4: std::net::Ipv4Addr) -> bool {
+    v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
 }
 
 fn check_events(events: &[String]) -> Result<String, FieldError> {
@@ -236,4 +274,39 @@ pub async fn generation_failed(
         events::generation_failed(place, identity, errors, state.now()),
     )
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_internal;
+
+    #[test]
+    fn internal_addresses_are_recognised() {
+        for internal in [
+            "https://127.0.0.1/x",
+            "https://10.1.2.3/x",
+            "https://192.168.0.9/x",
+            "https://169.254.169.254/latest",
+            "https://[::1]/x",
+            "https://[fd00::1]/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://localhost:8443/x",
+            "https://api.localhost/x",
+        ] {
+            assert!(
+                is_internal(&reqwest::Url::parse(internal).unwrap()),
+                "{internal}"
+            );
+        }
+        for public in [
+            "https://erp.example.com/hooks",
+            "https://8.8.8.8/x",
+            "https://[2001:db8::1]/x",
+        ] {
+            assert!(
+                !is_internal(&reqwest::Url::parse(public).unwrap()),
+                "{public}"
+            );
+        }
+    }
 }

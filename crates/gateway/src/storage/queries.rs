@@ -5,6 +5,7 @@ use sqlx::{Database, Encode, Type};
 use uuid::Uuid;
 
 use super::{AuditEvent, OwnerId};
+use crate::events::OutboxEvent;
 
 /// The insert of one audit event (run inside the transaction of the change it records).
 pub(super) fn audit_insert<'q, DB: Database>(
@@ -66,3 +67,39 @@ pub(super) const LAST_AUDITED_VERSION: &str = "SELECT MAX(version) FROM audit_ev
 pub(super) const SELECT_AUDIT: &str =
     "SELECT account_id, actor_token_id, action, owner_id, gstin, \
     username, version, request_id, at FROM audit_events";
+
+const ENQUEUE_FOR_ALL: &str = "INSERT INTO webhook_deliveries \
+    (event_id, webhook_id, account_id, event_type, payload, created_at, attempts, next_attempt_at) \
+    SELECT $1, id, account_id, $2, $3, $4, 0, $4 FROM webhooks \
+    WHERE deleted_at IS NULL AND (',' || events || ',') LIKE $5";
+const ENQUEUE_FOR_ACCOUNT: &str = "INSERT INTO webhook_deliveries \
+    (event_id, webhook_id, account_id, event_type, payload, created_at, attempts, next_attempt_at) \
+    SELECT $1, id, account_id, $2, $3, $4, 0, $4 FROM webhooks \
+    WHERE deleted_at IS NULL AND (',' || events || ',') LIKE $5 AND account_id = $6";
+
+/// The insert that queues an event for every live webhook receiving it (run inside the
+/// transaction of the change it reports, or on its own).
+pub(super) fn enqueue<'q, DB: Database>(
+    event: &'q OutboxEvent,
+) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
+where
+    Uuid: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    String: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+{
+    let sql = match event.account_id {
+        Some(_) => ENQUEUE_FOR_ACCOUNT,
+        None => ENQUEUE_FOR_ALL,
+    };
+    let query = sqlx::query(sql)
+        .bind(event.id)
+        .bind(event.kind.as_str())
+        .bind(event.payload.as_str())
+        .bind(event.at.millis())
+        .bind(format!("%,{},%", event.kind.as_str()));
+    match event.account_id {
+        Some(account_id) => query.bind(account_id.uuid()),
+        None => query,
+    }
+}

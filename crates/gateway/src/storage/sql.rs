@@ -469,9 +469,7 @@ where
                 gstin,
             };
             let event = crate::events::status_changed(place, &previous, status.as_str(), error, at);
-            super::sql_webhooks::enqueue::<DB>(&event)
-                .execute(&mut *tx)
-                .await?;
+            enqueue::<DB>(&event).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -2,9 +2,10 @@
 //! of their deliveries with its claims (so several replicas never send one delivery at once).
 
 use async_trait::async_trait;
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Type};
 use uuid::Uuid;
 
+use super::queries::enqueue;
 use super::sql::{Dialect, SqlStore};
 use super::webhooks::*;
 use super::{AccountId, StoreError, Timestamp};
@@ -15,42 +16,6 @@ const SELECT_WEBHOOK: &str =
 const SELECT_DELIVERY: &str = "SELECT event_id, webhook_id, account_id, event_type, payload, \
     created_at, attempts, next_attempt_at, last_attempt_at, last_status, last_error, delivered_at \
     FROM webhook_deliveries";
-const ENQUEUE_FOR_ALL: &str = "INSERT INTO webhook_deliveries \
-    (event_id, webhook_id, account_id, event_type, payload, created_at, attempts, next_attempt_at) \
-    SELECT $1, id, account_id, $2, $3, $4, 0, $4 FROM webhooks \
-    WHERE deleted_at IS NULL AND (',' || events || ',') LIKE $5";
-const ENQUEUE_FOR_ACCOUNT: &str = "INSERT INTO webhook_deliveries \
-    (event_id, webhook_id, account_id, event_type, payload, created_at, attempts, next_attempt_at) \
-    SELECT $1, id, account_id, $2, $3, $4, 0, $4 FROM webhooks \
-    WHERE deleted_at IS NULL AND (',' || events || ',') LIKE $5 AND account_id = $6";
-
-/// The insert that queues an event for every live webhook receiving it (run inside the
-/// transaction of the change it reports, or on its own).
-pub(super) fn enqueue<'q, DB: Database>(
-    event: &'q OutboxEvent,
-) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
-where
-    Uuid: Encode<'q, DB> + Type<DB>,
-    i64: Encode<'q, DB> + Type<DB>,
-    String: Encode<'q, DB> + Type<DB>,
-    &'q str: Encode<'q, DB> + Type<DB>,
-{
-    let sql = match event.account_id {
-        Some(_) => ENQUEUE_FOR_ACCOUNT,
-        None => ENQUEUE_FOR_ALL,
-    };
-    let query = sqlx::query(sql)
-        .bind(event.id)
-        .bind(event.kind.as_str())
-        .bind(event.payload.as_str())
-        .bind(event.at.millis())
-        .bind(format!("%,{},%", event.kind.as_str()));
-    match event.account_id {
-        Some(account_id) => query.bind(account_id.uuid()),
-        None => query,
-    }
-}
-
 #[async_trait]
 impl<DB: Dialect> WebhookStore for SqlStore<DB>
 where

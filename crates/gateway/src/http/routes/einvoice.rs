@@ -14,7 +14,7 @@ use crate::ids::OwnerId;
 use crate::service::einvoice::{self, DocumentStatus, Outcome};
 use crate::service::outcome::{cleartax_code, ErrorSource};
 use crate::service::owners::OwnerChoice;
-use crate::service::{admission, owners, Actor};
+use crate::service::{irp_call, owners, Actor};
 use crate::state::AppState;
 
 /// One document to register. Keys ClearTax documents besides these (e.g. `group_id`) are
@@ -134,7 +134,7 @@ pub(super) async fn before_irp_calls(
     einvoice::check_breaker(state)?;
     einvoice::check_auth_budget(state, actor, gstin)?;
     let owner_id = owners::resolve(state, actor, owner, gstin).await?;
-    admission::admit_irp_calls(state, actor, gstin, calls)?;
+    irp_call::admit_irp_calls(state, actor, gstin, calls)?;
     Ok(owner_id)
 }
 
@@ -482,7 +482,7 @@ pub async fn get(
     let irns = irns_of(uri.query(), "irn", 10)?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
     let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
-    admission::admit_irp_calls(&state, actor, &gstin, irns.len())?;
+    irp_call::admit_irp_calls(&state, actor, &gstin, irns.len())?;
     let mut results = Vec::with_capacity(irns.len());
     for irn in &irns {
         let outcome = einvoice::get(&state, actor, owner_id, &gstin, irn).await;

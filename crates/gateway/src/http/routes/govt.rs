@@ -99,7 +99,7 @@ pub async fn get(
     check_irn(&irn, "irn")?;
     einvoice::check_auth_budget(&state, actor, &gstin)?;
     let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
-    crate::service::admission::admit_irp_calls(&state, actor, &gstin, 1)?;
+    crate::service::irp_call::admit_irp_calls(&state, actor, &gstin, 1)?;
     let outcome = einvoice::get(&state, actor, owner_id, &gstin, &irn).await;
     Ok(Json(govt_response(&outcome)))
 }
