@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::ConfigError;
+use super::error::ConfigError;
 
 /// One IRP of several that share an IRN registry (NIC1, NIC2).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+mod error;
 mod irp;
+pub use error::ConfigError;
 use irp::resolve_irp;
 pub use irp::{IrpEndpoint, IrpSettings, IrpTimeouts};
 
@@ -44,22 +46,6 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
-}
-
-/// A configuration problem found at start-up.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A value is out of range or malformed.
-    #[error("configuration: {0}")]
-    Invalid(String),
-    /// The TOML file could not be read or parsed.
-    #[error("configuration file {path}: {message}")]
-    File {
-        /// The file.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
 }
 
 /// Every setting, declared once: as a flag and an `EINVOICE_*` environment variable (clap), as a
