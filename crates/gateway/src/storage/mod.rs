@@ -3,6 +3,8 @@
 //! queries; each backend has its own migrations. The conformance suite in the integration tests
 //! runs the same story against both.
 
+mod dialect;
+mod document_records;
 mod postgres;
 mod queries;
 mod records;
@@ -21,9 +23,11 @@ use uuid::Uuid;
 pub use crate::clock::Timestamp;
 pub use crate::ids::{AccountId, OwnerId, UserId};
 
+pub use dialect::Dialect;
+pub use document_records::*;
 pub use postgres::PostgresStore;
 pub use records::*;
-pub use sql::{Dialect, SqlStore};
+pub use sql::SqlStore;
 pub use sqlite::SqliteStore;
 pub use webhooks::*;
 

@@ -10,7 +10,8 @@ use sqlx::pool::Pool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
-use super::sql::{Dialect, SqlStore};
+use super::dialect::Dialect;
+use super::sql::SqlStore;
 use super::{Backend, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

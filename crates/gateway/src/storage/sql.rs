@@ -10,27 +10,12 @@
 
 use async_trait::async_trait;
 use sqlx::pool::Pool;
-use sqlx::{
-    ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Transaction, Type,
-};
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Type};
 use uuid::Uuid;
 
+use super::dialect::Dialect;
 use super::queries::*;
 use super::*;
-
-/// What differs between the databases.
-#[async_trait]
-pub trait Dialect: Database {
-    /// Which backend this is.
-    const BACKEND: Backend;
-    /// Starts a transaction that will write (SQLite takes the write lock at once, so that two
-    /// writers never deadlock upgrading their locks).
-    async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error>;
-    /// Applies this backend's migrations.
-    async fn migrate(pool: &Pool<Self>) -> Result<(), StoreError>;
-    /// How many rows a statement changed.
-    fn rows_affected(result: &Self::QueryResult) -> u64;
-}
 
 /// The store over a writer pool and a reader pool (the same pool on PostgreSQL; one writer
 /// connection and several readers on SQLite), and a background task to stop on close.

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Type};
 use uuid::Uuid;
 
-use super::sql::{Dialect, SqlStore};
+use super::dialect::Dialect;
+use super::sql::SqlStore;
 use super::{
     AccountId, IrpSessionKey, OwnerId, SessionStore, StoreError, Timestamp, WebSessionRecord,
 };

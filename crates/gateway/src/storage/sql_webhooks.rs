@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Type};
 use uuid::Uuid;
 
+use super::dialect::Dialect;
 use super::queries::enqueue;
-use super::sql::{Dialect, SqlStore};
+use super::sql::SqlStore;
 use super::webhooks::*;
 use super::{AccountId, StoreError, Timestamp};
 use crate::events::OutboxEvent;

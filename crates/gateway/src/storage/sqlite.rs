@@ -9,7 +9,8 @@ use sqlx::pool::Pool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
-use super::sql::{Dialect, SqlStore};
+use super::dialect::Dialect;
+use super::sql::SqlStore;
 use super::{Backend, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
