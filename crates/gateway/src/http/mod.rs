@@ -128,7 +128,9 @@ async fn bulkhead(
             response
         }
         None => {
-            state.metrics.admission_refused("overloaded");
+            state
+                .metrics
+                .admission_refused(crate::service::admission::Refusal::Overloaded.as_str());
             ApiError::from(state.admission.overloaded()).into_response()
         }
     }

@@ -16,6 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::{Actor, FieldError, ServiceError};
 use crate::clock::Timestamp;
 use crate::config::AdmissionSettings;
+use crate::ids::AccountId;
 use crate::throttle::FailureThrottle;
 
 /// The window of the refusal budget.
@@ -32,8 +33,8 @@ pub struct Admission {
     refusals: Option<FailureThrottle>,
 }
 
-fn key(actor: Actor, gstin: &str) -> String {
-    format!("{}|{}", actor.account_id, gstin.to_ascii_uppercase())
+fn key(account_id: AccountId, gstin: &str) -> String {
+    format!("{account_id}|{}", gstin.to_ascii_uppercase())
 }
 
 /// Why a request was not admitted (for the metric's label).
@@ -90,7 +91,7 @@ impl Admission {
         calls: u32,
         now: Timestamp,
     ) -> Result<(), (Refusal, ServiceError)> {
-        let key = key(actor, gstin);
+        let key = key(actor.account_id, gstin);
         if let Some(retry_after_secs) = self.refusals.as_ref().and_then(|r| r.check(&key, now)) {
             return Err((
                 Refusal::GstinRefusals,
@@ -132,19 +133,9 @@ impl Admission {
     }
 
     /// Counts a call the IRP refused for the account and GSTIN against its budget.
-    pub fn irp_refused(&self, actor_key: (crate::ids::AccountId, &str), now: Timestamp) {
+    pub fn irp_refused(&self, account_id: AccountId, gstin: &str, now: Timestamp) {
         if let Some(refusals) = &self.refusals {
-            let (account_id, gstin) = actor_key;
-            refusals.record_failure(
-                &key(
-                    Actor {
-                        account_id,
-                        token_id: None,
-                    },
-                    gstin,
-                ),
-                now,
-            );
+            refusals.record_failure(&key(account_id, gstin), now);
         }
     }
 }

@@ -298,7 +298,7 @@ where
                 if !e.has_code("2150") && !e.has_code("4002") {
                     state
                         .admission
-                        .irp_refused((creds.account_id, &creds.base.gstin), state.now());
+                        .irp_refused(creds.account_id, &creds.base.gstin, state.now());
                 }
                 return Err(CallFailure::Refused(e));
             }

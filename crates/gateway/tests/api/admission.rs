@@ -78,15 +78,7 @@ async fn the_bulkhead_refuses_at_once_past_max_in_flight() {
     .expect("places freed");
     let again = app.send(app.client.get(app.url("/v2/owners"))).await;
     assert_eq!(again.status, 200);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.scrape_metrics().await;
     assert!(
         metrics.contains(r#"einvoice_admission_refusals_total{reason="overloaded"}"#),
         "{metrics}"

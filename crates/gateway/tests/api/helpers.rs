@@ -201,6 +201,18 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// `GET /metrics` from this machine, as Prometheus scrapes it: the OpenMetrics text.
+    pub async fn scrape_metrics(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+        response.text().await.unwrap()
+    }
+
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Response {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();

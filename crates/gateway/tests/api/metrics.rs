@@ -19,17 +19,6 @@ fn sample(text: &str, series: &str) -> f64 {
         .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"))
 }
 
-async fn scrape(app: &TestApp) -> String {
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let kind = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
-    response.text().await.unwrap()
-}
-
 async fn counters_move(db: Db) {
     let Some(app) = TestApp::spawn(db, Options::mode("sandbox")).await else {
         return;
@@ -44,7 +33,7 @@ async fn counters_move(db: Db) {
         )
         .await;
     assert_eq!(stored.body["verification"]["status"], "VERIFIED");
-    let before = scrape(&app).await;
+    let before = app.scrape_metrics().await;
     let generated = app
         .send(
             app.client
@@ -55,7 +44,7 @@ async fn counters_move(db: Db) {
         )
         .await;
     assert_eq!(generated.body[0]["document_status"], "IRN_GENERATED");
-    let after = scrape(&app).await;
+    let after = app.scrape_metrics().await;
 
     let moved = |series: &str| {
         let was = before

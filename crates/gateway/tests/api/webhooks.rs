@@ -282,15 +282,7 @@ async fn lifecycle(db: Db) {
     assert_eq!(foreign.status, 404);
 
     // Metrics count the attempts by outcome.
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.scrape_metrics().await;
     assert!(
         text.contains(r#"einvoice_webhook_deliveries_total{event="credentials.status_changed",outcome="failed"} 2"#),
         "{text}"
