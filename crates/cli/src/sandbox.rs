@@ -83,6 +83,9 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         };
         sites.push((sandbox.as_irp("NIC2"), SocketAddr::new(addr.ip(), next)));
     }
+    // The handler is in place before the address is printed: a SIGTERM sent as soon as the
+    // address is read must stop the sandbox gracefully, not kill it.
+    let shutdown = gateway::app::shutdown_signal();
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut servers = Vec::new();
     for (site, addr) in sites {
@@ -111,7 +114,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     }
     use std::io::Write;
     std::io::stdout().flush()?;
-    gateway::app::shutdown_signal().await;
+    shutdown.await;
     let _ = stop.send(true);
     for server in servers {
         server.await??;
