@@ -164,6 +164,7 @@ pub async fn onboard(base: &str, username: &str) -> anyhow::Result<Onboarded> {
         client_secret: SecretString::from(secret.clone()),
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(30),
+        max_connections: usize::MAX,
     })?;
     let session = client
         .authenticate(

@@ -106,9 +106,10 @@ pub async fn build_state(
 /// sandbox. Its sessions persist in the state's store, sealed by its vault.
 pub async fn connect_irp(state: &AppState) -> Result<Option<crate::irp::IrpContext>, StartError> {
     let settings = &state.settings;
-    let timeouts = crate::irp::IrpTimeouts {
+    let limits = crate::irp::IrpClientLimits {
         connect: settings.irp_connect_timeout,
         request: settings.irp_request_timeout,
+        max_connections: settings.irp_max_connections,
     };
     let sessions = crate::irp::sessions::SessionManager::new(
         state.store.clone(),
@@ -117,11 +118,10 @@ pub async fn connect_irp(state: &AppState) -> Result<Option<crate::irp::IrpConte
         state.metrics.clone(),
     );
     Ok(match (&settings.irp, settings.mode) {
-        (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, timeouts, sessions)?),
+        (Some(irp), _) => Some(crate::irp::IrpContext::configured(irp, limits, sessions)?),
         #[cfg(feature = "embedded-sandbox")]
         (None, Mode::Sandbox) => Some(
-            crate::irp::IrpContext::embedded_sandbox(&settings.gsp_name, timeouts, sessions)
-                .await?,
+            crate::irp::IrpContext::embedded_sandbox(&settings.gsp_name, limits, sessions).await?,
         ),
         #[cfg(not(feature = "embedded-sandbox"))]
         (None, Mode::Sandbox) => {

@@ -80,6 +80,8 @@ pub struct IrpConfig {
     pub connect_timeout: Duration,
     /// Whole-request timeout (default 30 s).
     pub request_timeout: Duration,
+    /// Calls (and so HTTP/1.1 connections) open at once; further calls wait for one to end.
+    pub max_connections: usize,
 }
 
 /// An authenticated session.
@@ -126,6 +128,9 @@ impl std::fmt::Debug for Session {
 pub struct IrpClient {
     config: IrpConfig,
     http: reqwest::Client,
+    /// One permit per call open at the IRP: bounds the connections, their buffers, and the
+    /// load one gateway puts on the IRP.
+    open_calls: tokio::sync::Semaphore,
 }
 
 impl IrpClient {
@@ -135,9 +140,19 @@ impl IrpClient {
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(config.max_connections)
             .build()
             .map_err(|e| IrpError::Connect(e.to_string()))?;
-        Ok(IrpClient { config, http })
+        let open_calls = tokio::sync::Semaphore::new(
+            config
+                .max_connections
+                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+        );
+        Ok(IrpClient {
+            config,
+            http,
+            open_calls,
+        })
     }
 
     /// The client id.
@@ -157,12 +172,26 @@ impl IrpClient {
         }
     }
 
-    async fn envelope(response: reqwest::Response) -> Result<Envelope, IrpError> {
+    /// Sends a request and reads its whole answer, holding one of the client's permits from
+    /// before the request is sent until the answer is read (so the connection is free again).
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), IrpError> {
+        // The semaphore is never closed; should it be, the call goes ahead unbounded.
+        let _permit = self.open_calls.acquire().await.ok();
+        let response = request.send().await.map_err(Self::transport_error)?;
         let status = response.status();
         let bytes = response
             .bytes()
             .await
             .map_err(|e| IrpError::NoAnswer(e.to_string()))?;
+        Ok((status, bytes))
+    }
+
+    /// Sends a request and reads NIC's envelope from the answer.
+    async fn envelope(&self, request: reqwest::RequestBuilder) -> Result<Envelope, IrpError> {
+        let (status, bytes) = self.exchange(request).await?;
         match Envelope::parse(&bytes) {
             Ok(envelope) => Ok(envelope),
             Err(_) if !status.is_success() => Err(IrpError::Http(status.as_u16())),
@@ -194,17 +223,14 @@ impl IrpClient {
         };
         let data = seal_auth_v104(&self.config.public_key, &payload)
             .map_err(|e| IrpError::Protocol(e.to_string()))?;
-        let response = self
+        let request = self
             .http
             .post(self.url("/eivital/v1.04/auth"))
             .header("client_id", &self.config.client_id)
             .header("client_secret", self.config.client_secret.expose_secret())
             .header("Gstin", gstin)
-            .json(&json!({"Data": data}))
-            .send()
-            .await
-            .map_err(Self::transport_error)?;
-        let envelope = Self::envelope(response).await?;
+            .json(&json!({"Data": data}));
+        let envelope = self.envelope(request).await?;
         if !envelope.is_success() {
             return Err(Self::failure(envelope));
         }
@@ -274,8 +300,7 @@ impl IrpClient {
         let request = self
             .with_session(self.http.post(self.url(path)), session)
             .json(&json!({"Data": data}));
-        let response = request.send().await.map_err(Self::transport_error)?;
-        Self::decrypted(Self::envelope(response).await?, session).await
+        Self::decrypted(self.envelope(request).await?, session).await
     }
 
     async fn post(&self, path: &str, session: &Session, body: &Value) -> Result<Value, IrpError> {
@@ -283,12 +308,8 @@ impl IrpClient {
     }
 
     async fn get(&self, path: &str, session: &Session) -> Result<Value, IrpError> {
-        let response = self
-            .with_session(self.http.get(self.url(path)), session)
-            .send()
-            .await
-            .map_err(Self::transport_error)?;
-        Ok(Self::decrypted(Self::envelope(response).await?, session)
+        let request = self.with_session(self.http.get(self.url(path)), session);
+        Ok(Self::decrypted(self.envelope(request).await?, session)
             .await?
             .data)
     }
@@ -345,22 +366,15 @@ impl IrpClient {
         let engine = base64::engine::general_purpose::STANDARD;
         let body = serde_json::to_vec(cancel).map_err(|e| IrpError::Protocol(e.to_string()))?;
         let data = session.sek.encrypt_b64(engine.encode(body).as_bytes());
-        let response = self
+        let request = self
             .http
             .post(self.url("/ewaybillapi/v1.03/ewayapi"))
             .header("client-id", &self.config.client_id)
             .header("client-secret", self.config.client_secret.expose_secret())
             .header("Gstin", &session.gstin)
             .header("authtoken", session.auth_token.expose_secret())
-            .json(&json!({"action": "CANEWB", "data": data}))
-            .send()
-            .await
-            .map_err(Self::transport_error)?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| IrpError::NoAnswer(e.to_string()))?;
+            .json(&json!({"action": "CANEWB", "data": data}));
+        let (status, bytes) = self.exchange(request).await?;
         let answer: Value = match serde_json::from_slice(&bytes) {
             Ok(answer) => answer,
             Err(_) if !status.is_success() => return Err(IrpError::Http(status.as_u16())),

@@ -17,6 +17,15 @@ pub struct RunningSandbox {
 impl RunningSandbox {
     /// Serves `sandbox` (already provisioned as the test needs) on 127.0.0.1, port 0.
     pub async fn serve(sandbox: irp_sandbox::Sandbox) -> RunningSandbox {
+        Self::serve_wrapped(sandbox, |router| router).await
+    }
+
+    /// Serves `sandbox` as [`RunningSandbox::serve`] does, its router first passed through
+    /// `wrap` (a layer that watches the calls, say).
+    pub async fn serve_wrapped(
+        sandbox: irp_sandbox::Sandbox,
+        wrap: impl FnOnce(axum::Router) -> axum::Router,
+    ) -> RunningSandbox {
         let files = tempfile::tempdir().unwrap();
         let public_key_file = files.path().join("irp.pem");
         std::fs::write(&public_key_file, &sandbox.keys.encryption_public_pem).unwrap();
@@ -24,7 +33,7 @@ impl RunningSandbox {
         std::fs::write(&certificate_file, &sandbox.keys.certificate_pem).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = irp_sandbox::router(sandbox);
+        let router = wrap(irp_sandbox::router(sandbox));
         tokio::spawn(async move {
             axum::serve(
                 listener,

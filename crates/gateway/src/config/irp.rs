@@ -76,20 +76,27 @@ pub struct IrpSettings {
     pub breaker_cooldown_ms: i64,
 }
 
-/// How long the IRP client waits.
+/// Calls open at once per IRP by default: at NIC's usual answer times (0.3–1 s) about 500 to
+/// 1,700 calls a second per gateway process, with memory and the IRP's load bounded.
+pub const DEFAULT_IRP_MAX_CONNECTIONS: usize = 512;
+
+/// How long the IRP client waits, and how many calls it keeps open at once at each IRP.
 #[derive(Debug, Clone, Copy)]
-pub struct IrpTimeouts {
+pub struct IrpClientLimits {
     /// For a connection.
     pub connect: Duration,
     /// For an answer.
     pub request: Duration,
+    /// Calls open at once per IRP (each holds one HTTP/1.1 connection); more wait their turn.
+    pub max_connections: usize,
 }
 
-impl Default for IrpTimeouts {
+impl Default for IrpClientLimits {
     fn default() -> Self {
-        IrpTimeouts {
+        IrpClientLimits {
             connect: Duration::from_secs(5),
             request: Duration::from_secs(30),
+            max_connections: DEFAULT_IRP_MAX_CONNECTIONS,
         }
     }
 }

@@ -12,7 +12,7 @@ mod error;
 mod irp;
 pub use error::ConfigError;
 use irp::resolve_irp;
-pub use irp::{IrpEndpoint, IrpSettings, IrpTimeouts};
+pub use irp::{IrpClientLimits, IrpEndpoint, IrpSettings};
 
 /// How the gateway runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -129,6 +129,9 @@ pub struct SettingsLayer {
     /// Seconds to wait for an IRP answer (default 30).
     #[arg(long, env = "EINVOICE_IRP_REQUEST_TIMEOUT_SECS")]
     pub irp_request_timeout_secs: Option<u64>,
+    /// Calls open at once per IRP; more wait their turn (default 512).
+    #[arg(long, env = "EINVOICE_IRP_MAX_CONNECTIONS")]
+    pub irp_max_connections: Option<usize>,
     /// Serve `/metrics` on this address instead of the main listener (where it then answers
     /// only scrapes from this machine).
     #[arg(long, env = "EINVOICE_METRICS_LISTEN")]
@@ -259,6 +262,8 @@ pub struct Settings {
     pub irp_connect_timeout: Duration,
     /// How long to wait for an IRP answer.
     pub irp_request_timeout: Duration,
+    /// Calls open at once per IRP.
+    pub irp_max_connections: usize,
     /// Where `/metrics` is served on its own, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
     /// Our name in the portal's "Through GSP" list.
@@ -442,6 +447,17 @@ impl Settings {
                 30,
                 "irp_request_timeout_secs",
             )?,
+            irp_max_connections: match layer
+                .irp_max_connections
+                .unwrap_or(irp::DEFAULT_IRP_MAX_CONNECTIONS)
+            {
+                0 => {
+                    return Err(ConfigError::Invalid(
+                        "irp_max_connections must be at least 1".into(),
+                    ))
+                }
+                n => n.min(tokio::sync::Semaphore::MAX_PERMITS),
+            },
             irp: resolve_irp(
                 layer.irp_base_url,
                 layer.irp_public_key_file,

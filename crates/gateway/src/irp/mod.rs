@@ -15,7 +15,7 @@ use secrecy::SecretString;
 
 use sessions::SessionManager;
 
-pub use crate::config::{IrpEndpoint, IrpSettings, IrpTimeouts};
+pub use crate::config::{IrpClientLimits, IrpEndpoint, IrpSettings};
 
 /// The demo taxpayer the embedded sandbox provisions for newcomers.
 pub const DEMO_GSTIN: &str = "29AAFCD5862R000";
@@ -67,15 +67,16 @@ fn client(
     public_key: RsaPublicKey,
     client_id: String,
     client_secret: SecretString,
-    timeouts: IrpTimeouts,
+    limits: IrpClientLimits,
 ) -> Result<IrpClient, IrpSetupError> {
     IrpClient::new(IrpConfig {
         base_url,
         public_key,
         client_id,
         client_secret,
-        connect_timeout: timeouts.connect,
-        request_timeout: timeouts.request,
+        connect_timeout: limits.connect,
+        request_timeout: limits.request,
+        max_connections: limits.max_connections,
     })
     .map_err(|e| IrpSetupError::Key(e.to_string()))
 }
@@ -111,7 +112,7 @@ impl IrpContext {
     /// Connects to configured IRPs.
     pub fn configured(
         settings: &IrpSettings,
-        timeouts: IrpTimeouts,
+        limits: IrpClientLimits,
         sessions: SessionManager,
     ) -> Result<Self, IrpSetupError> {
         let read = |path: &std::path::Path| {
@@ -142,7 +143,7 @@ impl IrpContext {
                         public_key.clone(),
                         settings.client_id.clone(),
                         settings.client_secret.clone(),
-                        timeouts,
+                        limits,
                     )?,
                     breaker: breaker::CircuitBreaker::new(settings.breaker_cooldown_ms),
                 })
@@ -175,7 +176,7 @@ impl IrpContext {
     #[cfg(feature = "embedded-sandbox")]
     pub async fn embedded_sandbox(
         gsp_name: &str,
-        timeouts: IrpTimeouts,
+        limits: IrpClientLimits,
         sessions: SessionManager,
     ) -> Result<Self, IrpSetupError> {
         let err = |e: &dyn std::fmt::Display| IrpSetupError::Sandbox(e.to_string());
@@ -230,7 +231,7 @@ impl IrpContext {
                     public_key,
                     client_id,
                     SecretString::from(client_secret),
-                    timeouts,
+                    limits,
                 )?,
                 breaker: breaker::CircuitBreaker::new(30_000),
             },

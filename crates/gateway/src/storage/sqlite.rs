@@ -72,8 +72,11 @@ impl SqlStore<Sqlite> {
             .busy_timeout(Duration::from_secs(10));
         // Commits never wait for a checkpoint (and its fsync): the writer does not checkpoint
         // automatically; a background task does, passively, twice a second.
+        // An embedded file has no connection to lose: a ping before each use would only cost
+        // a round trip to the connection's thread.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(
                 options
@@ -85,6 +88,7 @@ impl SqlStore<Sqlite> {
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;

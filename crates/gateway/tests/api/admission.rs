@@ -2,8 +2,11 @@
 //! `max_in_flight` requests are being handled (and admits again when they finish); a GSTIN's
 //! rate of IRP calls per account (a batch counts each document) and its budget of IRP
 //! refusals give 429 naming the GSTIN, without limiting another account on the same GSTIN.
-//! Not storage behaviour, so SQLite only.
+//! Towards the IRP, at most `irp_max_connections` calls are open at once; the rest wait their
+//! turn. Not storage behaviour, so SQLite only.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -174,4 +177,85 @@ async fn a_gstins_rate_and_error_budget_are_per_account() {
     assert_eq!(held.status, 429, "{:?}", held.body);
     assert_eq!(held.error_codes(), ["gstin_error_budget"]);
     assert!(held.headers.get("retry-after").is_some());
+}
+
+/// Calls the IRP is handling now, and the most it handled at once.
+#[derive(Default)]
+struct OpenCalls {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_open_at_the_irp_are_bounded_and_the_rest_wait_their_turn() {
+    const SELLER: &str = testkit::invoices::SELLERS[0].0;
+    const BUYER: &str = testkit::invoices::SELLERS[0].1;
+    let sandbox = testkit::irp::sandbox_with_controls().await;
+    let (client_id, secret) = sandbox
+        .provision_demo("einvoice", "AAGCE4321K", SELLER, "apiuser0", "Api@12345")
+        .await
+        .unwrap();
+    let open = Arc::new(OpenCalls::default());
+    let watched = open.clone();
+    let irp = testkit::irp::RunningSandbox::serve_wrapped(sandbox, move |router| {
+        router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let open = watched.clone();
+                async move {
+                    let now = open.now.fetch_add(1, Ordering::SeqCst) + 1;
+                    open.peak.fetch_max(now, Ordering::SeqCst);
+                    let response = next.run(request).await;
+                    open.now.fetch_sub(1, Ordering::SeqCst);
+                    response
+                }
+            },
+        ))
+    })
+    .await;
+    let app = TestApp::spawn(
+        Db::Sqlite,
+        Options {
+            irp: Some(irp.gateway_settings(&client_id, &secret, true, 60_000)),
+            adjust: Some(|s| s.irp_max_connections = 2),
+            ..Options::mode("sandbox")
+        },
+    )
+    .await
+    .unwrap();
+    let stored = app
+        .send(
+            app.client
+                .post(app.url("/v2/nic_credentials/store_nic_credentials"))
+                .json(&json!({"gstin": SELLER, "username": "apiuser0", "password": "Api@12345"})),
+        )
+        .await;
+    assert_eq!(stored.status, 200, "{:?}", stored.body);
+    // The IRP takes half a second over each generate, so the calls overlap.
+    let fault = reqwest::Client::new()
+        .post(format!("{}/sandbox/faults", irp.base_url))
+        .json(&json!({"kind": "latency", "ms": 500, "operation": "generate", "count": 8}))
+        .send()
+        .await
+        .unwrap();
+    assert!(fault.status().is_success());
+    open.peak.store(0, Ordering::SeqCst);
+    let generated = futures_util::future::join_all((0..8).map(|i| {
+        app.send(
+            app.client
+                .put(app.url("/v2/eInvoice/generate"))
+                .header("gstin", SELLER)
+                .json(&json!([{"transaction": testkit::invoices::invoice(SELLER, BUYER, &format!("BOUND/{i}"), 1000.0)}])),
+        )
+    }))
+    .await;
+    for answer in &generated {
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        assert_eq!(
+            answer.body[0]["document_status"], "IRN_GENERATED",
+            "{:?}",
+            answer.body
+        );
+    }
+    // Never more than two at once, and two at once while the others waited.
+    assert_eq!(open.peak.load(Ordering::SeqCst), 2);
 }

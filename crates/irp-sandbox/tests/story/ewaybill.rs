@@ -26,6 +26,7 @@ async fn client(w: &World) -> (IrpClient, irp_client::Session) {
         client_secret: SecretString::from(w.gsp.client_secret.clone()),
         connect_timeout: std::time::Duration::from_secs(5),
         request_timeout: std::time::Duration::from_secs(30),
+        max_connections: 64,
     })
     .unwrap();
     let session = client
