@@ -166,6 +166,7 @@ pub struct Metrics {
     admission_refusals: Family<ReasonLabels, Counter>,
     live_sessions: Gauge,
     breaker_open: Family<IrpLabels, Gauge>,
+    irp_calls_open: Family<IrpLabels, Gauge>,
     db_connections: Gauge,
     db_idle_connections: Gauge,
 }
@@ -267,6 +268,12 @@ impl Metrics {
             "1 while the circuit breaker to an IRP is open",
             breaker_open.clone(),
         );
+        let irp_calls_open = Family::<IrpLabels, Gauge>::default();
+        registry.register(
+            "irp_calls_open",
+            "Calls open at an IRP now (at most irp_max_connections; more wait their turn)",
+            irp_calls_open.clone(),
+        );
         let db_connections = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -305,6 +312,7 @@ impl Metrics {
             credentials,
             live_sessions,
             breaker_open,
+            irp_calls_open,
             db_connections,
             db_idle_connections,
         }
@@ -412,6 +420,11 @@ impl Metrics {
                 .get_or_create(&IrpLabels { irp: irp.clone() })
                 .set(i64::from(*open));
         }
+        for (irp, open) in &gauges.irp_calls_open {
+            self.irp_calls_open
+                .get_or_create(&IrpLabels { irp: irp.clone() })
+                .set(*open);
+        }
         self.db_connections.set(gauges.db_connections);
         self.db_idle_connections.set(gauges.db_idle_connections);
     }
@@ -435,6 +448,8 @@ pub struct Gauges {
     pub live_sessions: i64,
     /// Whether the breaker to the IRP is open.
     pub breaker_open: Vec<(String, bool)>,
+    /// Calls open at each IRP.
+    pub irp_calls_open: Vec<(String, i64)>,
     /// Open database connections.
     pub db_connections: i64,
     /// Idle database connections.

@@ -124,6 +124,11 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// The permits for `max_connections` calls at once (at least one).
+fn permits(max_connections: usize) -> usize {
+    max_connections.clamp(1, tokio::sync::Semaphore::MAX_PERMITS)
+}
+
 /// The IRP client.
 pub struct IrpClient {
     config: IrpConfig,
@@ -143,16 +148,17 @@ impl IrpClient {
             .pool_max_idle_per_host(config.max_connections)
             .build()
             .map_err(|e| IrpError::Connect(e.to_string()))?;
-        let open_calls = tokio::sync::Semaphore::new(
-            config
-                .max_connections
-                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
-        );
+        let open_calls = tokio::sync::Semaphore::new(permits(config.max_connections));
         Ok(IrpClient {
             config,
             http,
             open_calls,
         })
+    }
+
+    /// Calls open at the IRP now (each holds one of `max_connections` permits).
+    pub fn open_calls(&self) -> usize {
+        permits(self.config.max_connections).saturating_sub(self.open_calls.available_permits())
     }
 
     /// The client id.

@@ -239,15 +239,32 @@ async fn calls_open_at_the_irp_are_bounded_and_the_rest_wait_their_turn() {
         .unwrap();
     assert!(fault.status().is_success());
     open.peak.store(0, Ordering::SeqCst);
-    let generated = futures_util::future::join_all((0..8).map(|i| {
+    let burst = futures_util::future::join_all((0..8).map(|i| {
         app.send(
             app.client
                 .put(app.url("/v2/eInvoice/generate"))
                 .header("gstin", SELLER)
                 .json(&json!([{"transaction": testkit::invoices::invoice(SELLER, BUYER, &format!("BOUND/{i}"), 1000.0)}])),
         )
-    }))
-    .await;
+    }));
+    // Meanwhile the gateway's gauge shows the two calls open.
+    let gauge = r#"einvoice_irp_calls_open{irp="NIC1"} "#;
+    let watch = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let text = app.scrape_metrics().await;
+            let open = text
+                .lines()
+                .find_map(|line| line.strip_prefix(gauge))
+                .and_then(|value| value.trim().parse::<f64>().ok());
+            if open == Some(2.0) {
+                return;
+            }
+            assert!(open.is_some_and(|n| n <= 2.0), "{gauge}: {open:?}");
+            tokio::task::yield_now().await;
+        }
+    });
+    let (generated, watched) = tokio::join!(burst, watch);
+    assert!(watched.is_ok(), "the gauge never showed two calls open");
     for answer in &generated {
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         assert_eq!(

@@ -105,6 +105,7 @@ async fn counters_move(db: Db) {
         sample(&after, "einvoice_irp_circuit_breaker_open{irp=\"NIC1\"}"),
         0.0
     );
+    assert_eq!(sample(&after, "einvoice_irp_calls_open{irp=\"NIC1\"}"), 0.0);
     assert!(sample(&after, "einvoice_db_pool_connections") >= 1.0);
     // Route templates, not paths; nothing that names a taxpayer.
     assert!(

@@ -40,6 +40,13 @@ pub async fn render(state: &AppState) -> Response {
             .sites()
             .map(|site| (site.name.clone(), site.breaker.open_for(now).is_some()))
             .collect();
+        gauges.irp_calls_open = irp
+            .sites()
+            .map(|site| {
+                let open = i64::try_from(site.client.open_calls()).unwrap_or(i64::MAX);
+                (site.name.clone(), open)
+            })
+            .collect();
     }
     (gauges.db_connections, gauges.db_idle_connections) = state.store.pool_connections();
     state.metrics.set_gauges(&gauges);
