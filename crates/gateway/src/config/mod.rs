@@ -387,14 +387,7 @@ impl Settings {
             timeout: irp_timeout(layer.webhook_timeout_secs, 10, "webhook_timeout_secs")?,
         };
         let admission = AdmissionSettings {
-            max_in_flight: match layer.max_in_flight.unwrap_or(2048) {
-                0 => {
-                    return Err(ConfigError::Invalid(
-                        "max_in_flight must be at least 1".into(),
-                    ))
-                }
-                n => n.min(tokio::sync::Semaphore::MAX_PERMITS),
-            },
+            max_in_flight: permit_count(layer.max_in_flight, 2048, "max_in_flight")?,
             gstin_calls_per_minute: layer.gstin_calls_per_minute.unwrap_or(1200),
             gstin_refusal_limit: layer.gstin_refusal_limit.unwrap_or(200),
         };
@@ -422,14 +415,7 @@ impl Settings {
                 .iter()
                 .map(|text| parse_proxy(text))
                 .collect::<Result<_, _>>()?,
-            max_connections: match layer.max_connections.unwrap_or(4096) {
-                0 => {
-                    return Err(ConfigError::Invalid(
-                        "max_connections must be at least 1".into(),
-                    ))
-                }
-                n => n,
-            },
+            max_connections: permit_count(layer.max_connections, 4096, "max_connections")?,
             header_read_timeout: irp_timeout(
                 layer.header_read_timeout_secs,
                 10,
@@ -447,17 +433,11 @@ impl Settings {
                 30,
                 "irp_request_timeout_secs",
             )?,
-            irp_max_connections: match layer
-                .irp_max_connections
-                .unwrap_or(irp::DEFAULT_IRP_MAX_CONNECTIONS)
-            {
-                0 => {
-                    return Err(ConfigError::Invalid(
-                        "irp_max_connections must be at least 1".into(),
-                    ))
-                }
-                n => n.min(tokio::sync::Semaphore::MAX_PERMITS),
-            },
+            irp_max_connections: permit_count(
+                layer.irp_max_connections,
+                irp::DEFAULT_IRP_MAX_CONNECTIONS,
+                "irp_max_connections",
+            )?,
             irp: resolve_irp(
                 layer.irp_base_url,
                 layer.irp_public_key_file,
@@ -494,6 +474,15 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet, ConfigError> {
                 "trusted_proxies: {text:?} is not an IP address or CIDR range"
             ))
         })
+}
+
+/// A bound counted out by a semaphore (connections, requests, calls): at least one, at most
+/// what a semaphore holds.
+fn permit_count(value: Option<usize>, default: usize, name: &str) -> Result<usize, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(ConfigError::Invalid(format!("{name} must be at least 1"))),
+        n => Ok(n.min(tokio::sync::Semaphore::MAX_PERMITS)),
+    }
 }
 
 fn irp_timeout(secs: Option<u64>, default: u64, name: &str) -> Result<Duration, ConfigError> {
