@@ -167,6 +167,7 @@ pub struct Metrics {
     live_sessions: Gauge,
     breaker_open: Family<IrpLabels, Gauge>,
     irp_calls_open: Family<IrpLabels, Gauge>,
+    irp_calls_waiting: Family<IrpLabels, Gauge>,
     db_connections: Gauge,
     db_idle_connections: Gauge,
 }
@@ -274,6 +275,12 @@ impl Metrics {
             "Calls open at an IRP now (at most irp_max_connections; more wait their turn)",
             irp_calls_open.clone(),
         );
+        let irp_calls_waiting = Family::<IrpLabels, Gauge>::default();
+        registry.register(
+            "irp_calls_waiting",
+            "Calls waiting for a place at an IRP now (accounts take turns)",
+            irp_calls_waiting.clone(),
+        );
         let db_connections = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -313,6 +320,7 @@ impl Metrics {
             live_sessions,
             breaker_open,
             irp_calls_open,
+            irp_calls_waiting,
             db_connections,
             db_idle_connections,
         }
@@ -425,6 +433,11 @@ impl Metrics {
                 .get_or_create(&IrpLabels { irp: irp.clone() })
                 .set(*open);
         }
+        for (irp, waiting) in &gauges.irp_calls_waiting {
+            self.irp_calls_waiting
+                .get_or_create(&IrpLabels { irp: irp.clone() })
+                .set(*waiting);
+        }
         self.db_connections.set(gauges.db_connections);
         self.db_idle_connections.set(gauges.db_idle_connections);
     }
@@ -450,6 +463,8 @@ pub struct Gauges {
     pub breaker_open: Vec<(String, bool)>,
     /// Calls open at each IRP.
     pub irp_calls_open: Vec<(String, i64)>,
+    /// Calls waiting for a place at each IRP.
+    pub irp_calls_waiting: Vec<(String, i64)>,
     /// Open database connections.
     pub db_connections: i64,
     /// Idle database connections.

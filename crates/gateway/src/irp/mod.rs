@@ -5,6 +5,7 @@
 //! HTTP.
 
 pub mod breaker;
+pub mod fair_share;
 pub mod sessions;
 
 use std::net::SocketAddr;
@@ -33,6 +34,8 @@ pub struct IrpSite {
     pub client: IrpClient,
     /// Fails fast while this IRP is down.
     pub breaker: breaker::CircuitBreaker,
+    /// Its `irp_max_connections` places, shared fairly among accounts.
+    pub places: fair_share::FairShare,
 }
 
 /// Everything needed to call the IRPs.
@@ -62,23 +65,34 @@ pub enum IrpSetupError {
     Sandbox(String),
 }
 
-fn client(
-    base_url: String,
+/// What an IRP site is built from, besides its name and base URL.
+struct SiteParts {
     public_key: RsaPublicKey,
     client_id: String,
     client_secret: SecretString,
     limits: IrpClientLimits,
-) -> Result<IrpClient, IrpSetupError> {
-    IrpClient::new(IrpConfig {
-        base_url,
-        public_key,
-        client_id,
-        client_secret,
-        connect_timeout: limits.connect,
-        request_timeout: limits.request,
-        max_connections: limits.max_connections,
-    })
-    .map_err(|e| IrpSetupError::Key(e.to_string()))
+    breaker_cooldown_ms: i64,
+}
+
+impl IrpSite {
+    fn connect(name: String, base_url: String, parts: SiteParts) -> Result<Self, IrpSetupError> {
+        let client = IrpClient::new(IrpConfig {
+            base_url,
+            public_key: parts.public_key,
+            client_id: parts.client_id,
+            client_secret: parts.client_secret,
+            connect_timeout: parts.limits.connect,
+            request_timeout: parts.limits.request,
+            max_connections: parts.limits.max_connections,
+        })
+        .map_err(|e| IrpSetupError::Key(e.to_string()))?;
+        Ok(IrpSite {
+            name,
+            client,
+            breaker: breaker::CircuitBreaker::new(parts.breaker_cooldown_ms),
+            places: fair_share::FairShare::new(parts.limits.max_connections),
+        })
+    }
 }
 
 impl IrpContext {
@@ -136,17 +150,17 @@ impl IrpContext {
             .endpoints
             .iter()
             .map(|endpoint| {
-                Ok(IrpSite {
-                    name: endpoint.name.clone(),
-                    client: client(
-                        endpoint.base_url.clone(),
-                        public_key.clone(),
-                        settings.client_id.clone(),
-                        settings.client_secret.clone(),
+                IrpSite::connect(
+                    endpoint.name.clone(),
+                    endpoint.base_url.clone(),
+                    SiteParts {
+                        public_key: public_key.clone(),
+                        client_id: settings.client_id.clone(),
+                        client_secret: settings.client_secret.clone(),
                         limits,
-                    )?,
-                    breaker: breaker::CircuitBreaker::new(settings.breaker_cooldown_ms),
-                })
+                        breaker_cooldown_ms: settings.breaker_cooldown_ms,
+                    },
+                )
             })
             .collect::<Result<Vec<_>, IrpSetupError>>()?
             .into_iter();
@@ -224,17 +238,17 @@ impl IrpContext {
         });
         tracing::info!(%addr, gstin = DEMO_GSTIN, username = DEMO_USERNAME, "embedded IRP sandbox started");
         Ok(IrpContext {
-            primary: IrpSite {
-                name: irp_sandbox::state::FIRST_IRP.to_string(),
-                client: client(
-                    format!("http://{addr}"),
+            primary: IrpSite::connect(
+                irp_sandbox::state::FIRST_IRP.to_string(),
+                format!("http://{addr}"),
+                SiteParts {
                     public_key,
                     client_id,
-                    SecretString::from(client_secret),
+                    client_secret: SecretString::from(client_secret),
                     limits,
-                )?,
-                breaker: breaker::CircuitBreaker::new(30_000),
-            },
+                    breaker_cooldown_ms: 30_000,
+                },
+            )?,
             others: Vec::new(),
             signing_public_key: Some(signing_public_key),
             sessions,

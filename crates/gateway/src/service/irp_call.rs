@@ -265,8 +265,11 @@ where
     loop {
         attempt += 1;
         let session = session(state, irp, site, creds, status).await?;
+        // Held over the call: when the IRP's places are all taken, accounts take turns.
+        let place = site.places.enter(creds.account_id).await;
         let started = std::time::Instant::now();
         let answer = call(session.clone()).await;
+        drop(place);
         let (outcome, code) = match &answer {
             Ok(_) => (CallOutcome::ok, None),
             Err(e @ IrpError::Nic { .. }) => (CallOutcome::refused, e.codes().first().copied()),

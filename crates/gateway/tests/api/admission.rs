@@ -3,7 +3,8 @@
 //! rate of IRP calls per account (a batch counts each document) and its budget of IRP
 //! refusals give 429 naming the GSTIN, without limiting another account on the same GSTIN.
 //! Towards the IRP, at most `irp_max_connections` calls are open at once; the rest wait their
-//! turn. Not storage behaviour, so SQLite only.
+//! turn, and when they are all taken, accounts take turns for the next place that frees. Not
+//! storage behaviour, so SQLite only.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -275,4 +276,138 @@ async fn calls_open_at_the_irp_are_bounded_and_the_rest_wait_their_turn() {
     }
     // Never more than two at once, and two at once while the others waited.
     assert_eq!(open.peak.load(Ordering::SeqCst), 2);
+}
+
+/// A gauge's value in the metrics text.
+fn gauge(text: &str, sample: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// Polls the metrics until `sample` reads `value`.
+async fn until_gauge(app: &TestApp, sample: &str, value: f64) {
+    let reached = tokio::time::timeout(Duration::from_secs(30), async {
+        while gauge(&app.scrape_metrics().await, sample) != Some(value) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(reached.is_ok(), "{sample} never read {value}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_take_turns_at_the_irp_when_its_places_are_all_taken() {
+    let (seller_a, buyer) = testkit::invoices::SELLERS[0];
+    let (seller_b, _) = testkit::invoices::SELLERS[1];
+    let sandbox = testkit::irp::sandbox_with_controls().await;
+    let (client_id, secret) = sandbox
+        .provision_demo("einvoice", "AAGCE4321K", seller_a, "apiuser0", "Api@12345")
+        .await
+        .unwrap();
+    sandbox
+        .provision_api_user(&client_id, seller_b, "apiuser1", "Api@12345")
+        .await
+        .unwrap();
+    // While the gate is shut the IRP holds every generate; it notes whose each was (the `Gstin`
+    // header of NIC's protocol) in the order they reached it.
+    let (gate, gate_watch) = tokio::sync::watch::channel(true);
+    let arrivals = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let noted = arrivals.clone();
+    let irp = testkit::irp::RunningSandbox::serve_wrapped(sandbox, move |router| {
+        router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let (noted, mut gate) = (noted.clone(), gate_watch.clone());
+                async move {
+                    if request.uri().path() == "/eicore/v1.03/Invoice" {
+                        let gstin = request.headers()["gstin"].to_str().unwrap().to_string();
+                        noted.lock().unwrap().push(gstin);
+                        gate.wait_for(|open| *open).await.unwrap();
+                    }
+                    next.run(request).await
+                }
+            },
+        ))
+    })
+    .await;
+    let app = TestApp::spawn(
+        Db::Sqlite,
+        Options {
+            irp: Some(irp.gateway_settings(&client_id, &secret, true, 60_000)),
+            adjust: Some(|s| s.irp_max_connections = 2),
+            ..Options::mode("sandbox")
+        },
+    )
+    .await
+    .unwrap();
+    let mut tenants = Vec::new();
+    for (email, seller, username) in [
+        ("burst@example.com", seller_a, "apiuser0"),
+        ("single@example.com", seller_b, "apiuser1"),
+    ] {
+        let (_, token) = app.new_account(email).await;
+        let owner = app.new_gstin_owner(Some(&token), seller).await.to_string();
+        let stored = app
+            .store_nic_credentials(
+                Some(&token),
+                Some(&owner),
+                &json!({"gstin": seller, "username": username, "password": "Api@12345"}),
+            )
+            .await;
+        assert_eq!(stored.status, 200, "{:?}", stored.body);
+        tenants.push((token, owner, seller));
+    }
+    let generate = |(token, owner, seller): &(String, String, &str), doc: String| {
+        app.send(
+            app.client
+                .put(app.url("/v2/eInvoice/generate"))
+                .header("X-Cleartax-Auth-Token", token)
+                .header("owner_id", owner)
+                .header("gstin", *seller)
+                .json(&json!([{"transaction": testkit::invoices::invoice(seller, buyer, &doc, 1000.0)}])),
+        )
+    };
+    // Each account has its IRP session first (an auth call takes a connection too).
+    for (n, tenant) in tenants.iter().enumerate() {
+        let first = generate(tenant, format!("FIRST/{n}")).await;
+        assert_eq!(
+            first.body[0]["document_status"], "IRN_GENERATED",
+            "{:?}",
+            first.body
+        );
+    }
+    arrivals.lock().unwrap().clear();
+    gate.send(false).unwrap();
+    let waiting = r#"einvoice_irp_calls_waiting{irp="NIC1"}"#;
+    // One account sends eight at once: two reach the IRP, six wait. Then the other sends one.
+    let burst =
+        futures_util::future::join_all((0..8).map(|i| generate(&tenants[0], format!("BURST/{i}"))));
+    let single = async {
+        until_gauge(&app, waiting, 6.0).await;
+        let opener = async {
+            until_gauge(&app, waiting, 7.0).await;
+            gate.send(true).unwrap();
+        };
+        tokio::join!(generate(&tenants[1], "SINGLE/1".into()), opener).0
+    };
+    let (burst, single) = tokio::join!(burst, single);
+    for answer in burst.iter().chain([&single]) {
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        assert_eq!(
+            answer.body[0]["document_status"], "IRN_GENERATED",
+            "{:?}",
+            answer.body
+        );
+    }
+    // The burst's account had its turn first (its queue was there first), then the other's:
+    // the single call was at most the fourth at the IRP, not the ninth behind the burst.
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 9, "{arrivals:?}");
+    let position = arrivals.iter().position(|gstin| gstin == seller_b).unwrap();
+    assert!(
+        position <= 3,
+        "the single call came {}th: {arrivals:?}",
+        position + 1
+    );
+    assert_eq!(gauge(&app.scrape_metrics().await, waiting), Some(0.0));
 }

@@ -47,6 +47,13 @@ pub async fn render(state: &AppState) -> Response {
                 (site.name.clone(), open)
             })
             .collect();
+        gauges.irp_calls_waiting = irp
+            .sites()
+            .map(|site| {
+                let waiting = i64::try_from(site.places.waiting()).unwrap_or(i64::MAX);
+                (site.name.clone(), waiting)
+            })
+            .collect();
     }
     (gauges.db_connections, gauges.db_idle_connections) = state.store.pool_connections();
     state.metrics.set_gauges(&gauges);
