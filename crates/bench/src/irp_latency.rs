@@ -5,8 +5,7 @@
 //! throughput (against concurrency / latency), p50/p99, errors, the gateway's auth calls per
 //! GSTIN, its peak RSS, and its own CPU time per IRN (from `/proc`).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +17,7 @@ use serde_json::{json, Value};
 
 use crate::irn_direct::onboard;
 use crate::irn_gateway::auth_calls;
+use crate::processes::{cpu_seconds, einvoice_binary, memory_mib, pin, Placement, Process};
 use crate::stats::RunStats;
 
 /// Dummy GSTINs the sandbox portal gives per state and PAN.
@@ -38,99 +38,57 @@ pub struct Plan {
     pub duration: Duration,
     /// Injected IRP latency.
     pub latency_ms: u64,
+    /// Where the processes run: `None` lets the scheduler share every core among all three.
+    pub placement: Option<Placement>,
     /// Print JSON.
     pub json: bool,
 }
 
-/// A child process this run started, killed (by its own pid) when dropped.
-struct Process {
-    child: Child,
-    first_line: String,
+/// CPU seconds each process used during one measured run.
+#[derive(Clone, Copy, Default)]
+struct CpuUse {
+    load_generator: f64,
+    sandbox: f64,
+    gateway: f64,
 }
 
-impl Process {
-    async fn start(mut command: Command) -> anyhow::Result<Process> {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting a process (build it: cargo build --release -p einvoice)")?;
-        let stdout = child.stdout.take().context("stdout")?;
-        let first_line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            line
-        })
-        .await?;
-        Ok(Process { child, first_line })
-    }
-
-    fn url(&self) -> anyhow::Result<String> {
-        let url = self
-            .first_line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .unwrap_or("")
-            .to_string();
-        if !url.starts_with("http://") {
-            bail!("the process did not start: {:?}", self.first_line);
+impl CpuUse {
+    fn now(sandbox: u32, gateway: u32) -> CpuUse {
+        CpuUse {
+            load_generator: cpu_seconds(std::process::id()),
+            sandbox: cpu_seconds(sandbox),
+            gateway: cpu_seconds(gateway),
         }
-        Ok(url)
     }
 
-    fn pid(&self) -> u32 {
-        self.child.id()
+    fn since(self, before: CpuUse) -> CpuUse {
+        CpuUse {
+            load_generator: self.load_generator - before.load_generator,
+            sandbox: self.sandbox - before.sandbox,
+            gateway: self.gateway - before.gateway,
+        }
+    }
+
+    /// Milliseconds of CPU per IRN, by process.
+    fn per_irn_ms(self, irns: usize) -> Value {
+        let per = |s: f64| (s * 1000.0 / irns.max(1) as f64 * 100.0).round() / 100.0;
+        json!({
+            "load_generator": per(self.load_generator),
+            "sandbox": per(self.sandbox),
+            "gateway": per(self.gateway),
+        })
     }
 }
 
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn einvoice_binary() -> anyhow::Result<std::path::PathBuf> {
-    let path = std::env::current_exe()?.with_file_name("einvoice");
-    if !path.exists() {
-        bail!(
-            "{} not found: cargo build --release -p einvoice -p einvoice-bench",
-            path.display()
-        );
-    }
-    Ok(path)
-}
-
-/// CPU seconds (user + system) a process has used, from `/proc/PID/stat`.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Peak and current resident memory of a process in MiB, from `/proc/PID/status`.
-fn memory_mib(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0)
+/// One concurrency, direct and through the gateway.
+struct Round {
+    concurrency: usize,
+    direct: RunStats,
+    direct_cpu: CpuUse,
+    gateway: RunStats,
+    gateway_cpu: CpuUse,
+    peak_mib: f64,
+    rss_mib: f64,
 }
 
 /// Sends `concurrency` loops of generate calls for `duration`, the GSTINs taken in turn.
@@ -355,10 +313,33 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
         sessions: Arc::new(sessions),
     };
 
+    let place = |processes: &[(u32, bool)]| -> anyhow::Result<()> {
+        if let Some(placement) = &plan.placement {
+            for &(pid, is_gateway) in processes {
+                let cores = if is_gateway {
+                    &placement.gateway
+                } else {
+                    &placement.rest
+                };
+                pin(pid, cores)?;
+            }
+        }
+        Ok(())
+    };
+    let processes = [
+        (std::process::id(), false),
+        (sandbox.pid(), false),
+        (gateway.pid(), true),
+    ];
+
     let auth_before = auth_calls(&irp).await;
-    let mut rows = Vec::new();
+    let mut rounds = Vec::new();
     for (round, &concurrency) in plan.concurrencies.iter().enumerate() {
         let tag = format!("{}{round}", &run_id[..4]);
+        // Again before each run: threads started since the last pinning inherit it, but
+        // threads started before it (by a thread not yet pinned) would not.
+        place(&processes)?;
+        let before = CpuUse::now(sandbox.pid(), gateway.pid());
         let direct_stats = direct(
             &direct_client,
             concurrency,
@@ -366,7 +347,9 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
             format!("D{tag}/"),
         )
         .await;
-        let cpu_before = cpu_seconds(gateway.pid());
+        let direct_cpu = CpuUse::now(sandbox.pid(), gateway.pid()).since(before);
+        place(&processes)?;
+        let before = CpuUse::now(sandbox.pid(), gateway.pid());
         let gateway_stats = through_gateway(
             base.clone(),
             gstins.clone(),
@@ -375,34 +358,43 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
             format!("G{tag}/"),
         )
         .await;
-        let cpu = cpu_seconds(gateway.pid()) - cpu_before;
+        let gateway_cpu = CpuUse::now(sandbox.pid(), gateway.pid()).since(before);
         let (peak_mib, rss_mib) = memory_mib(gateway.pid());
-        rows.push((
+        rounds.push(Round {
             concurrency,
-            direct_stats,
-            gateway_stats,
-            cpu,
+            direct: direct_stats,
+            direct_cpu,
+            gateway: gateway_stats,
+            gateway_cpu,
             peak_mib,
             rss_mib,
-        ));
+        });
     }
     let gateway_auth = auth_calls(&irp).await - auth_before;
+    let placement = plan
+        .placement
+        .as_ref()
+        .map(Placement::describe)
+        .unwrap_or_else(|| "all processes share every core".into());
 
     let ideal = |c: usize| c as f64 / (plan.latency_ms as f64 / 1000.0);
     if plan.json {
-        let runs: Vec<Value> = rows
+        let runs: Vec<Value> = rounds
             .iter()
-            .map(|(c, d, g, cpu, peak, rss)| {
+            .map(|r| {
+                let irns = r.gateway.latencies_us.len();
                 json!({
-                    "concurrency": c,
-                    "ideal_irn_per_s": ideal(*c),
-                    "direct": d.to_json("irp-latency-direct", *c, "sandbox"),
-                    "gateway": g.to_json("irp-latency-gateway", *c, "sqlite"),
-                    "throughput_ratio": g.throughput() / d.throughput(),
-                    "gateway_cpu_s": cpu,
-                    "gateway_irn_per_cpu_s": g.latencies_us.len() as f64 / cpu.max(0.001),
-                    "gateway_peak_rss_mib": peak,
-                    "gateway_rss_mib": rss,
+                    "concurrency": r.concurrency,
+                    "ideal_irn_per_s": ideal(r.concurrency),
+                    "direct": r.direct.to_json("irp-latency-direct", r.concurrency, "sandbox"),
+                    "gateway": r.gateway.to_json("irp-latency-gateway", r.concurrency, "sqlite"),
+                    "throughput_ratio": r.gateway.throughput() / r.direct.throughput(),
+                    "direct_cpu_ms_per_irn": r.direct_cpu.per_irn_ms(r.direct.latencies_us.len()),
+                    "gateway_cpu_ms_per_irn": r.gateway_cpu.per_irn_ms(irns),
+                    "gateway_cpu_s": r.gateway_cpu.gateway,
+                    "gateway_irn_per_cpu_s": irns as f64 / r.gateway_cpu.gateway.max(0.001),
+                    "gateway_peak_rss_mib": r.peak_mib,
+                    "gateway_rss_mib": r.rss_mib,
                 })
             })
             .collect();
@@ -412,6 +404,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
                 "scenario": "irp-latency",
                 "latency_ms": plan.latency_ms,
                 "gstins": gstins.len(),
+                "placement": placement,
                 "gateway_auth_calls": gateway_auth,
                 "runs": runs,
             })
@@ -419,28 +412,36 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "irp-latency: {} ms injected on every generate, {} GSTINs, {} s per run; sandbox and gateway in their own processes",
+        "irp-latency: {} ms injected on every generate, {} GSTINs, {} s per run; sandbox and gateway in their own processes; {placement}",
         plan.latency_ms,
         gstins.len(),
         plan.duration.as_secs()
     );
-    for (c, d, g, cpu, peak, rss) in &rows {
-        let line = |name: &str, s: &RunStats| {
+    for r in &rounds {
+        let c = r.concurrency;
+        let line = |name: &str, s: &RunStats, cpu: CpuUse| {
+            let per_irn = cpu.per_irn_ms(s.latencies_us.len());
             println!(
-                "  {name} c={c}: {:.0} IRN/s (ideal {:.0}); p50 {:.0} ms, p99 {:.0} ms; errors {:?}",
+                "  {name} c={c}: {:.0} IRN/s (ideal {:.0}); p50 {:.0} ms, p99 {:.0} ms; errors {:?}; CPU ms per IRN: load generator {}, sandbox {}, gateway {}",
                 s.throughput(),
-                ideal(*c),
+                ideal(c),
                 s.percentile_ms(50.0),
                 s.percentile_ms(99.0),
-                s.errors
+                s.errors,
+                per_irn["load_generator"],
+                per_irn["sandbox"],
+                per_irn["gateway"],
             )
         };
-        line("direct ", d);
-        line("gateway", g);
+        line("direct ", &r.direct, r.direct_cpu);
+        line("gateway", &r.gateway, r.gateway_cpu);
         println!(
-            "  c={c}: gateway/direct = {:.0}%; gateway RSS {rss:.0} MiB (peak {peak:.0} MiB); gateway CPU {cpu:.1} s = {:.0} IRN per CPU-second",
-            g.throughput() / d.throughput() * 100.0,
-            g.latencies_us.len() as f64 / cpu.max(0.001)
+            "  c={c}: gateway/direct = {:.0}%; gateway RSS {:.0} MiB (peak {:.0} MiB); gateway CPU {:.1} s = {:.0} IRN per CPU-second",
+            r.gateway.throughput() / r.direct.throughput() * 100.0,
+            r.rss_mib,
+            r.peak_mib,
+            r.gateway_cpu.gateway,
+            r.gateway.latencies_us.len() as f64 / r.gateway_cpu.gateway.max(0.001)
         );
     }
     println!(

@@ -10,6 +10,7 @@ mod ewb_gateway;
 mod irn_direct;
 mod irn_gateway;
 mod irp_latency;
+mod processes;
 mod scale;
 mod stats;
 mod store_credentials;
@@ -96,6 +97,10 @@ struct Args {
     /// `irp-latency`: the concurrencies to run, each direct and through the gateway.
     #[arg(long, value_delimiter = ',', default_value = "400,2000")]
     concurrencies: Vec<usize>,
+    /// `irp-latency`: run the gateway on a core of its own (the last) and the sandbox and the
+    /// load generator on the others, as if the IRP and the ERP were machines of their own.
+    #[arg(long)]
+    gateway_own_core: bool,
 }
 
 struct Target {
@@ -286,6 +291,14 @@ async fn main() -> anyhow::Result<()> {
                 concurrencies: args.concurrencies.clone(),
                 duration: Duration::from_secs(args.duration),
                 latency_ms: args.latency_ms,
+                placement: if args.gateway_own_core {
+                    Some(
+                        processes::Placement::gateway_on_own_core()
+                            .context("--gateway-own-core needs at least two cores")?,
+                    )
+                } else {
+                    None
+                },
                 json: args.json,
             })
             .await;
