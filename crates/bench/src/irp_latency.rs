@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::irn_direct::onboard;
 use crate::irn_gateway::auth_calls;
-use crate::processes::{cpu_seconds, einvoice_binary, memory_mib, pin, Placement, Process};
+use crate::processes::{cpu_seconds, einvoice_binary, memory, pin, Memory, Placement, Process};
 use crate::stats::RunStats;
 
 /// Dummy GSTINs the sandbox portal gives per state and PAN.
@@ -87,8 +87,30 @@ struct Round {
     direct_cpu: CpuUse,
     gateway: RunStats,
     gateway_cpu: CpuUse,
-    peak_mib: f64,
-    rss_mib: f64,
+    gateway_memory: Memory,
+    /// The gateway's calls open at the IRP halfway through.
+    calls_open: f64,
+    /// Its calls waiting for a place at the IRP then.
+    calls_waiting: f64,
+}
+
+/// After `delay`, the gateway's calls open at the IRP and waiting for a place there (from its
+/// `/metrics`, served to loopback).
+async fn irp_places_in_use(base: Arc<String>, delay: Duration) -> (f64, f64) {
+    tokio::time::sleep(delay).await;
+    let Ok(answer) = reqwest::get(format!("{base}/metrics")).await else {
+        return (f64::NAN, f64::NAN);
+    };
+    let text = answer.text().await.unwrap_or_default();
+    let gauge = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (
+        gauge(r#"einvoice_irp_calls_open{irp="NIC1"}"#),
+        gauge(r#"einvoice_irp_calls_waiting{irp="NIC1"}"#),
+    )
 }
 
 /// Sends `concurrency` loops of generate calls for `duration`, the GSTINs taken in turn.
@@ -308,6 +330,9 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
         }
     }
     let gstins = Arc::new(gstins);
+    // What the gateway holds before any load (code, settings, pools), against which the
+    // memory of the requests in flight is read.
+    let idle = memory(gateway.pid());
     let direct_client = Direct {
         client: onboarded.client.clone(),
         sessions: Arc::new(sessions),
@@ -350,6 +375,8 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
         let direct_cpu = CpuUse::now(sandbox.pid(), gateway.pid()).since(before);
         place(&processes)?;
         let before = CpuUse::now(sandbox.pid(), gateway.pid());
+        // Halfway through, where the requests are: at the IRP, or waiting for a place there.
+        let midway = tokio::spawn(irp_places_in_use(base.clone(), plan.duration / 2));
         let gateway_stats = through_gateway(
             base.clone(),
             gstins.clone(),
@@ -358,16 +385,18 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
             format!("G{tag}/"),
         )
         .await;
+        let (calls_open, calls_waiting) = midway.await.unwrap_or_default();
         let gateway_cpu = CpuUse::now(sandbox.pid(), gateway.pid()).since(before);
-        let (peak_mib, rss_mib) = memory_mib(gateway.pid());
+        let gateway_memory = memory(gateway.pid());
         rounds.push(Round {
             concurrency,
             direct: direct_stats,
             direct_cpu,
             gateway: gateway_stats,
             gateway_cpu,
-            peak_mib,
-            rss_mib,
+            gateway_memory,
+            calls_open,
+            calls_waiting,
         });
     }
     let gateway_auth = auth_calls(&irp).await - auth_before;
@@ -393,8 +422,11 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
                     "gateway_cpu_ms_per_irn": r.gateway_cpu.per_irn_ms(irns),
                     "gateway_cpu_s": r.gateway_cpu.gateway,
                     "gateway_irn_per_cpu_s": irns as f64 / r.gateway_cpu.gateway.max(0.001),
-                    "gateway_peak_rss_mib": r.peak_mib,
-                    "gateway_rss_mib": r.rss_mib,
+                    "gateway_irp_calls_open_midway": r.calls_open,
+                    "gateway_irp_calls_waiting_midway": r.calls_waiting,
+                    "gateway_peak_rss_mib": r.gateway_memory.peak,
+                    "gateway_rss_mib": r.gateway_memory.now,
+                    "gateway_anonymous_mib": r.gateway_memory.anonymous,
                 })
             })
             .collect();
@@ -405,6 +437,8 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
                 "latency_ms": plan.latency_ms,
                 "gstins": gstins.len(),
                 "placement": placement,
+                "gateway_idle_rss_mib": idle.now,
+                "gateway_idle_anonymous_mib": idle.anonymous,
                 "gateway_auth_calls": gateway_auth,
                 "runs": runs,
             })
@@ -436,17 +470,22 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
         line("direct ", &r.direct, r.direct_cpu);
         line("gateway", &r.gateway, r.gateway_cpu);
         println!(
-            "  c={c}: gateway/direct = {:.0}%; gateway RSS {:.0} MiB (peak {:.0} MiB); gateway CPU {:.1} s = {:.0} IRN per CPU-second",
+            "  c={c}: gateway/direct = {:.0}%; gateway RSS {:.0} MiB (peak {:.0} MiB, anonymous {:.0} MiB); gateway CPU {:.1} s = {:.0} IRN per CPU-second; halfway {} calls open at the IRP, {} waiting for a place",
             r.gateway.throughput() / r.direct.throughput() * 100.0,
-            r.rss_mib,
-            r.peak_mib,
+            r.gateway_memory.now,
+            r.gateway_memory.peak,
+            r.gateway_memory.anonymous,
             r.gateway_cpu.gateway,
-            r.gateway.latencies_us.len() as f64 / r.gateway_cpu.gateway.max(0.001)
+            r.gateway.latencies_us.len() as f64 / r.gateway_cpu.gateway.max(0.001),
+            r.calls_open,
+            r.calls_waiting,
         );
     }
     println!(
-        "auth calls by the gateway: {gateway_auth} for {} GSTINs",
-        gstins.len()
+        "auth calls by the gateway: {gateway_auth} for {} GSTINs; gateway RSS before the load {:.0} MiB ({:.0} MiB anonymous)",
+        gstins.len(),
+        idle.now,
+        idle.anonymous
     );
     Ok(())
 }

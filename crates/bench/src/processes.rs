@@ -91,17 +91,33 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Peak and current resident memory of a process in MiB, from `/proc/PID/status`.
-pub fn memory_mib(pid: u32) -> (f64, f64) {
+/// Resident memory of a process, in MiB, from `/proc/PID/status`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Memory {
+    /// The most it ever held (`VmHWM`).
+    pub peak: f64,
+    /// What it holds now (`VmRSS`).
+    pub now: f64,
+    /// Of that, anonymous memory (the heap, stacks): not the code mapped from its file.
+    pub anonymous: f64,
+}
+
+/// The resident memory of a process now.
+pub fn memory(pid: u32) -> Memory {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = |key: &str| {
+    let mib = |key: &str| {
         status
             .lines()
             .find_map(|l| l.strip_prefix(key))
             .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
             .unwrap_or(0.0)
+            / 1024.0
     };
-    (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0)
+    Memory {
+        peak: mib("VmHWM:"),
+        now: mib("VmRSS:"),
+        anonymous: mib("RssAnon:"),
+    }
 }
 
 /// Which cores the gateway and the rest (IRP sandbox, load generator) run on.

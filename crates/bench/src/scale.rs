@@ -5,7 +5,7 @@
 //! end it stops the gateway and times `einvoice keys rotate` over everything.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
+use crate::processes::{einvoice_binary, memory};
 use crate::stats::RunStats;
 
 /// Owners, GSTINs per owner, and the stages to measure at.
@@ -41,17 +42,6 @@ impl Drop for Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn einvoice_binary() -> anyhow::Result<PathBuf> {
-    let path = std::env::current_exe()?.with_file_name("einvoice");
-    if !path.exists() {
-        bail!(
-            "{} is missing: build it first (cargo build --release -p einvoice)",
-            path.display()
-        );
-    }
-    Ok(path)
 }
 
 fn einvoice(
@@ -90,21 +80,6 @@ fn start(
     }
     let pid = child.id();
     Ok(Gateway { child, base, pid })
-}
-
-/// Resident and peak resident memory of a process, in MiB, from /proc.
-fn memory_mib(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(0.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }
 
 /// A PAN for owner `i`: five letters (holder type C), four digits, a letter.
@@ -347,7 +322,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
             bail!("loading to {target}: {:?}", load.errors);
         }
         loaded = target;
-        let (rss, _) = memory_mib(gateway.pid);
+        let rss = memory(gateway.pid).now;
         peak_rss = peak_rss.max(rss);
 
         // Let the bulk load settle (its WAL checkpointed) so that each stage measures steady
@@ -396,7 +371,8 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
         let warm = lookup.clone();
         parallel(sample / 4, 8, move |n| warm(n + sample)).await;
         let lookups = parallel(sample, 8, move |n| lookup(n)).await;
-        let (rss, hwm) = memory_mib(gateway.pid);
+        let used = memory(gateway.pid);
+        let (rss, hwm) = (used.now, used.peak);
         peak_rss = peak_rss.max(rss).max(hwm);
         let size = database_size(dir.path(), &plan.database_url).await?;
         let line = json!({
