@@ -413,13 +413,17 @@ pub async fn generate(
 
 /// Runs IRP work on its own task: once a document is sent to the IRP, neither a client that
 /// hangs up nor the request timeout may cancel the work between the IRP's answer and the
-/// record of it.
-pub(super) async fn run_to_completion<T: Send + 'static>(
+/// record of it. The task starts here, not when the answer is first awaited, so the request's
+/// own future holds only the task's handle, not a second copy of the work's space.
+pub(super) fn run_to_completion<T: Send + 'static>(
     work: impl std::future::Future<Output = T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::spawn(work)
-        .await
-        .map_err(|e| crate::http::error::ApiError::from(crate::service::ServiceError::internal(e)))
+) -> impl std::future::Future<Output = ApiResult<T>> {
+    let task = tokio::spawn(work);
+    async move {
+        task.await.map_err(|e| {
+            crate::http::error::ApiError::from(crate::service::ServiceError::internal(e))
+        })
+    }
 }
 
 /// Cancel 1–10 IRNs.
