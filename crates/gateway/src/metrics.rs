@@ -423,20 +423,19 @@ impl Metrics {
                 .set(*count);
         }
         self.live_sessions.set(gauges.live_sessions);
-        for (irp, open) in &gauges.breaker_open {
+        for irp in &gauges.irps {
+            let labels = IrpLabels {
+                irp: irp.name.clone(),
+            };
             self.breaker_open
-                .get_or_create(&IrpLabels { irp: irp.clone() })
-                .set(i64::from(*open));
-        }
-        for (irp, open) in &gauges.irp_calls_open {
+                .get_or_create(&labels)
+                .set(i64::from(irp.breaker_open));
             self.irp_calls_open
-                .get_or_create(&IrpLabels { irp: irp.clone() })
-                .set(*open);
-        }
-        for (irp, waiting) in &gauges.irp_calls_waiting {
+                .get_or_create(&labels)
+                .set(irp.calls_open);
             self.irp_calls_waiting
-                .get_or_create(&IrpLabels { irp: irp.clone() })
-                .set(*waiting);
+                .get_or_create(&labels)
+                .set(irp.calls_waiting);
         }
         self.db_connections.set(gauges.db_connections);
         self.db_idle_connections.set(gauges.db_idle_connections);
@@ -459,14 +458,23 @@ pub struct Gauges {
     pub credentials: Vec<(VerificationStatus, i64)>,
     /// IRP sessions this process holds.
     pub live_sessions: i64,
-    /// Whether the breaker to the IRP is open.
-    pub breaker_open: Vec<(String, bool)>,
-    /// Calls open at each IRP.
-    pub irp_calls_open: Vec<(String, i64)>,
-    /// Calls waiting for a place at each IRP.
-    pub irp_calls_waiting: Vec<(String, i64)>,
+    /// Each IRP's breaker and calls.
+    pub irps: Vec<IrpGauges>,
     /// Open database connections.
     pub db_connections: i64,
     /// Idle database connections.
     pub db_idle_connections: i64,
+}
+
+/// What is read of one IRP at scrape time.
+#[derive(Debug, Default)]
+pub struct IrpGauges {
+    /// Its name (`NIC1`, `NIC2`): the only label.
+    pub name: String,
+    /// Whether the breaker to it is open.
+    pub breaker_open: bool,
+    /// Calls open at it.
+    pub calls_open: i64,
+    /// Calls waiting for a place at it.
+    pub calls_waiting: i64,
 }

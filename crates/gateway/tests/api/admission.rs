@@ -180,6 +180,24 @@ async fn a_gstins_rate_and_error_budget_are_per_account() {
     assert!(held.headers.get("retry-after").is_some());
 }
 
+/// A gateway in sandbox mode against `irp`, with two places there (`irp_max_connections`).
+async fn with_two_irp_places(
+    irp: &testkit::irp::RunningSandbox,
+    client_id: &str,
+    secret: &str,
+) -> TestApp {
+    TestApp::spawn(
+        Db::Sqlite,
+        Options {
+            irp: Some(irp.gateway_settings(client_id, secret, true, 60_000)),
+            adjust: Some(|s| s.irp_max_connections = 2),
+            ..Options::mode("sandbox")
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// Calls the IRP is handling now, and the most it handled at once.
 #[derive(Default)]
 struct OpenCalls {
@@ -213,16 +231,7 @@ async fn calls_open_at_the_irp_are_bounded_and_the_rest_wait_their_turn() {
         ))
     })
     .await;
-    let app = TestApp::spawn(
-        Db::Sqlite,
-        Options {
-            irp: Some(irp.gateway_settings(&client_id, &secret, true, 60_000)),
-            adjust: Some(|s| s.irp_max_connections = 2),
-            ..Options::mode("sandbox")
-        },
-    )
-    .await
-    .unwrap();
+    let app = with_two_irp_places(&irp, &client_id, &secret).await;
     let stored = app
         .send(
             app.client
@@ -249,18 +258,14 @@ async fn calls_open_at_the_irp_are_bounded_and_the_rest_wait_their_turn() {
         )
     }));
     // Meanwhile the gateway's gauge shows the two calls open.
-    let gauge = r#"einvoice_irp_calls_open{irp="NIC1"} "#;
+    let sample = r#"einvoice_irp_calls_open{irp="NIC1"}"#;
     let watch = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let text = app.scrape_metrics().await;
-            let open = text
-                .lines()
-                .find_map(|line| line.strip_prefix(gauge))
-                .and_then(|value| value.trim().parse::<f64>().ok());
+            let open = gauge(&app.scrape_metrics().await, sample);
             if open == Some(2.0) {
                 return;
             }
-            assert!(open.is_some_and(|n| n <= 2.0), "{gauge}: {open:?}");
+            assert!(open.is_some_and(|n| n <= 2.0), "{sample}: {open:?}");
             tokio::task::yield_now().await;
         }
     });
@@ -330,16 +335,7 @@ async fn accounts_take_turns_at_the_irp_when_its_places_are_all_taken() {
         ))
     })
     .await;
-    let app = TestApp::spawn(
-        Db::Sqlite,
-        Options {
-            irp: Some(irp.gateway_settings(&client_id, &secret, true, 60_000)),
-            adjust: Some(|s| s.irp_max_connections = 2),
-            ..Options::mode("sandbox")
-        },
-    )
-    .await
-    .unwrap();
+    let app = with_two_irp_places(&irp, &client_id, &secret).await;
     let mut tenants = Vec::new();
     for (email, seller, username) in [
         ("burst@example.com", seller_a, "apiuser0"),

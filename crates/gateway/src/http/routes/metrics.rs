@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::http::error::ApiError;
-use crate::metrics::Gauges;
+use crate::metrics::{Gauges, IrpGauges};
 use crate::state::AppState;
 
 /// The gauges read now, then every metric as text.
@@ -36,22 +36,14 @@ pub async fn render(state: &AppState) -> Response {
     if let Some(irp) = &state.irp {
         gauges.live_sessions = irp.sessions.live_count() as i64;
         let now = state.now();
-        gauges.breaker_open = irp
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        gauges.irps = irp
             .sites()
-            .map(|site| (site.name.clone(), site.breaker.open_for(now).is_some()))
-            .collect();
-        gauges.irp_calls_open = irp
-            .sites()
-            .map(|site| {
-                let open = i64::try_from(site.client.open_calls()).unwrap_or(i64::MAX);
-                (site.name.clone(), open)
-            })
-            .collect();
-        gauges.irp_calls_waiting = irp
-            .sites()
-            .map(|site| {
-                let waiting = i64::try_from(site.places.waiting()).unwrap_or(i64::MAX);
-                (site.name.clone(), waiting)
+            .map(|site| IrpGauges {
+                name: site.name.clone(),
+                breaker_open: site.breaker.open_for(now).is_some(),
+                calls_open: count(site.client.open_calls()),
+                calls_waiting: count(site.places.waiting()),
             })
             .collect();
     }
