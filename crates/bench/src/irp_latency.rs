@@ -92,14 +92,16 @@ struct Round {
     calls_open: f64,
     /// Its calls waiting for a place at the IRP then.
     calls_waiting: f64,
+    /// Its requests waiting for their turn then (bodies unread).
+    requests_waiting: f64,
 }
 
-/// After `delay`, the gateway's calls open at the IRP and waiting for a place there (from its
-/// `/metrics`, served to loopback).
-async fn irp_places_in_use(base: Arc<String>, delay: Duration) -> (f64, f64) {
+/// After `delay`, the gateway's calls open at the IRP and waiting for a place there, and its
+/// requests waiting for their turn (from its `/metrics`, served to loopback).
+async fn irp_places_in_use(base: Arc<String>, delay: Duration) -> (f64, f64, f64) {
     tokio::time::sleep(delay).await;
     let Ok(answer) = reqwest::get(format!("{base}/metrics")).await else {
-        return (f64::NAN, f64::NAN);
+        return (f64::NAN, f64::NAN, f64::NAN);
     };
     let text = answer.text().await.unwrap_or_default();
     let gauge = |name: &str| {
@@ -110,6 +112,7 @@ async fn irp_places_in_use(base: Arc<String>, delay: Duration) -> (f64, f64) {
     (
         gauge(r#"einvoice_irp_calls_open{irp="NIC1"}"#),
         gauge(r#"einvoice_irp_calls_waiting{irp="NIC1"}"#),
+        gauge("einvoice_irp_requests_waiting"),
     )
 }
 
@@ -385,7 +388,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
             format!("G{tag}/"),
         )
         .await;
-        let (calls_open, calls_waiting) = midway.await.unwrap_or_default();
+        let (calls_open, calls_waiting, requests_waiting) = midway.await.unwrap_or_default();
         let gateway_cpu = CpuUse::now(sandbox.pid(), gateway.pid()).since(before);
         let gateway_memory = memory(gateway.pid());
         rounds.push(Round {
@@ -397,6 +400,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
             gateway_memory,
             calls_open,
             calls_waiting,
+            requests_waiting,
         });
     }
     let gateway_auth = auth_calls(&irp).await - auth_before;
@@ -424,6 +428,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
                     "gateway_irn_per_cpu_s": irns as f64 / r.gateway_cpu.gateway.max(0.001),
                     "gateway_irp_calls_open_midway": r.calls_open,
                     "gateway_irp_calls_waiting_midway": r.calls_waiting,
+                    "gateway_irp_requests_waiting_midway": r.requests_waiting,
                     "gateway_peak_rss_mib": r.gateway_memory.peak,
                     "gateway_rss_mib": r.gateway_memory.now,
                     "gateway_anonymous_mib": r.gateway_memory.anonymous,
@@ -470,7 +475,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
         line("direct ", &r.direct, r.direct_cpu);
         line("gateway", &r.gateway, r.gateway_cpu);
         println!(
-            "  c={c}: gateway/direct = {:.0}%; gateway RSS {:.0} MiB (peak {:.0} MiB, anonymous {:.0} MiB); gateway CPU {:.1} s = {:.0} IRN per CPU-second; halfway {} calls open at the IRP, {} waiting for a place",
+            "  c={c}: gateway/direct = {:.0}%; gateway RSS {:.0} MiB (peak {:.0} MiB, anonymous {:.0} MiB); gateway CPU {:.1} s = {:.0} IRN per CPU-second; halfway {} calls open at the IRP, {} waiting for a place there, {} requests waiting for their turn",
             r.gateway.throughput() / r.direct.throughput() * 100.0,
             r.gateway_memory.now,
             r.gateway_memory.peak,
@@ -479,6 +484,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
             r.gateway.latencies_us.len() as f64 / r.gateway_cpu.gateway.max(0.001),
             r.calls_open,
             r.calls_waiting,
+            r.requests_waiting,
         );
     }
     println!(

@@ -168,6 +168,7 @@ pub struct Metrics {
     breaker_open: Family<IrpLabels, Gauge>,
     irp_calls_open: Family<IrpLabels, Gauge>,
     irp_calls_waiting: Family<IrpLabels, Gauge>,
+    irp_requests_waiting: Gauge,
     db_connections: Gauge,
     db_idle_connections: Gauge,
 }
@@ -281,6 +282,12 @@ impl Metrics {
             "Calls waiting for a place at an IRP now (accounts take turns)",
             irp_calls_waiting.clone(),
         );
+        let irp_requests_waiting = Gauge::default();
+        registry.register(
+            "irp_requests_waiting",
+            "Requests waiting for their turn to send documents to the IRPs, bodies unread (accounts take turns)",
+            irp_requests_waiting.clone(),
+        );
         let db_connections = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -321,6 +328,7 @@ impl Metrics {
             breaker_open,
             irp_calls_open,
             irp_calls_waiting,
+            irp_requests_waiting,
             db_connections,
             db_idle_connections,
         }
@@ -437,6 +445,7 @@ impl Metrics {
                 .get_or_create(&labels)
                 .set(irp.calls_waiting);
         }
+        self.irp_requests_waiting.set(gauges.irp_requests_waiting);
         self.db_connections.set(gauges.db_connections);
         self.db_idle_connections.set(gauges.db_idle_connections);
     }
@@ -460,6 +469,8 @@ pub struct Gauges {
     pub live_sessions: i64,
     /// Each IRP's breaker and calls.
     pub irps: Vec<IrpGauges>,
+    /// Requests waiting for their turn to send documents to the IRPs.
+    pub irp_requests_waiting: i64,
     /// Open database connections.
     pub db_connections: i64,
     /// Idle database connections.

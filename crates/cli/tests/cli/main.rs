@@ -496,6 +496,21 @@ async fn canary_secrets_never_reach_the_database_files_or_trace_logs() {
     );
 }
 
+/// The gateway asks the kernel for no transparent huge pages (its heap would otherwise be
+/// resident in whole 2 MiB pages); the kernel reports the flag for the process.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_runs_without_transparent_huge_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], &[]).await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    server.stop();
+    assert!(
+        status.lines().any(|line| line == "THP_enabled:\t0"),
+        "{status}"
+    );
+}
+
 fn base64_standard(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();

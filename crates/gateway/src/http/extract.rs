@@ -24,6 +24,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        JsonBody::from_request(req, state)
+            .await?
+            .read()
+            .await
+            .map(ApiJson)
+    }
+}
+
+/// A body whose headers say JSON (else 415 at once) but which is not read yet: a handler that
+/// must wait before it works (for its turn at the IRPs) reads it only then, so a request that
+/// waits holds no parsed copy. [`JsonBody::read`] applies the same rules as [`ApiJson`].
+pub struct JsonBody(Request);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -48,25 +65,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 Some("Content-Type"),
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(ref inner)
-                if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is larger than this endpoint accepts",
+        Ok(JsonBody(req))
+    }
+}
+
+impl JsonBody {
+    /// Reads the body (within the size limit, else 413) and parses it (400 naming the field).
+    pub async fn read<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        let bytes = Bytes::from_request(self.0, &())
+            .await
+            .map_err(|e| match e {
+                BytesRejection::FailedToBufferBody(ref inner)
+                    if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "the request body is larger than this endpoint accepts",
+                        None,
+                    )
+                }
+                other => ApiError::new(
+                    other.status(),
+                    "unreadable_body",
+                    "the request body could not be read",
                     None,
-                )
-            }
-            other => ApiError::new(
-                other.status(),
-                "unreadable_body",
-                "the request body could not be read",
-                None,
-            ),
-        })?;
-        parse_json(&bytes).map(ApiJson)
+                ),
+            })?;
+        parse_json(&bytes)
     }
 }
 

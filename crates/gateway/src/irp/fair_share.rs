@@ -1,8 +1,10 @@
-//! Fair shares of an IRP's places among accounts. At most `irp_max_connections` calls are open
-//! at an IRP; when they are all taken, the next place that frees goes to the accounts that wait
-//! in turn (round robin), not to whoever queued first. So one account with a burst of many
-//! GSTINs cannot make another account's calls wait behind the whole burst: the other's call
-//! gets one of the next places that free, whatever the length of the burst's queue.
+//! Fair shares of a bounded number of places among accounts: an IRP's connections (at most
+//! `irp_max_connections` calls open at an IRP), and the turns of the requests that send
+//! documents to the IRPs. While places are free, one is taken at once; when they are all
+//! taken, the next place that frees goes to the accounts that wait in turn (round robin), not
+//! to whoever queued first. So one account with a burst of many GSTINs cannot make another
+//! account's calls wait behind the whole burst: the other's call gets one of the next places
+//! that free, whatever the length of the burst's queue.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,7 +13,7 @@ use tokio::sync::oneshot;
 
 use crate::ids::AccountId;
 
-/// The places at one IRP, shared fairly among accounts.
+/// Places shared fairly among accounts.
 pub struct FairShare {
     inner: Arc<Inner>,
 }
@@ -32,7 +34,7 @@ struct Queues {
     waiting_calls: usize,
 }
 
-/// A place at the IRP, given back when dropped.
+/// A place taken, given back when dropped.
 pub struct Place {
     inner: Arc<Inner>,
 }

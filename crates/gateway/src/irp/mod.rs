@@ -48,6 +48,10 @@ pub struct IrpContext {
     pub signing_public_key: Option<Vec<u8>>,
     /// Live sessions.
     pub sessions: SessionManager,
+    /// Turns of the requests that send documents to the IRPs: at most `irp_max_connections` at
+    /// work at once, accounts taking turns; a request waits for its turn before its body is
+    /// read, so one that waits holds no parsed document and no task.
+    pub turns: fair_share::FairShare,
     /// Where the embedded sandbox listens, in sandbox mode.
     pub embedded_sandbox: Option<SocketAddr>,
     /// Stops the embedded sandbox (when this context is dropped, or on demand).
@@ -172,6 +176,7 @@ impl IrpContext {
             others: sites.collect(),
             signing_public_key,
             sessions,
+            turns: fair_share::FairShare::new(limits.max_connections),
             embedded_sandbox: None,
             embedded_shutdown: None,
         })
@@ -252,6 +257,7 @@ impl IrpContext {
             others: Vec::new(),
             signing_public_key: Some(signing_public_key),
             sessions,
+            turns: fair_share::FairShare::new(limits.max_connections),
             embedded_sandbox: Some(addr),
             embedded_shutdown: Some(shutdown),
         })

@@ -16,6 +16,7 @@ use super::onboarding::{identity, next_step, GspIdentity};
 use super::outcome::{DocumentStatus, Outcome, OutcomeError};
 use super::{Actor, FieldError, ServiceError};
 use crate::ids::{AccountId, OwnerId};
+use crate::irp::fair_share::Place;
 use crate::irp::sessions::SessionError;
 use crate::irp::{IrpContext, IrpSite};
 use crate::metrics::{CallOutcome, IrpOperation};
@@ -410,6 +411,14 @@ pub fn admit_irp_calls(
             state.metrics.admission_refused(refusal.as_str());
             error
         })
+}
+
+/// Waits for the caller's turn to send documents to the IRPs (see [`IrpContext::turns`]); the
+/// turn is held until the returned place is dropped. `None` when no IRP is configured (the
+/// request then fails as such, without waiting).
+pub async fn turn(state: &AppState, actor: Actor) -> Option<Place> {
+    let irp = state.irp.as_deref()?;
+    Some(irp.turns.enter(actor.account_id).await)
 }
 
 /// An IRN as the IRP takes it: trimmed, lower case.

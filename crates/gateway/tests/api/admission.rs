@@ -374,19 +374,54 @@ async fn accounts_take_turns_at_the_irp_when_its_places_are_all_taken() {
     }
     arrivals.lock().unwrap().clear();
     gate.send(false).unwrap();
-    let waiting = r#"einvoice_irp_calls_waiting{irp="NIC1"}"#;
-    // One account sends eight at once: two reach the IRP, six wait. Then the other sends one.
+    // Requests wait for their turn before their bodies are read.
+    let waiting = "einvoice_irp_requests_waiting";
+    // One account sends eight at once: two reach the IRP, six wait. Then the other sends one,
+    // then one whose body is not JSON, which waits too: its body is read only at its turn.
     let burst =
         futures_util::future::join_all((0..8).map(|i| generate(&tenants[0], format!("BURST/{i}"))));
+    let (token_b, owner_b, _) = &tenants[1];
+    let not_json = app.send(
+        app.client
+            .put(app.url("/v2/eInvoice/generate"))
+            .header("X-Cleartax-Auth-Token", token_b)
+            .header("owner_id", owner_b)
+            .header("gstin", seller_b)
+            .header("Content-Type", "application/json")
+            .body("[{\"transaction\": "),
+    );
     let single = async {
         until_gauge(&app, waiting, 6.0).await;
-        let opener = async {
+        let after_single = async {
             until_gauge(&app, waiting, 7.0).await;
-            gate.send(true).unwrap();
+            let opener = async {
+                until_gauge(&app, waiting, 8.0).await;
+                // Checks that need no body do not wait: a GSTIN of the other account's is
+                // refused at once, while every turn is taken.
+                let foreign = app
+                    .send(
+                        app.client
+                            .put(app.url("/v2/eInvoice/generate"))
+                            .header("X-Cleartax-Auth-Token", token_b)
+                            .header("gstin", seller_a)
+                            .json(&json!([{"transaction": testkit::invoices::invoice(seller_a, buyer, "FOREIGN/1", 1000.0)}])),
+                    )
+                    .await;
+                assert!(
+                    [403, 404].contains(&foreign.status),
+                    "{} {:?}",
+                    foreign.status,
+                    foreign.body
+                );
+                assert_eq!(gauge(&app.scrape_metrics().await, waiting), Some(8.0));
+                gate.send(true).unwrap();
+            };
+            tokio::join!(not_json, opener).0
         };
-        tokio::join!(generate(&tenants[1], "SINGLE/1".into()), opener).0
+        tokio::join!(generate(&tenants[1], "SINGLE/1".into()), after_single)
     };
-    let (burst, single) = tokio::join!(burst, single);
+    let (burst, (single, not_json)) = tokio::join!(burst, single);
+    assert_eq!(not_json.status, 400, "{:?}", not_json.body);
     for answer in burst.iter().chain([&single]) {
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         assert_eq!(
@@ -404,6 +439,11 @@ async fn accounts_take_turns_at_the_irp_when_its_places_are_all_taken() {
         position <= 3,
         "the single call came {}th: {arrivals:?}",
         position + 1
+    );
+    let metrics = app.scrape_metrics().await;
+    assert_eq!(
+        gauge(&metrics, r#"einvoice_irp_calls_waiting{irp="NIC1"}"#),
+        Some(0.0)
     );
     assert_eq!(gauge(&app.scrape_metrics().await, waiting), Some(0.0));
 }

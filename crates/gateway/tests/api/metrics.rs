@@ -110,6 +110,7 @@ async fn counters_move(db: Db) {
         sample(&after, "einvoice_irp_calls_waiting{irp=\"NIC1\"}"),
         0.0
     );
+    assert_eq!(sample(&after, "einvoice_irp_requests_waiting"), 0.0);
     assert!(sample(&after, "einvoice_db_pool_connections") >= 1.0);
     // Route templates, not paths; nothing that names a taxpayer.
     assert!(

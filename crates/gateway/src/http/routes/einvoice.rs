@@ -3,14 +3,16 @@
 
 use axum::extract::State;
 use axum::Json;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, OwnerHeaders};
+use crate::http::extract::{ApiJson, ApiQuery, GstinHeader, JsonBody, OwnerHeaders};
 use crate::ids::OwnerId;
+use crate::irp::fair_share::Place;
 use crate::service::einvoice::{self, DocumentStatus, Outcome};
 use crate::service::outcome::{cleartax_code, ErrorSource};
 use crate::service::owners::OwnerChoice;
@@ -131,11 +133,51 @@ pub(super) async fn before_irp_calls(
     owner: &OwnerChoice,
     (gstin, calls): (&str, usize),
 ) -> ApiResult<OwnerId> {
-    einvoice::check_breaker(state)?;
-    einvoice::check_auth_budget(state, actor, gstin)?;
-    let owner_id = owners::resolve(state, actor, owner, gstin).await?;
+    let owner_id = checks_without_body(state, actor, owner, gstin).await?;
     irp_call::admit_irp_calls(state, actor, gstin, calls)?;
     Ok(owner_id)
+}
+
+/// The checks of [`before_irp_calls`] that need no body: the breaker, the login budget, the
+/// owner.
+async fn checks_without_body(
+    state: &AppState,
+    actor: Actor,
+    owner: &OwnerChoice,
+    gstin: &str,
+) -> ApiResult<OwnerId> {
+    einvoice::check_breaker(state)?;
+    einvoice::check_auth_budget(state, actor, gstin)?;
+    Ok(owners::resolve(state, actor, owner, gstin).await?)
+}
+
+/// A request at its turn to send documents to the IRPs: the owner it is for, its body, and the
+/// turn (held until dropped).
+pub(super) struct AtTurn<T> {
+    pub owner_id: OwnerId,
+    pub body: T,
+    pub turn: Option<Place>,
+}
+
+/// [`before_irp_calls`] for a request that sends documents: the checks that need no body, then
+/// the caller's turn (the request waits here with its body unread), then the body, read and
+/// parsed, and the GSTIN's limits for the `documents` it holds.
+pub(super) async fn wait_for_turn<T: DeserializeOwned>(
+    state: &AppState,
+    actor: Actor,
+    (owner, gstin): (&OwnerChoice, &str),
+    body: JsonBody,
+    documents: fn(&T) -> ApiResult<usize>,
+) -> ApiResult<AtTurn<T>> {
+    let owner_id = checks_without_body(state, actor, owner, gstin).await?;
+    let turn = irp_call::turn(state, actor).await;
+    let body: T = body.read().await?;
+    irp_call::admit_irp_calls(state, actor, gstin, documents(&body)?)?;
+    Ok(AtTurn {
+        owner_id,
+        body,
+        turn,
+    })
 }
 
 /// [`before_irp_calls`] for one call.
@@ -383,16 +425,27 @@ pub async fn generate(
     owner: OwnerHeaders,
     GstinHeader(gstin): GstinHeader,
     ApiQuery(query): ApiQuery<DryRun>,
-    ApiJson(items): ApiJson<Vec<GenerateItem>>,
+    body: JsonBody,
 ) -> ApiResult<Json<Vec<DocumentResult>>> {
-    batch_size(items.len())?;
     let dry_run = query.dry_run.unwrap_or(false);
-    let owner_id = if dry_run {
-        owners::resolve(&state, actor, &owner.0, &gstin).await?
+    let (owner_id, items, turn) = if dry_run {
+        let items: Vec<GenerateItem> = body.read().await?;
+        batch_size(items.len())?;
+        let owner_id = owners::resolve(&state, actor, &owner.0, &gstin).await?;
+        (owner_id, items, None)
     } else {
-        before_irp_calls(&state, actor, &owner.0, (&gstin, items.len())).await?
+        let at_turn = wait_for_turn(
+            &state,
+            actor,
+            (&owner.0, &gstin),
+            body,
+            |items: &Vec<GenerateItem>| batch_size(items.len()).map(|()| items.len()),
+        )
+        .await?;
+        (at_turn.owner_id, at_turn.body, at_turn.turn)
     };
     run_to_completion(async move {
+        let _turn = turn;
         let mut results = Vec::with_capacity(items.len());
         for item in items {
             let outcome =

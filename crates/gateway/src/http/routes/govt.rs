@@ -8,10 +8,12 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::Value;
 
-use super::einvoice::{before_irp_call, check_irn, govt_response, run_to_completion, CancelItem};
+use super::einvoice::{
+    before_irp_call, check_irn, govt_response, run_to_completion, wait_for_turn, AtTurn, CancelItem,
+};
 use crate::http::access::Caller;
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, GstinHeader, OwnerHeaders};
+use crate::http::extract::{ApiJson, GstinHeader, JsonBody, OwnerHeaders};
 use crate::service::{einvoice, owners};
 use crate::state::AppState;
 
@@ -33,10 +35,15 @@ pub async fn generate(
     Caller(actor): Caller,
     owner: OwnerHeaders,
     GstinHeader(gstin): GstinHeader,
-    ApiJson(document): ApiJson<Value>,
+    body: JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let owner_id = before_irp_call(&state, actor, &owner.0, &gstin).await?;
+    let AtTurn {
+        owner_id,
+        body: document,
+        turn,
+    } = wait_for_turn(&state, actor, (&owner.0, &gstin), body, |_: &Value| Ok(1)).await?;
     run_to_completion(async move {
+        let _turn = turn;
         let outcome = einvoice::generate(&state, actor, owner_id, &gstin, document, false).await;
         govt_response(&outcome)
     })

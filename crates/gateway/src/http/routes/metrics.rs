@@ -46,6 +46,7 @@ pub async fn render(state: &AppState) -> Response {
                 calls_waiting: count(site.places.waiting()),
             })
             .collect();
+        gauges.irp_requests_waiting = count(irp.turns.waiting());
     }
     (gauges.db_connections, gauges.db_idle_connections) = state.store.pool_connections();
     state.metrics.set_gauges(&gauges);
