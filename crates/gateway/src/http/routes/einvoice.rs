@@ -154,8 +154,11 @@ async fn checks_without_body(
 /// A request at its turn to send documents to the IRPs: the owner it is for, its body, and the
 /// turn (held until dropped).
 pub(super) struct AtTurn<T> {
+    /// The owner the request is for.
     pub owner_id: OwnerId,
+    /// The body, read and parsed.
     pub body: T,
+    /// The turn (`None` without an IRP): keep it until the work is done.
     pub turn: Option<Place>,
 }
 
