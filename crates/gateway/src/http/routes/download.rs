@@ -6,7 +6,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use utoipa::IntoParams;
 
-use super::einvoice::{before_irp_call, irns_of};
+use super::before_irp::before_irp_call;
+use super::einvoice::irns_of;
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{GstinHeader, OwnerHeaders};

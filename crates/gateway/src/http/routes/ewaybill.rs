@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::einvoice::{before_irp_call, check_irn, error_details, run_to_completion};
+use super::before_irp::{before_irp_call, run_to_completion};
+use super::einvoice::{check_irn, error_details};
 use crate::http::access::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, GstinHeader, OwnerHeaders};

@@ -8,9 +8,8 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::Value;
 
-use super::einvoice::{
-    before_irp_call, check_irn, govt_response, run_to_completion, wait_for_turn, AtTurn, CancelItem,
-};
+use super::before_irp::{before_irp_call, run_to_completion, wait_for_turn, AtTurn};
+use super::einvoice::{check_irn, govt_response, CancelItem};
 use crate::http::access::Caller;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, GstinHeader, JsonBody, OwnerHeaders};

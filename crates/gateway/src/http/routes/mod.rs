@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+pub mod before_irp;
 pub mod download;
 pub mod einvoice;
 pub mod ewaybill;
